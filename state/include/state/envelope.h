@@ -1,0 +1,77 @@
+// Signed action envelopes (SPEC section 3): {"action": {...}, "nonce": N, "signature": "0x..."}.
+// Decoding and verification are stateless: they need only the chain id, so the mempool runs them
+// once per envelope on any core, and execution takes the recovered signer with the action.
+#pragma once
+
+#include <boost/json/fwd.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "state/actions.h"
+#include "state/crypto.h"
+
+namespace state {
+
+inline constexpr std::size_t kMaxEnvelopeBytes = 64 * 1024;
+inline constexpr unsigned kMaxJsonDepth = 16;
+
+struct SignedAction {
+  Action action;
+  std::uint64_t nonce = 0;
+  Signature signature;
+  bool operator==(const SignedAction&) const = default;
+};
+
+// An envelope whose signature recovered; signer and tx hash travel with it from here on.
+struct VerifiedAction {
+  SignedAction signed_action;
+  Address signer;
+  Hash256 digest;   // the EIP-712 digest that was signed
+  Hash256 tx_hash;  // keccak256(digest || r || s || v): names the transaction everywhere
+};
+
+// JSON text -> SignedAction, syntax only (no recovery). Returns EnvelopeTooLarge, BadJson
+// (including nesting deeper than kMaxJsonDepth), MissingField, UnknownField, BadFieldType,
+// signature errors (BadHex, BadSignatureLength, BadRecoveryId, HighS, BadSignature) and every
+// action decoding error of action_from_json.
+Result<SignedAction> decode_envelope_json(std::string_view text);
+Result<SignedAction> envelope_from_json(const boost::json::value& value);
+boost::json::object envelope_to_json(const SignedAction& envelope);
+
+// Protobuf binary form (state/proto/actions.proto) for blocks and gossip; lossless: decoding
+// gives back the same SignedAction and so the same digest. decode returns EnvelopeTooLarge,
+// BadEncoding, and the same field errors as JSON decoding.
+std::string encode_envelope_binary(const SignedAction& envelope);
+Result<SignedAction> decode_envelope_binary(std::string_view bytes);
+
+Hash256 compute_tx_hash(const Hash256& digest, const Signature& signature);
+
+// What perp_eip712Schema returns: {"domain": {name, version, chainId}, "types": {...every type,
+// EIP712Domain included}, "primaryTypes": {"order": "PlaceOrders", ...}}.
+boost::json::object eip712_schema(std::uint64_t chain_id);
+
+// Stateless verification for one chain.
+class EnvelopeVerifier {
+ public:
+  explicit EnvelopeVerifier(std::uint64_t chain_id);
+
+  std::uint64_t chain_id() const { return chain_id_; }
+  const Hash256& domain_separator() const { return domain_separator_; }
+
+  // The EIP-712 digest: keccak256(0x1901 || domainSeparator || hashStruct(action, nonce)).
+  Hash256 digest(const Action& action, std::uint64_t nonce) const;
+
+  // Decodes and recovers the signer; BadSignature when no key recovers.
+  Result<VerifiedAction> verify_json(std::string_view text) const;
+  Result<VerifiedAction> verify(SignedAction envelope) const;
+
+  // Signs with an RFC 6979 deterministic signature. The key must pass check_secret_key.
+  SignedAction sign(Action action, std::uint64_t nonce, const SecretKey& key) const;
+
+ private:
+  std::uint64_t chain_id_;
+  Hash256 domain_separator_;
+};
+
+}  // namespace state

@@ -1,0 +1,346 @@
+// JSON codec, names and EIP-712 hashing of the typed actions, all derived from fields().
+#include "state/actions.h"
+
+#include <algorithm>
+#include <array>
+#include <boost/json.hpp>
+
+#include "action_fields.h"
+#include "state/crypto.h"
+#include "state/keccak.h"
+
+namespace state {
+namespace json = boost::json;
+using detail::FieldPath;
+using detail::FieldStruct;
+
+namespace {
+template <std::size_t... I>
+constexpr auto make_type_table(std::index_sequence<I...>) {
+  return std::array<std::pair<std::string_view, std::string_view>, sizeof...(I)>{
+      std::pair{std::variant_alternative_t<I, Action>::kActionType,
+                std::variant_alternative_t<I, Action>::kTypeName}...};
+}
+constexpr auto kTypeTable = make_type_table(std::make_index_sequence<std::variant_size_v<Action>>{});
+}  // namespace
+
+std::string_view tif_name(Tif tif) {
+  switch (tif) {
+    case Tif::Gtc: return "Gtc";
+    case Tif::Ioc: return "Ioc";
+    case Tif::Alo: return "Alo";
+  }
+  return "Gtc";
+}
+
+std::string_view tpsl_name(TpSl tpsl) {
+  switch (tpsl) {
+    case TpSl::None: return "";
+    case TpSl::Tp: return "tp";
+    case TpSl::Sl: return "sl";
+  }
+  return "";
+}
+
+Status OrderSpec::validate(const OrderSpec& order) {
+  if (order.trigger_px.empty() != (order.tpsl == TpSl::None))
+    return make_error(Reason::BadFieldValue, "triggerPx and tpsl must both be empty or both set");
+  return Status::Ok();
+}
+
+namespace detail {
+
+std::size_t action_index(std::string_view name) {
+  for (std::size_t i = 0; i < kTypeTable.size(); ++i)
+    if (kTypeTable[i].first == name) return i;
+  return kTypeTable.size();
+}
+
+Status parse_text(std::string_view text, std::string& out) {
+  if (text.size() > kMaxStringBytes)
+    return make_error(Reason::StringTooLong, "at most " + std::to_string(kMaxStringBytes) + " bytes");
+  out.assign(text);
+  return Status::Ok();
+}
+
+Status parse_text(std::string_view text, Tif& out) {
+  for (Tif tif : {Tif::Gtc, Tif::Ioc, Tif::Alo})
+    if (text == tif_name(tif)) {
+      out = tif;
+      return Status::Ok();
+    }
+  return make_error(Reason::BadFieldValue, "tif must be Gtc, Ioc or Alo");
+}
+
+Status parse_text(std::string_view text, TpSl& out) {
+  for (TpSl tpsl : {TpSl::None, TpSl::Tp, TpSl::Sl})
+    if (text == tpsl_name(tpsl)) {
+      out = tpsl;
+      return Status::Ok();
+    }
+  return make_error(Reason::BadFieldValue, "tpsl must be \"\", \"tp\" or \"sl\"");
+}
+
+}  // namespace detail
+
+namespace {
+
+// ---- JSON decoding ----------------------------------------------------------------------------
+
+template <class T>
+Status from_json(const json::value& value, T& out, FieldPath& path);
+
+template <detail::TextField T>
+Status text_from_json(const json::value& value, T& out, FieldPath& path) {
+  if (!value.is_string()) return path.error(Reason::BadFieldType, "string expected");
+  Status status = detail::parse_text(value.get_string(), out);
+  return status.ok() ? status : path.wrap(status.error());
+}
+
+template <detail::UnsignedField T>
+Status uint_from_json(const json::value& value, T& out, FieldPath& path) {
+  std::uint64_t wide = 0;
+  if (value.is_uint64()) {
+    wide = value.get_uint64();
+  } else if (value.is_int64()) {
+    if (value.get_int64() < 0) return path.error(Reason::Overflow, "must not be negative");
+    wide = static_cast<std::uint64_t>(value.get_int64());
+  } else if (value.is_string()) {
+    // Decimal digits in a string, for values past JavaScript's 2^53.
+    std::string_view text = value.get_string();
+    if (text.empty() || text.size() > 20) return path.error(Reason::BadFieldType, "integer expected");
+    unsigned __int128 acc = 0;
+    for (char c : text) {
+      if (c < '0' || c > '9') return path.error(Reason::BadFieldType, "integer expected");
+      acc = acc * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (acc > std::numeric_limits<std::uint64_t>::max())
+      return path.error(Reason::Overflow, "does not fit in 64 bits");
+    wide = static_cast<std::uint64_t>(acc);
+  } else {
+    return path.error(Reason::BadFieldType, "integer expected");
+  }
+  if (wide > std::numeric_limits<T>::max())
+    return path.error(Reason::Overflow, "above " + std::to_string(std::numeric_limits<T>::max()));
+  out = static_cast<T>(wide);
+  return Status::Ok();
+}
+
+template <std::size_t N>
+Status bytes_from_json(const json::value& value, FixedBytes<N>& out, FieldPath& path) {
+  if (!value.is_string()) return path.error(Reason::BadFieldType, "hex string expected");
+  auto parsed = parse_fixed_hex<N>(value.get_string());
+  if (!parsed) return path.wrap(parsed.error());
+  out = *parsed;
+  return Status::Ok();
+}
+
+template <FieldStruct S>
+Status struct_from_json(const json::value& value, S& out, FieldPath& path,
+                        std::string_view allowed_extra = {}) {
+  const json::object* object = value.if_object();
+  if (!object) return path.error(Reason::BadFieldType, "object expected");
+  std::size_t matched = 0;
+  Status status = detail::for_each_field(out, [&](std::string_view name, auto& member) -> Status {
+    const json::value* field_value = object->if_contains(name);
+    path.push(name);
+    Status field_status = field_value ? from_json(*field_value, member, path)
+                                      : path.error(Reason::MissingField, "missing");
+    path.pop();
+    matched += field_value != nullptr;
+    return field_status;
+  });
+  if (!status) return status;
+  std::size_t extra = !allowed_extra.empty() && object->contains(allowed_extra);
+  if (matched + extra != object->size()) {
+    for (const auto& entry : *object) {
+      std::string_view key = entry.key();
+      bool known = key == allowed_extra && !key.empty();
+      detail::visit_fields(out, [&](std::string_view name, auto&) { known = known || name == key; });
+      if (!known) return path.error(Reason::UnknownField, "unknown field \"" + std::string(key) + "\"");
+    }
+  }
+  Status valid = detail::validate_struct(out);
+  return valid.ok() ? valid : path.wrap(valid.error());
+}
+
+template <class T>
+Status from_json(const json::value& value, T& out, FieldPath& path) {
+  if constexpr (FieldStruct<T>) {
+    return struct_from_json(value, out, path);
+  } else if constexpr (detail::IsList<T>::value) {
+    const json::array* array = value.if_array();
+    if (!array) return path.error(Reason::BadFieldType, "array expected");
+    if (array->size() > T::kMax)
+      return path.error(Reason::TooManyItems, "at most " + std::to_string(T::kMax) + " items");
+    out.items.resize(array->size());
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      path.push_index(i);
+      Status status = from_json((*array)[i], out.items[i], path);
+      path.pop();
+      if (!status) return status;
+    }
+    return Status::Ok();
+  } else if constexpr (std::is_same_v<T, bool>) {
+    if (!value.is_bool()) return path.error(Reason::BadFieldType, "true or false expected");
+    out = value.get_bool();
+    return Status::Ok();
+  } else if constexpr (detail::UnsignedField<T>) {
+    return uint_from_json(value, out, path);
+  } else if constexpr (std::is_same_v<T, Address> || std::is_same_v<T, Bytes16>) {
+    return bytes_from_json(value, out, path);
+  } else {
+    return text_from_json(value, out, path);
+  }
+}
+
+// ---- JSON encoding ----------------------------------------------------------------------------
+
+template <class T>
+json::value to_json(const T& value) {
+  if constexpr (FieldStruct<T>) {
+    json::object object;
+    detail::visit_fields(value, [&](std::string_view name, const auto& member) {
+      object.emplace(name, to_json(member));
+    });
+    return object;
+  } else if constexpr (detail::IsList<T>::value) {
+    json::array array;
+    array.reserve(value.items.size());
+    for (const auto& item : value.items) array.push_back(to_json(item));
+    return array;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return json::value(value);
+  } else if constexpr (detail::UnsignedField<T>) {
+    return json::value(static_cast<std::uint64_t>(value));
+  } else if constexpr (std::is_same_v<T, Address>) {
+    return json::value(to_checksum_address(value));
+  } else if constexpr (std::is_same_v<T, Bytes16>) {
+    return json::value(to_hex(value));
+  } else {
+    return json::value(detail::text_of(value));
+  }
+}
+
+// ---- EIP-712 ----------------------------------------------------------------------------------
+
+template <class T>
+void add_types(Eip712Types& types) {
+  if constexpr (detail::IsList<T>::value) {
+    add_types<typename T::value_type>(types);
+  } else if constexpr (FieldStruct<T>) {
+    if (types.contains(T::kTypeName)) return;
+    auto& members = types[std::string(T::kTypeName)];
+    T probe{};
+    detail::visit_fields(probe, [&](std::string_view name, const auto& member) {
+      using M = std::remove_cvref_t<decltype(member)>;
+      members.push_back({std::string(name), detail::eip712_type_name<M>()});
+      add_types<M>(types);
+    });
+    if constexpr (requires { T::kActionType; }) members.push_back({"nonce", "uint64"});
+  }
+}
+
+template <FieldStruct S>
+const Hash256& type_hash() {
+  static const Hash256 hash = [] {
+    Eip712Types types;
+    add_types<S>(types);
+    return keccak256(*encode_type(types, S::kTypeName));
+  }();
+  return hash;
+}
+
+template <class T>
+Word eip712_word(const T& value);
+
+template <FieldStruct S>
+Hash256 hash_struct_typed(const S& value, const std::uint64_t* nonce) {
+  Keccak256 hasher;
+  hasher.update(type_hash<S>().bytes);
+  detail::visit_fields(value, [&](std::string_view, const auto& member) {
+    hasher.update(eip712_word(member).bytes);
+  });
+  if (nonce) hasher.update(word_from_u64(*nonce).bytes);
+  return hasher.finish();
+}
+
+template <class T>
+Word eip712_word(const T& value) {
+  if constexpr (FieldStruct<T>) {
+    return hash_struct_typed(value, nullptr);
+  } else if constexpr (detail::IsList<T>::value) {
+    Keccak256 hasher;
+    for (const auto& item : value.items) hasher.update(eip712_word(item).bytes);
+    return hasher.finish();
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return word_from_bool(value);
+  } else if constexpr (detail::UnsignedField<T>) {
+    return word_from_u64(value);
+  } else if constexpr (std::is_same_v<T, Address>) {
+    return word_from_address(value);
+  } else if constexpr (std::is_same_v<T, Bytes16>) {
+    return word_from_fixed_bytes(value.bytes);
+  } else {
+    return keccak256(detail::text_of(value));
+  }
+}
+
+
+
+}  // namespace
+
+std::string_view action_type(const Action& action) { return kTypeTable[action.index()].first; }
+std::string_view primary_type(const Action& action) { return kTypeTable[action.index()].second; }
+
+std::vector<std::pair<std::string_view, std::string_view>> action_type_names() {
+  return {kTypeTable.begin(), kTypeTable.end()};
+}
+
+Result<Action> action_from_json(const json::value& value) {
+  const json::object* object = value.if_object();
+  if (!object) return make_error(Reason::BadFieldType, "action must be an object");
+  const json::value* type = object->if_contains("type");
+  if (!type) return make_error(Reason::MissingField, "type: missing");
+  if (!type->is_string()) return make_error(Reason::BadFieldType, "type: string expected");
+  std::string_view name = type->get_string();
+  std::size_t index = detail::action_index(name);
+  if (index == std::variant_size_v<Action>)
+    return make_error(Reason::UnknownActionType, "unknown action type \"" + std::string(name) + "\"");
+  return detail::with_action_alternative(index, [&]<class A>(std::type_identity<A>) -> Result<Action> {
+    A typed;
+    FieldPath path;
+    Status status = struct_from_json(value, typed, path, "type");
+    if (!status) return status.error();
+    return Action(std::move(typed));
+  });
+}
+
+json::object action_to_json(const Action& action) {
+  json::object out;
+  out.emplace("type", action_type(action));
+  std::visit(
+      [&](const auto& typed) {
+        json::value fields = to_json(typed);
+        for (auto& entry : fields.get_object()) out.emplace(entry.key(), std::move(entry.value()));
+      },
+      action);
+  return out;
+}
+
+const Eip712Types& action_eip712_types() {
+  static const Eip712Types types = [] {
+    Eip712Types all{{"EIP712Domain", perpd_domain_members()}};
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (add_types<std::variant_alternative_t<I, Action>>(all), ...);
+    }(std::make_index_sequence<std::variant_size_v<Action>>{});
+    return all;
+  }();
+  return types;
+}
+
+Hash256 action_struct_hash(const Action& action, std::uint64_t nonce) {
+  return std::visit([&](const auto& typed) { return hash_struct_typed(typed, &nonce); }, action);
+}
+
+}  // namespace state

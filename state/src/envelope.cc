@@ -1,0 +1,107 @@
+#include "state/envelope.h"
+
+#include <array>
+#include <boost/json.hpp>
+#include <cstring>
+
+#include "state/keccak.h"
+
+namespace state {
+namespace json = boost::json;
+
+Result<SignedAction> envelope_from_json(const json::value& value) {
+  const json::object* object = value.if_object();
+  if (!object) return make_error(Reason::BadFieldType, "envelope must be an object");
+  for (const auto& entry : *object) {
+    std::string_view key = entry.key();
+    if (key != "action" && key != "nonce" && key != "signature")
+      return make_error(Reason::UnknownField, "unknown envelope field \"" + std::string(key) + "\"");
+  }
+  const json::value* action = object->if_contains("action");
+  const json::value* nonce = object->if_contains("nonce");
+  const json::value* signature = object->if_contains("signature");
+  if (!action) return make_error(Reason::MissingField, "action: missing");
+  if (!nonce) return make_error(Reason::MissingField, "nonce: missing");
+  if (!signature) return make_error(Reason::MissingField, "signature: missing");
+  if (!nonce->is_uint64() && !(nonce->is_int64() && nonce->get_int64() >= 0))
+    return make_error(Reason::BadFieldType, "nonce: unsigned integer expected");
+  if (!signature->is_string()) return make_error(Reason::BadFieldType, "signature: string expected");
+
+  auto parsed_signature = parse_signature_hex(signature->get_string());
+  if (!parsed_signature) return parsed_signature.error();
+  auto parsed_action = action_from_json(*action);
+  if (!parsed_action) return parsed_action.error();
+  return SignedAction{std::move(*parsed_action), nonce->to_number<std::uint64_t>(), *parsed_signature};
+}
+
+Result<SignedAction> decode_envelope_json(std::string_view text) {
+  if (text.size() > kMaxEnvelopeBytes)
+    return make_error(Reason::EnvelopeTooLarge,
+                      "envelope is larger than " + std::to_string(kMaxEnvelopeBytes) + " bytes");
+  // Parse into a stack arena: one envelope allocates nothing from the heap in the common case.
+  std::array<unsigned char, 4096> arena;
+  json::monotonic_resource resource(arena.data(), arena.size());
+  json::parse_options options;
+  options.max_depth = kMaxJsonDepth;
+  std::error_code ec;
+  json::value value = json::parse(text, ec, &resource, options);
+  if (ec) return make_error(Reason::BadJson, "invalid JSON: " + ec.message());
+  return envelope_from_json(value);
+}
+
+json::object envelope_to_json(const SignedAction& envelope) {
+  json::object out;
+  out.emplace("action", action_to_json(envelope.action));
+  out.emplace("nonce", envelope.nonce);
+  out.emplace("signature", envelope.signature.to_hex());
+  return out;
+}
+
+Hash256 compute_tx_hash(const Hash256& digest, const Signature& signature) {
+  return Keccak256().update(digest.bytes).update(signature.to_bytes().bytes).finish();
+}
+
+json::object eip712_schema(std::uint64_t chain_id) {
+  json::object domain;
+  domain.emplace("name", kDomainName);
+  domain.emplace("version", kDomainVersion);
+  domain.emplace("chainId", chain_id);
+  json::object types;
+  for (const auto& [name, members] : action_eip712_types()) {
+    json::array list;
+    for (const auto& member : members) list.push_back(json::object{{"name", member.name}, {"type", member.type}});
+    types.emplace(name, std::move(list));
+  }
+  json::object primary_types;
+  for (const auto& [type, primary] : action_type_names()) primary_types.emplace(type, primary);
+  return json::object{{"domain", std::move(domain)}, {"types", std::move(types)},
+                      {"primaryTypes", std::move(primary_types)}};
+}
+
+EnvelopeVerifier::EnvelopeVerifier(std::uint64_t chain_id)
+    : chain_id_(chain_id), domain_separator_(perpd_domain_separator(chain_id)) {}
+
+Hash256 EnvelopeVerifier::digest(const Action& action, std::uint64_t nonce) const {
+  return typed_data_digest(domain_separator_, action_struct_hash(action, nonce));
+}
+
+Result<VerifiedAction> EnvelopeVerifier::verify(SignedAction envelope) const {
+  Hash256 signed_digest = digest(envelope.action, envelope.nonce);
+  auto signer = recover_address(signed_digest, envelope.signature);
+  if (!signer) return signer.error();
+  Hash256 tx_hash = compute_tx_hash(signed_digest, envelope.signature);
+  return VerifiedAction{std::move(envelope), *signer, signed_digest, tx_hash};
+}
+
+Result<VerifiedAction> EnvelopeVerifier::verify_json(std::string_view text) const {
+  auto envelope = decode_envelope_json(text);
+  if (!envelope) return envelope.error();
+  return verify(std::move(*envelope));
+}
+
+SignedAction EnvelopeVerifier::sign(Action action, std::uint64_t nonce, const SecretKey& key) const {
+  Signature signature = sign_digest(key, digest(action, nonce));
+  return SignedAction{std::move(action), nonce, signature};
+}
+
+}  // namespace state
