@@ -1,0 +1,150 @@
+// Envelope decoding and verification: each named error of the stateless stage, and errors that
+// name the field they come from.
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include "state/envelope.h"
+
+using namespace state;
+namespace json = boost::json;
+
+namespace {
+
+const SecretKey kKey = *parse_secret_key("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
+constexpr const char* kOrder =
+    R"({"type":"order","orders":[{"market":"BTC","isBuy":true,"px":"65000","sz":"0.001","reduceOnly":false,"tif":"Gtc","cloid":"0x00000000000000000000000000000000","triggerPx":"","tpsl":""}]})";
+
+// A valid signed envelope as a mutable JSON object.
+json::object signed_envelope(const char* action_json = kOrder, std::uint64_t nonce = 1767225600000) {
+  EnvelopeVerifier verifier(1337);
+  return envelope_to_json(verifier.sign(*action_from_json(json::parse(action_json)), nonce, kKey));
+}
+
+Reason reason_of(const json::value& envelope) {
+  auto result = EnvelopeVerifier(1337).verify_json(json::serialize(envelope));
+  REQUIRE_FALSE(result.ok());
+  return result.reason();
+}
+
+Reason reason_with_order_field(std::string_view name, json::value value) {
+  json::object envelope = signed_envelope();
+  envelope["action"].as_object()["orders"].as_array()[0].as_object()[name] = value;
+  return reason_of(envelope);
+}
+
+}  // namespace
+
+TEST_CASE("a signed envelope verifies to its signer with a stable tx hash", "[envelope]") {
+  EnvelopeVerifier verifier(1337);
+  auto verified = verifier.verify_json(json::serialize(signed_envelope()));
+  REQUIRE(verified.ok());
+  CHECK(verified->signer == address_of(kKey));
+  CHECK(verified->tx_hash == compute_tx_hash(verified->digest, verified->signed_action.signature));
+  // The same action on another chain recovers someone else: the domain binds the chain id.
+  auto other_chain = EnvelopeVerifier(1).verify_json(json::serialize(signed_envelope()));
+  CHECK((!other_chain.ok() || other_chain->signer != address_of(kKey)));
+}
+
+TEST_CASE("a changed field changes the recovered signer", "[envelope]") {
+  json::object envelope = signed_envelope();
+  envelope["action"].as_object()["orders"].as_array()[0].as_object()["px"] = "65001";
+  auto verified = EnvelopeVerifier(1337).verify_json(json::serialize(envelope));
+  CHECK((!verified.ok() || verified->signer != address_of(kKey)));
+  envelope = signed_envelope();
+  envelope["nonce"] = 1767225600001;
+  verified = EnvelopeVerifier(1337).verify_json(json::serialize(envelope));
+  CHECK((!verified.ok() || verified->signer != address_of(kKey)));
+}
+
+TEST_CASE("envelope-level errors", "[envelope]") {
+  EnvelopeVerifier verifier(1337);
+  CHECK(verifier.verify_json("{").reason() == Reason::BadJson);
+  CHECK(verifier.verify_json("").reason() == Reason::BadJson);
+  CHECK(verifier.verify_json("[1,2]").reason() == Reason::BadFieldType);
+  CHECK(verifier.verify_json(std::string(70'000, ' ')).reason() == Reason::EnvelopeTooLarge);
+  CHECK(verifier.verify_json(std::string(20, '[') + std::string(20, ']')).reason() == Reason::BadJson);
+
+  json::object e = signed_envelope();
+  e.erase("signature");
+  CHECK(reason_of(e) == Reason::MissingField);
+  e = signed_envelope();
+  e.erase("nonce");
+  CHECK(reason_of(e) == Reason::MissingField);
+  e = signed_envelope();
+  e["extra"] = 1;
+  CHECK(reason_of(e) == Reason::UnknownField);
+  e = signed_envelope();
+  e["nonce"] = "1767225600000";
+  CHECK(reason_of(e) == Reason::BadFieldType);
+  e = signed_envelope();
+  e["nonce"] = -5;
+  CHECK(reason_of(e) == Reason::BadFieldType);
+  e = signed_envelope();
+  e["signature"] = 5;
+  CHECK(reason_of(e) == Reason::BadFieldType);
+}
+
+TEST_CASE("signature errors", "[envelope]") {
+  json::object e = signed_envelope();
+  std::string sig(e["signature"].as_string());
+  e["signature"] = sig.substr(0, 130);
+  CHECK(reason_of(e) == Reason::BadSignatureLength);
+  e["signature"] = "0x" + std::string(130, 'g');
+  CHECK(reason_of(e) == Reason::BadHex);
+  e["signature"] = sig.substr(2);
+  CHECK(reason_of(e) == Reason::BadHex);
+  e["signature"] = sig.substr(0, 130) + "1d";  // v = 29
+  CHECK(reason_of(e) == Reason::BadRecoveryId);
+  e["signature"] = "0x" + std::string(64, '0') + sig.substr(66);  // r = 0
+  CHECK(reason_of(e) == Reason::BadSignature);
+  e["signature"] = sig.substr(0, 66) + std::string(64, 'f') + sig.substr(130);  // s = 2^256 - 1
+  CHECK(reason_of(e) == Reason::HighS);
+}
+
+TEST_CASE("action errors; each named", "[envelope]") {
+  json::object e = signed_envelope();
+  e["action"].as_object()["type"] = "teleport";
+  CHECK(reason_of(e) == Reason::UnknownActionType);
+  e = signed_envelope();
+  e["action"].as_object().erase("type");
+  CHECK(reason_of(e) == Reason::MissingField);
+  e = signed_envelope();
+  e["action"].as_object()["bonus"] = true;
+  CHECK(reason_of(e) == Reason::UnknownField);
+  e = signed_envelope();
+  e["action"].as_object()["orders"].as_array()[0].as_object().erase("sz");
+  CHECK(reason_of(e) == Reason::MissingField);
+  e = signed_envelope();
+  e["action"].as_object()["orders"] = json::array(kMaxOrdersPerAction + 1, e["action"].at("orders").at(0));
+  CHECK(reason_of(e) == Reason::TooManyItems);
+
+  CHECK(reason_with_order_field("px", 65000) == Reason::BadFieldType);
+  CHECK(reason_with_order_field("px", "6.5e4") == Reason::BadDecimal);
+  CHECK(reason_with_order_field("px", "-65000") == Reason::NegativeAmount);
+  CHECK(reason_with_order_field("sz", "0.0000001") == Reason::TooManyDecimals);
+  CHECK(reason_with_order_field("sz", "99999999999999") == Reason::Overflow);
+  CHECK(reason_with_order_field("isBuy", "true") == Reason::BadFieldType);
+  CHECK(reason_with_order_field("tif", "GTC") == Reason::BadFieldValue);
+  CHECK(reason_with_order_field("tpsl", "tp") == Reason::BadFieldValue);  // tpsl without triggerPx
+  CHECK(reason_with_order_field("triggerPx", "100") == Reason::BadFieldValue);
+  CHECK(reason_with_order_field("cloid", "0x1234") == Reason::BadHex);
+  CHECK(reason_with_order_field("market", json::value(std::string(kMaxStringBytes + 1, 'B'))) == Reason::StringTooLong);
+  json::object send = signed_envelope(R"({"type":"usdSend","destination":"0x0000000000000000000000000000000000000001","amount":"1"})");
+  send["action"].as_object()["destination"] = "0x01";
+  CHECK(reason_of(send) == Reason::BadHex);
+}
+
+TEST_CASE("error messages name the field path", "[envelope]") {
+  json::object e = signed_envelope();
+  e["action"].as_object()["orders"].as_array()[0].as_object()["px"] = "1.0000001";
+  auto result = EnvelopeVerifier(1337).verify_json(json::serialize(e));
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.error().message == "orders[0].px: at most 6 decimals allowed");
+  CHECK(reason_name(result.reason()) == "TooManyDecimals");
+}
+
+TEST_CASE("binary decoding rejects garbage and mismatched lengths", "[envelope]") {
+  CHECK(decode_envelope_binary("\xff\xff\xff").reason() == Reason::BadEncoding);
+  CHECK(decode_envelope_binary("").reason() == Reason::BadEncoding);  // no action
+  CHECK(decode_envelope_binary(std::string(kMaxEnvelopeBytes + 1, '\0')).reason() == Reason::EnvelopeTooLarge);
+}
