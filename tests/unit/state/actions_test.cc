@@ -80,7 +80,7 @@ TEST_CASE("EIP-712 types are exactly those of SPEC section 3", "[actions]") {
   }
 }
 
-TEST_CASE("every example action: JSON round trip; typed hash equals general hash", "[actions]") {
+TEST_CASE("every example action: JSON round trip - typed hash equals general hash", "[actions]") {
   json::array examples = load_examples();
   REQUIRE(examples.size() == action_type_names().size());
   for (const auto& example : examples) {

@@ -50,7 +50,7 @@ TEST_CASE("secret keys: zero and the group order are rejected", "[crypto]") {
   CHECK(parse_secret_key("  0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318\n").ok());
 }
 
-TEST_CASE("sign and recover: deterministic (RFC 6979); low-s; recovers the signer", "[crypto]") {
+TEST_CASE("sign and recover: deterministic (RFC 6979) - low-s - recovers the signer", "[crypto]") {
   SecretKey key = key_from_hex("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
   Hash256 digest = keccak256("perpd");
   Signature a = sign_digest(key, digest);
@@ -65,7 +65,7 @@ TEST_CASE("sign and recover: deterministic (RFC 6979); low-s; recovers the signe
   CHECK((!other.ok() || *other != address_of(key)));
 }
 
-TEST_CASE("signature parsing: length; v; high-s; zero r", "[crypto]") {
+TEST_CASE("signature parsing: length - v - high-s - zero r", "[crypto]") {
   SecretKey key = key_from_hex("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
   Signature sig = sign_digest(key, keccak256("x"));
   auto bytes = sig.to_bytes();

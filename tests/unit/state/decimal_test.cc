@@ -32,13 +32,13 @@ TEST_CASE("a sign where none is allowed is NegativeAmount", "[decimal]") {
   CHECK(parse_decimal("-0", 6, Sign::Unsigned).reason() == Reason::NegativeAmount);
 }
 
-TEST_CASE("more decimals than the unit allows is TooManyDecimals; never rounded", "[decimal]") {
+TEST_CASE("more decimals than the unit allows is TooManyDecimals - never rounded", "[decimal]") {
   CHECK(parse_decimal("0.0000001", 6, Sign::Unsigned).reason() == Reason::TooManyDecimals);
   CHECK(parse_decimal("1.05", 1, Sign::Unsigned).reason() == Reason::TooManyDecimals);
   CHECK(parse_decimal("1.5", 0, Sign::Unsigned).reason() == Reason::TooManyDecimals);
 }
 
-TEST_CASE("values beyond int64 are Overflow; and the limits themselves fit", "[decimal]") {
+TEST_CASE("values beyond int64 are Overflow - and the limits themselves fit", "[decimal]") {
   CHECK(*parse_decimal("9223372036854775807", 0, Sign::Signed) == INT64_MAX);
   CHECK(*parse_decimal("-9223372036854775808", 0, Sign::Signed) == INT64_MIN);
   CHECK(parse_decimal("9223372036854775808", 0, Sign::Signed).reason() == Reason::Overflow);

@@ -47,7 +47,7 @@ Result<Word> encode_one(std::string_view type, const json::value& value) {
 
 }  // namespace
 
-TEST_CASE("EIP-712 Mail example: encodeType; typeHash; hashStruct; digest; signature", "[eip712]") {
+TEST_CASE("EIP-712 Mail example: encodeType - typeHash - hashStruct - digest - signature", "[eip712]") {
   json::value typed = json::parse(kMailExample);
   Eip712Types types = types_of(typed);
   CHECK(*encode_type(types, "Mail") == "Mail(Person from,Person to,string contents)Person(string name,address wallet)");
@@ -78,7 +78,7 @@ TEST_CASE("encodeType sorts referenced types by name and dedups", "[eip712]") {
   CHECK(encode_type(types, "Missing").reason() == Reason::BadEip712);
 }
 
-TEST_CASE("integers: ranges of uintN and intN; string and number forms", "[eip712]") {
+TEST_CASE("integers: ranges of uintN and intN - string and number forms", "[eip712]") {
   CHECK(encode_one("uint8", 255).ok());
   CHECK(encode_one("uint8", 256).reason() == Reason::BadEip712);
   CHECK(encode_one("uint8", -1).reason() == Reason::BadEip712);
@@ -101,7 +101,7 @@ TEST_CASE("integers: ranges of uintN and intN; string and number forms", "[eip71
   CHECK(encode_one("uint64", 1.5).reason() == Reason::BadEip712);
 }
 
-TEST_CASE("bytes; bytesN; bool; address; string kinds", "[eip712]") {
+TEST_CASE("bytes - bytesN - bool - address - string kinds", "[eip712]") {
   CHECK(encode_one("bytes1", "0xab").ok());
   CHECK(encode_one("bytes1", "0xabcd").reason() == Reason::BadEip712);
   CHECK(encode_one("bytes32", json::value("0x" + std::string(64, '0'))).ok());
@@ -115,7 +115,7 @@ TEST_CASE("bytes; bytesN; bool; address; string kinds", "[eip712]") {
   CHECK(encode_one("Nope", "x").reason() == Reason::BadEip712);
 }
 
-TEST_CASE("arrays: dynamic; fixed length; of structs", "[eip712]") {
+TEST_CASE("arrays: dynamic - fixed length - of structs", "[eip712]") {
   Eip712Types types{{"P", {{"n", "string"}}}, {"G", {{"ps", "P[]"}, {"xs", "uint8[2]"}}}};
   json::value ok = json::parse(R"({"ps": [{"n": "a"}, {"n": "b"}], "xs": [1, 2]})");
   CHECK(hash_struct(types, "G", ok).ok());

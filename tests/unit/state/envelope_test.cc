@@ -101,7 +101,7 @@ TEST_CASE("signature errors", "[envelope]") {
   CHECK(reason_of(e) == Reason::HighS);
 }
 
-TEST_CASE("action errors; each named", "[envelope]") {
+TEST_CASE("action errors - each named", "[envelope]") {
   json::object e = signed_envelope();
   e["action"].as_object()["type"] = "teleport";
   CHECK(reason_of(e) == Reason::UnknownActionType);

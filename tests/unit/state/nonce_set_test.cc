@@ -16,7 +16,7 @@ TEST_CASE("nonces must be unused", "[nonce]") {
   CHECK(set.use(kT - 5, kT).ok());  // out of order is fine while fewer than 100 are kept
 }
 
-TEST_CASE("nonces must lie in the open window (T - 2 days; T + 1 day)", "[nonce]") {
+TEST_CASE("nonces must lie in the open window (T - 2 days - T + 1 day)", "[nonce]") {
   NonceSet set;
   CHECK(set.check(kT - kNonceWindowPastMs, kT).reason() == Reason::NonceOutsideWindow);
   CHECK(set.check(kT - kNonceWindowPastMs + 1, kT).ok());
@@ -26,7 +26,7 @@ TEST_CASE("nonces must lie in the open window (T - 2 days; T + 1 day)", "[nonce]
   CHECK(set.check(1, 1000).ok());
 }
 
-TEST_CASE("100 highest are kept; once full; a nonce must exceed the smallest kept", "[nonce]") {
+TEST_CASE("100 highest are kept - once full - a nonce must exceed the smallest kept", "[nonce]") {
   NonceSet set;
   for (std::uint64_t i = 1; i <= kKeptNonces; ++i) REQUIRE(set.use(kT + i, kT).ok());
   CHECK(set.kept().size() == kKeptNonces);
@@ -41,7 +41,7 @@ TEST_CASE("100 highest are kept; once full; a nonce must exceed the smallest kep
   CHECK(set.kept().front() == kT + 3);
 }
 
-TEST_CASE("a failed check changes nothing; from_kept restores", "[nonce]") {
+TEST_CASE("a failed check changes nothing - from_kept restores", "[nonce]") {
   NonceSet set;
   REQUIRE(set.use(kT + 7, kT).ok());
   REQUIRE(set.use(kT + 3, kT).ok());

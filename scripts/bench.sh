@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds Release and runs the benchmarks; prints Google Benchmark tables (copy into
+# docs/benchmarks.md with the date and machine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+./scripts/build.sh release
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+build/release/tests/bench_crypto --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  --benchmark_min_time=0.5 "$@"

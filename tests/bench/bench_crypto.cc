@@ -1,0 +1,80 @@
+// Costs of the stateless stage: keccak-256, the EIP-712 digest of a one-order action, secp256k1
+// recovery, and whole envelope verification (parse + digest + recover). Figures go to
+// docs/benchmarks.md; the target is verification within 15% of bare recovery.
+#include <benchmark/benchmark.h>
+#include <boost/json.hpp>
+#include <string>
+
+#include "state/envelope.h"
+#include "state/keccak.h"
+
+namespace {
+using namespace state;
+
+const SecretKey kKey = *parse_secret_key("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
+constexpr std::uint64_t kNonce = 1767225600000;
+
+Action one_order() {
+  return *action_from_json(boost::json::parse(
+      R"({"type":"order","orders":[{"market":"BTC","isBuy":true,"px":"65000.5","sz":"0.001","reduceOnly":false,"tif":"Gtc","cloid":"0x0123456789abcdef0123456789abcdef","triggerPx":"","tpsl":""}]})"));
+}
+
+std::string one_order_envelope_json() {
+  EnvelopeVerifier verifier(1337);
+  return boost::json::serialize(envelope_to_json(verifier.sign(one_order(), kNonce, kKey)));
+}
+
+void BM_Keccak256(benchmark::State& state) {
+  std::string input(static_cast<std::size_t>(state.range(0)), 'x');
+  for (auto _ : state) benchmark::DoNotOptimize(keccak256(input));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
+}
+BENCHMARK(BM_Keccak256)->Arg(32)->Arg(136)->Arg(1024);
+
+void BM_Eip712DigestOneOrder(benchmark::State& state) {
+  EnvelopeVerifier verifier(1337);
+  Action action = one_order();
+  for (auto _ : state) benchmark::DoNotOptimize(verifier.digest(action, kNonce));
+}
+BENCHMARK(BM_Eip712DigestOneOrder);
+
+void BM_Secp256k1Recover(benchmark::State& state) {
+  Hash256 digest = keccak256("perpd");
+  Signature signature = sign_digest(kKey, digest);
+  for (auto _ : state) benchmark::DoNotOptimize(recover_address(digest, signature));
+}
+BENCHMARK(BM_Secp256k1Recover);
+
+void BM_DecodeEnvelopeJson(benchmark::State& state) {
+  std::string text = one_order_envelope_json();
+  for (auto _ : state) benchmark::DoNotOptimize(decode_envelope_json(text));
+}
+BENCHMARK(BM_DecodeEnvelopeJson);
+
+void BM_DecodeEnvelopeBinary(benchmark::State& state) {
+  std::string binary = encode_envelope_binary(*decode_envelope_json(one_order_envelope_json()));
+  for (auto _ : state) benchmark::DoNotOptimize(decode_envelope_binary(binary));
+}
+BENCHMARK(BM_DecodeEnvelopeBinary);
+
+void BM_VerifyEnvelopeJson(benchmark::State& state) {
+  EnvelopeVerifier verifier(1337);
+  std::string text = one_order_envelope_json();
+  for (auto _ : state) {
+    auto verified = verifier.verify_json(text);
+    if (!verified.ok()) state.SkipWithError("verification failed");
+    benchmark::DoNotOptimize(verified);
+  }
+}
+BENCHMARK(BM_VerifyEnvelopeJson);
+
+void BM_SignOneOrder(benchmark::State& state) {
+  EnvelopeVerifier verifier(1337);
+  Action action = one_order();
+  for (auto _ : state) benchmark::DoNotOptimize(verifier.sign(action, kNonce, kKey));
+}
+BENCHMARK(BM_SignOneOrder);
+
+}  // namespace
+
+BENCHMARK_MAIN();
