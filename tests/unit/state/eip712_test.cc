@@ -89,9 +89,11 @@ TEST_CASE("integers: ranges of uintN and intN - string and number forms", "[eip7
   CHECK(*encode_one("uint256", "0xff") == *encode_one("uint256", 255));
   CHECK(*encode_one("uint256", "255") == *encode_one("uint256", 255));
   CHECK(*encode_one("int256", "-1") == *encode_one("int256", -1));
-  // -1 as int8 is the all-ones word, the same as uint256 2^256 - 1.
-  CHECK(*encode_one("int8", -1) ==
-        *encode_one("uint256", "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"));
+  // -1 as int8 is the all-ones word (two's complement over 256 bits).
+  Word all_ones;
+  all_ones.bytes.fill(0xff);
+  CHECK(*encode_one("int8", -1) == Keccak256().update(keccak256("T(int8 v)").bytes).update(all_ones.bytes).finish());
+  CHECK(*encode_one("int8", "-1") == *encode_one("int8", -1));
   CHECK(encode_one("uint256", "0x1ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff").reason() ==
         Reason::BadEip712);
   CHECK(encode_one("int256", "-57896044618658097711785492504343953926634992332820282019728792003956564819968").ok());
