@@ -281,8 +281,18 @@ Word eip712_word(const T& value) {
     return word_from_address(value);
   } else if constexpr (std::is_same_v<T, Bytes16>) {
     return word_from_fixed_bytes(value.bytes);
+  } else if constexpr (std::is_same_v<T, Tif> || std::is_same_v<T, TpSl>) {
+    // A handful of fixed texts: hash each once, not once per order.
+    static const auto table = [] {
+      std::array<Hash256, 3> hashes;
+      for (std::size_t i = 0; i < hashes.size(); ++i) hashes[i] = keccak256(detail::text_of(static_cast<T>(i)));
+      return hashes;
+    }();
+    return table[static_cast<std::size_t>(value)];
   } else {
-    return keccak256(detail::text_of(value));
+    static const Hash256 empty_hash = keccak256(std::string_view());
+    std::string_view text = detail::text_of(value);
+    return text.empty() ? empty_hash : keccak256(text);
   }
 }
 
