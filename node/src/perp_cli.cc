@@ -50,11 +50,13 @@ int sign(const std::string& key_path, std::uint64_t chain_id, std::optional<std:
   auto action = state::action_from_json(value);
   if (!action) return fail(action.error());
   // determinism: the CLI picks a nonce from the wall clock; execution never reads it.
-  std::uint64_t chosen_nonce = nonce.value_or(static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count()));
+  std::uint64_t chosen_nonce = nonce.value_or(
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count()));
   state::EnvelopeVerifier verifier(chain_id);
-  std::cout << json::serialize(state::envelope_to_json(verifier.sign(std::move(*action), chosen_nonce, *key)))
+  std::cout << json::serialize(
+                   state::envelope_to_json(verifier.sign(std::move(*action), chosen_nonce, *key)))
             << "\n";
   return 0;
 }
@@ -75,21 +77,25 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::string out;
-  auto* keygen_cmd = app.add_subcommand("keygen", "write a new key file (mode 0600) and print its address");
+  auto* keygen_cmd =
+      app.add_subcommand("keygen", "write a new key file (mode 0600) and print its address");
   keygen_cmd->add_option("--out", out, "key file to create (must not exist)")->required();
 
   std::string key_path, input_path;
   std::uint64_t chain_id = 0;
   std::optional<std::uint64_t> nonce;
-  auto* sign_cmd = app.add_subcommand("sign", "sign an action (JSON with \"type\") and print the envelope");
+  auto* sign_cmd =
+      app.add_subcommand("sign", "sign an action (JSON with \"type\") and print the envelope");
   sign_cmd->add_option("--key", key_path, "key file")->required();
   sign_cmd->add_option("--chain-id", chain_id, "chain id of the EIP-712 domain")->required();
   sign_cmd->add_option("--nonce", nonce, "nonce (default: current time in ms)");
   sign_cmd->add_option("action", input_path, "ACTION.json, or - for standard input")->required();
 
-  auto* recover_cmd = app.add_subcommand("recover", "print the signer of an envelope, or a named error");
+  auto* recover_cmd =
+      app.add_subcommand("recover", "print the signer of an envelope, or a named error");
   recover_cmd->add_option("--chain-id", chain_id, "chain id of the EIP-712 domain")->required();
-  recover_cmd->add_option("envelope", input_path, "ENVELOPE.json, or - for standard input")->required();
+  recover_cmd->add_option("envelope", input_path, "ENVELOPE.json, or - for standard input")
+      ->required();
 
   auto* schema_cmd = app.add_subcommand("schema", "print the EIP-712 domain and types as JSON");
   schema_cmd->add_option("--chain-id", chain_id, "chain id of the EIP-712 domain")->required();

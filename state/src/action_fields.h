@@ -28,15 +28,17 @@ template <unsigned D, Sign S, bool E>
 struct IsDecimalText<DecimalText<D, S, E>> : std::true_type {};
 
 template <class T>
-concept UnsignedField =
-    std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::uint32_t> || std::is_same_v<T, std::uint64_t>;
+concept UnsignedField = std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::uint32_t> ||
+    std::is_same_v<T, std::uint64_t>;
 
 // Calls f(name, member) for each field in order; stops at the first error f returns.
 template <class S, class F>
 Status for_each_field(S& s, F&& f) {
   Status status;
   std::apply(
-      [&](auto... spec) { ((status.ok() ? (void)(status = f(spec.name, s.*(spec.member))) : void()), ...); },
+      [&](auto... spec) {
+        ((status.ok() ? (void)(status = f(spec.name, s.*(spec.member))) : void()), ...);
+      },
       std::remove_cvref_t<S>::fields());
   return status;
 }
@@ -50,15 +52,24 @@ void visit_fields(S& s, F&& f) {
 
 template <class T>
 std::string eip712_type_name() {
-  if constexpr (FieldStruct<T>) return std::string(T::kTypeName);
-  else if constexpr (IsList<T>::value) return eip712_type_name<typename T::value_type>() + "[]";
-  else if constexpr (std::is_same_v<T, bool>) return "bool";
-  else if constexpr (std::is_same_v<T, std::uint8_t>) return "uint8";
-  else if constexpr (std::is_same_v<T, std::uint32_t>) return "uint32";
-  else if constexpr (std::is_same_v<T, std::uint64_t>) return "uint64";
-  else if constexpr (std::is_same_v<T, Address>) return "address";
-  else if constexpr (std::is_same_v<T, Bytes16>) return "bytes16";
-  else return "string";  // std::string, DecimalText, Tif, TpSl
+  if constexpr (FieldStruct<T>)
+    return std::string(T::kTypeName);
+  else if constexpr (IsList<T>::value)
+    return eip712_type_name<typename T::value_type>() + "[]";
+  else if constexpr (std::is_same_v<T, bool>)
+    return "bool";
+  else if constexpr (std::is_same_v<T, std::uint8_t>)
+    return "uint8";
+  else if constexpr (std::is_same_v<T, std::uint32_t>)
+    return "uint32";
+  else if constexpr (std::is_same_v<T, std::uint64_t>)
+    return "uint64";
+  else if constexpr (std::is_same_v<T, Address>)
+    return "address";
+  else if constexpr (std::is_same_v<T, Bytes16>)
+    return "bytes16";
+  else
+    return "string";  // std::string, DecimalText, Tif, TpSl
 }
 
 // Builds "orders[0].px" style paths for error messages, only as deep as decoding has gone.
@@ -80,7 +91,9 @@ class FieldPath {
   Error wrap(const Error& error) const {
     return path_.empty() ? error : make_error(error.reason, path_ + ": " + error.message);
   }
-  Error error(Reason reason, std::string_view text) const { return wrap(make_error(reason, std::string(text))); }
+  Error error(Reason reason, std::string_view text) const {
+    return wrap(make_error(reason, std::string(text)));
+  }
 
  private:
   std::string path_;
@@ -104,16 +117,24 @@ Status parse_text(std::string_view text, DecimalText<D, S, E>& out) {
   return Status::Ok();
 }
 
-inline std::string_view text_of(const std::string& value) { return value; }
-inline std::string_view text_of(Tif value) { return tif_name(value); }
-inline std::string_view text_of(TpSl value) { return tpsl_name(value); }
+inline std::string_view text_of(const std::string& value) {
+  return value;
+}
+inline std::string_view text_of(Tif value) {
+  return tif_name(value);
+}
+inline std::string_view text_of(TpSl value) {
+  return tpsl_name(value);
+}
 template <unsigned D, Sign S, bool E>
 std::string_view text_of(const DecimalText<D, S, E>& value) {
   return value.text;
 }
 
 template <class T>
-concept TextField = requires(const T& v) { text_of(v); };
+concept TextField = requires(const T& v) {
+  text_of(v);
+};
 
 // Struct-level rules beyond single fields (OrderSpec's trigger pair).
 template <class S>

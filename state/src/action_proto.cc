@@ -22,7 +22,8 @@ const pb::FieldDescriptor* field_of(const pb::Message& message, std::string_view
   if (!fd) {
     // actions.proto and fields() disagree: a build defect the round-trip tests catch.
     std::fprintf(stderr, "actions.proto: %s has no field %.*s\n",
-                 message.GetDescriptor()->full_name().c_str(), static_cast<int>(name.size()), name.data());
+                 message.GetDescriptor()->full_name().c_str(), static_cast<int>(name.size()),
+                 name.data());
     std::abort();
   }
   return fd;
@@ -155,13 +156,15 @@ Result<SignedAction> decode_envelope_binary(std::string_view bytes) {
       {reinterpret_cast<const std::uint8_t*>(raw_signature.data()), raw_signature.size()});
   if (!signature) return signature.error();
 
-  return detail::with_action_alternative(index, [&]<class A>(std::type_identity<A>) -> Result<SignedAction> {
-    A typed;
-    FieldPath path;
-    Status status = struct_from_proto(message.GetReflection()->GetMessage(message, set), typed, path);
-    if (!status) return status.error();
-    return SignedAction{Action(std::move(typed)), message.nonce(), *signature};
-  });
+  return detail::with_action_alternative(
+      index, [&]<class A>(std::type_identity<A>) -> Result<SignedAction> {
+        A typed;
+        FieldPath path;
+        Status status =
+            struct_from_proto(message.GetReflection()->GetMessage(message, set), typed, path);
+        if (!status) return status.error();
+        return SignedAction{Action(std::move(typed)), message.nonce(), *signature};
+      });
 }
 
 }  // namespace state

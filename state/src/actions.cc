@@ -21,23 +21,30 @@ constexpr auto make_type_table(std::index_sequence<I...>) {
       std::pair{std::variant_alternative_t<I, Action>::kActionType,
                 std::variant_alternative_t<I, Action>::kTypeName}...};
 }
-constexpr auto kTypeTable = make_type_table(std::make_index_sequence<std::variant_size_v<Action>>{});
+constexpr auto kTypeTable =
+    make_type_table(std::make_index_sequence<std::variant_size_v<Action>>{});
 }  // namespace
 
 std::string_view tif_name(Tif tif) {
   switch (tif) {
-    case Tif::Gtc: return "Gtc";
-    case Tif::Ioc: return "Ioc";
-    case Tif::Alo: return "Alo";
+    case Tif::Gtc:
+      return "Gtc";
+    case Tif::Ioc:
+      return "Ioc";
+    case Tif::Alo:
+      return "Alo";
   }
   return "Gtc";
 }
 
 std::string_view tpsl_name(TpSl tpsl) {
   switch (tpsl) {
-    case TpSl::None: return "";
-    case TpSl::Tp: return "tp";
-    case TpSl::Sl: return "sl";
+    case TpSl::None:
+      return "";
+    case TpSl::Tp:
+      return "tp";
+    case TpSl::Sl:
+      return "sl";
   }
   return "";
 }
@@ -58,7 +65,8 @@ std::size_t action_index(std::string_view name) {
 
 Status parse_text(std::string_view text, std::string& out) {
   if (text.size() > kMaxStringBytes)
-    return make_error(Reason::StringTooLong, "at most " + std::to_string(kMaxStringBytes) + " bytes");
+    return make_error(Reason::StringTooLong,
+                      "at most " + std::to_string(kMaxStringBytes) + " bytes");
   out.assign(text);
   return Status::Ok();
 }
@@ -108,7 +116,8 @@ Status uint_from_json(const json::value& value, T& out, FieldPath& path) {
   } else if (value.is_string()) {
     // Decimal digits in a string, for values past JavaScript's 2^53.
     std::string_view text = value.get_string();
-    if (text.empty() || text.size() > 20) return path.error(Reason::BadFieldType, "integer expected");
+    if (text.empty() || text.size() > 20)
+      return path.error(Reason::BadFieldType, "integer expected");
     unsigned __int128 acc = 0;
     for (char c : text) {
       if (c < '0' || c > '9') return path.error(Reason::BadFieldType, "integer expected");
@@ -156,8 +165,10 @@ Status struct_from_json(const json::value& value, S& out, FieldPath& path,
     for (const auto& entry : *object) {
       std::string_view key = entry.key();
       bool known = key == allowed_extra && !key.empty();
-      detail::visit_fields(out, [&](std::string_view name, auto&) { known = known || name == key; });
-      if (!known) return path.error(Reason::UnknownField, "unknown field \"" + std::string(key) + "\"");
+      detail::visit_fields(out,
+                           [&](std::string_view name, auto&) { known = known || name == key; });
+      if (!known)
+        return path.error(Reason::UnknownField, "unknown field \"" + std::string(key) + "\"");
     }
   }
   Status valid = detail::validate_struct(out);
@@ -285,7 +296,8 @@ Word eip712_word(const T& value) {
     // A handful of fixed texts: hash each once, not once per order.
     static const auto table = [] {
       std::array<Hash256, 3> hashes;
-      for (std::size_t i = 0; i < hashes.size(); ++i) hashes[i] = keccak256(detail::text_of(static_cast<T>(i)));
+      for (std::size_t i = 0; i < hashes.size(); ++i)
+        hashes[i] = keccak256(detail::text_of(static_cast<T>(i)));
       return hashes;
     }();
     return table[static_cast<std::size_t>(value)];
@@ -296,12 +308,14 @@ Word eip712_word(const T& value) {
   }
 }
 
-
-
 }  // namespace
 
-std::string_view action_type(const Action& action) { return kTypeTable[action.index()].first; }
-std::string_view primary_type(const Action& action) { return kTypeTable[action.index()].second; }
+std::string_view action_type(const Action& action) {
+  return kTypeTable[action.index()].first;
+}
+std::string_view primary_type(const Action& action) {
+  return kTypeTable[action.index()].second;
+}
 
 std::vector<std::pair<std::string_view, std::string_view>> action_type_names() {
   return {kTypeTable.begin(), kTypeTable.end()};
@@ -316,14 +330,16 @@ Result<Action> action_from_json(const json::value& value) {
   std::string_view name = type->get_string();
   std::size_t index = detail::action_index(name);
   if (index == std::variant_size_v<Action>)
-    return make_error(Reason::UnknownActionType, "unknown action type \"" + std::string(name) + "\"");
-  return detail::with_action_alternative(index, [&]<class A>(std::type_identity<A>) -> Result<Action> {
-    A typed;
-    FieldPath path;
-    Status status = struct_from_json(value, typed, path, "type");
-    if (!status) return status.error();
-    return Action(std::move(typed));
-  });
+    return make_error(Reason::UnknownActionType,
+                      "unknown action type \"" + std::string(name) + "\"");
+  return detail::with_action_alternative(
+      index, [&]<class A>(std::type_identity<A>) -> Result<Action> {
+        A typed;
+        FieldPath path;
+        Status status = struct_from_json(value, typed, path, "type");
+        if (!status) return status.error();
+        return Action(std::move(typed));
+      });
 }
 
 json::object action_to_json(const Action& action) {
@@ -343,7 +359,8 @@ const Eip712Types& action_eip712_types() {
     Eip712Types all{{"EIP712Domain", perpd_domain_members()}};
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (add_types<std::variant_alternative_t<I, Action>>(all), ...);
-    }(std::make_index_sequence<std::variant_size_v<Action>>{});
+    }
+    (std::make_index_sequence<std::variant_size_v<Action>>{});
     return all;
   }();
   return types;

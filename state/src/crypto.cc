@@ -3,6 +3,7 @@
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
 
+#include <cctype>
 #include <cstring>
 
 #include "state/keccak.h"
@@ -11,10 +12,9 @@ namespace state {
 namespace {
 
 // Half the secp256k1 group order, big-endian: signatures with s above it are the malleable twin.
-constexpr std::uint8_t kHalfOrder[32] = {0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                         0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d,
-                                         0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0};
+constexpr std::uint8_t kHalfOrder[32] = {
+    0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0};
 
 // One context for the process: created once, never mutated after randomization, so it is safe
 // to share across threads for signing, verification and recovery.
@@ -45,7 +45,9 @@ FixedBytes<65> Signature::to_bytes() const {
   return out;
 }
 
-std::string Signature::to_hex() const { return state::to_hex(to_bytes()); }
+std::string Signature::to_hex() const {
+  return state::to_hex(to_bytes());
+}
 
 Result<Signature> parse_signature(std::span<const std::uint8_t> bytes) {
   if (bytes.size() != 65)
@@ -62,7 +64,8 @@ Result<Signature> parse_signature(std::span<const std::uint8_t> bytes) {
     return make_error(Reason::HighS, "s is above half the curve order");
   secp256k1_ecdsa_recoverable_signature parsed;
   if (sig.r.is_zero() || sig.s.is_zero() ||
-      !secp256k1_ecdsa_recoverable_signature_parse_compact(context(), &parsed, bytes.data(), v - 27))
+      !secp256k1_ecdsa_recoverable_signature_parse_compact(context(), &parsed, bytes.data(),
+                                                           v - 27))
     return make_error(Reason::BadSignature, "r or s is zero or not below the curve order");
   return sig;
 }
@@ -80,8 +83,10 @@ Status check_secret_key(const SecretKey& key) {
 }
 
 Result<SecretKey> parse_secret_key(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
   auto key = parse_fixed_hex<32>(text);
   if (!key) return make_error(Reason::BadKey, "key must be 0x plus 64 hex digits");
   PERPD_TRY(check_secret_key(*key));
@@ -134,6 +139,8 @@ std::string to_checksum_address(const Address& address) {
   return hex;
 }
 
-Result<Address> parse_address(std::string_view text) { return parse_fixed_hex<20>(text); }
+Result<Address> parse_address(std::string_view text) {
+  return parse_fixed_hex<20>(text);
+}
 
 }  // namespace state

@@ -5,7 +5,9 @@
 namespace state {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 }  // namespace
 
@@ -54,7 +56,8 @@ Result<std::int64_t> parse_decimal(std::string_view text, unsigned decimals, Sig
 std::string format_decimal(std::int64_t units, unsigned decimals) {
   bool negative = units < 0;
   // Work in unsigned so INT64_MIN negates without overflow.
-  std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(units) : static_cast<std::uint64_t>(units);
+  std::uint64_t magnitude =
+      negative ? 0 - static_cast<std::uint64_t>(units) : static_cast<std::uint64_t>(units);
   std::string digits = std::to_string(magnitude);
   if (digits.size() <= decimals) digits.insert(0, decimals + 1 - digits.size(), '0');
   std::string out = digits.substr(0, digits.size() - decimals);

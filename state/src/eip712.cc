@@ -1,7 +1,7 @@
 #include "state/eip712.h"
 
-#include <boost/json.hpp>
 #include <bit>
+#include <boost/json.hpp>
 #include <charconv>
 #include <cstring>
 #include <set>
@@ -12,7 +12,9 @@ namespace state {
 namespace json = boost::json;
 namespace {
 
-Error bad(std::string message) { return make_error(Reason::BadEip712, std::move(message)); }
+Error bad(std::string message) {
+  return make_error(Reason::BadEip712, std::move(message));
+}
 
 // A 256-bit big-endian integer being built from text, for uintN/intN values.
 struct Uint256 {
@@ -44,7 +46,7 @@ Result<Uint256> parse_uint256_text(std::string_view text) {
   Uint256 out;
   if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
     for (char c : text.substr(2)) {
-      int d = (c >= '0' && c <= '9') ? c - '0'
+      int d = (c >= '0' && c <= '9')   ? c - '0'
               : (c >= 'a' && c <= 'f') ? c - 'a' + 10
               : (c >= 'A' && c <= 'F') ? c - 'A' + 10
                                        : -1;
@@ -203,7 +205,8 @@ Result<Word> encode_value(const Eip712Types& types, std::string_view type, const
     auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
     if (ec != std::errc() || ptr != digits.data() + digits.size() || n < 1 || n > 32)
       return bad("unknown type " + std::string(type));
-    if (bytes->size() != n) return bad(std::string(type) + " needs exactly " + std::to_string(n) + " bytes");
+    if (bytes->size() != n)
+      return bad(std::string(type) + " needs exactly " + std::to_string(n) + " bytes");
     return word_from_fixed_bytes(*bytes);
   }
   bool is_signed = false;
@@ -220,7 +223,9 @@ Word word_from_u64(std::uint64_t value) {
   return word;
 }
 
-Word word_from_bool(bool value) { return word_from_u64(value ? 1 : 0); }
+Word word_from_bool(bool value) {
+  return word_from_u64(value ? 1 : 0);
+}
 
 Word word_from_address(const Address& address) {
   Word word;
@@ -284,7 +289,8 @@ Result<Hash256> typed_data_digest(const json::value& typed_data) {
       if (!mo || !mo->contains("name") || !mo->contains("type") || !mo->at("name").is_string() ||
           !mo->at("type").is_string())
         return bad("member needs name and type strings");
-      list.push_back({std::string(mo->at("name").get_string()), std::string(mo->at("type").get_string())});
+      list.push_back(
+          {std::string(mo->at("name").get_string()), std::string(mo->at("type").get_string())});
     }
   }
   auto domain_hash = hash_struct(types, "EIP712Domain", *domain);

@@ -15,7 +15,8 @@ Result<SignedAction> envelope_from_json(const json::value& value) {
   for (const auto& entry : *object) {
     std::string_view key = entry.key();
     if (key != "action" && key != "nonce" && key != "signature")
-      return make_error(Reason::UnknownField, "unknown envelope field \"" + std::string(key) + "\"");
+      return make_error(Reason::UnknownField,
+                        "unknown envelope field \"" + std::string(key) + "\"");
   }
   const json::value* action = object->if_contains("action");
   const json::value* nonce = object->if_contains("nonce");
@@ -25,13 +26,15 @@ Result<SignedAction> envelope_from_json(const json::value& value) {
   if (!signature) return make_error(Reason::MissingField, "signature: missing");
   if (!nonce->is_uint64() && !(nonce->is_int64() && nonce->get_int64() >= 0))
     return make_error(Reason::BadFieldType, "nonce: unsigned integer expected");
-  if (!signature->is_string()) return make_error(Reason::BadFieldType, "signature: string expected");
+  if (!signature->is_string())
+    return make_error(Reason::BadFieldType, "signature: string expected");
 
   auto parsed_signature = parse_signature_hex(signature->get_string());
   if (!parsed_signature) return parsed_signature.error();
   auto parsed_action = action_from_json(*action);
   if (!parsed_action) return parsed_action.error();
-  return SignedAction{std::move(*parsed_action), nonce->to_number<std::uint64_t>(), *parsed_signature};
+  return SignedAction{std::move(*parsed_action), nonce->to_number<std::uint64_t>(),
+                      *parsed_signature};
 }
 
 Result<SignedAction> decode_envelope_json(std::string_view text) {
@@ -69,12 +72,14 @@ json::object eip712_schema(std::uint64_t chain_id) {
   json::object types;
   for (const auto& [name, members] : action_eip712_types()) {
     json::array list;
-    for (const auto& member : members) list.push_back(json::object{{"name", member.name}, {"type", member.type}});
+    for (const auto& member : members)
+      list.push_back(json::object{{"name", member.name}, {"type", member.type}});
     types.emplace(name, std::move(list));
   }
   json::object primary_types;
   for (const auto& [type, primary] : action_type_names()) primary_types.emplace(type, primary);
-  return json::object{{"domain", std::move(domain)}, {"types", std::move(types)},
+  return json::object{{"domain", std::move(domain)},
+                      {"types", std::move(types)},
                       {"primaryTypes", std::move(primary_types)}};
 }
 
@@ -99,7 +104,8 @@ Result<VerifiedAction> EnvelopeVerifier::verify_json(std::string_view text) cons
   return verify(std::move(*envelope));
 }
 
-SignedAction EnvelopeVerifier::sign(Action action, std::uint64_t nonce, const SecretKey& key) const {
+SignedAction EnvelopeVerifier::sign(Action action, std::uint64_t nonce,
+                                    const SecretKey& key) const {
   Signature signature = sign_digest(key, digest(action, nonce));
   return SignedAction{std::move(action), nonce, signature};
 }

@@ -8,10 +8,12 @@ Status NonceSet::check(std::uint64_t nonce, std::uint64_t block_time_ms) const {
   // Open interval (T - 2 days, T + 1 day); the lower bound is 0 near the epoch.
   std::uint64_t lower = block_time_ms > kNonceWindowPastMs ? block_time_ms - kNonceWindowPastMs : 0;
   if (nonce <= lower || nonce >= block_time_ms + kNonceWindowFutureMs)
-    return make_error(Reason::NonceOutsideWindow,
-                      "nonce must be a millisecond time within 2 days before and 1 day after block time");
+    return make_error(
+        Reason::NonceOutsideWindow,
+        "nonce must be a millisecond time within 2 days before and 1 day after block time");
   if (kept_.size() >= kKeptNonces && nonce <= kept_.front())
-    return make_error(Reason::NonceTooLow, "nonce is not above the smallest of the 100 kept nonces");
+    return make_error(Reason::NonceTooLow,
+                      "nonce is not above the smallest of the 100 kept nonces");
   if (std::binary_search(kept_.begin(), kept_.end(), nonce))
     return make_error(Reason::NonceAlreadyUsed, "nonce already used by this signer");
   return Status::Ok();

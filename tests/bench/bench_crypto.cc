@@ -11,7 +11,8 @@
 namespace {
 using namespace state;
 
-const SecretKey kKey = *parse_secret_key("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
+const SecretKey kKey =
+    *parse_secret_key("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
 constexpr std::uint64_t kNonce = 1767225600000;
 
 Action one_order() {

@@ -2,4 +2,6 @@
 // consensus, rpc). The layout tests pass only when this include fails to resolve.
 #include "perps/protocol_constants.h"
 
-int layout_probe() { return static_cast<int>(perps::kMaxLeverage); }
+int layout_probe() {
+  return static_cast<int>(perps::kMaxLeverage);
+}

@@ -7,7 +7,7 @@
 
 namespace perps {
 
-inline constexpr std::int64_t kMicro = 1'000'000;         // 1 USD or 1 stake token
+inline constexpr std::int64_t kMicro = 1'000'000;          // 1 USD or 1 stake token
 inline constexpr std::int64_t kFractionOne = 100'000'000;  // 1.0 as a 1e-8 fraction
 inline constexpr std::uint64_t kHourMs = 60ULL * 60 * 1000;
 inline constexpr std::uint64_t kDayMs = 24 * kHourMs;
@@ -15,9 +15,9 @@ inline constexpr std::uint64_t kDayMs = 24 * kHourMs;
 // Funding.
 inline constexpr std::int64_t kFundingRateCapPerHour = 4 * kFractionOne / 100;  // 4% per hour
 inline constexpr std::uint64_t kPremiumSampleIntervalMs = 5'000;
-inline constexpr std::int64_t kCoreInterestRate8h = kFractionOne / 10'000;      // 0.01% per 8 h
-inline constexpr std::int64_t kCoreClamp8h = 5 * kFractionOne / 10'000;         // 0.05% per 8 h
-inline constexpr std::int64_t kCoreMultiplier = kFractionOne;                   // m = 1
+inline constexpr std::int64_t kCoreInterestRate8h = kFractionOne / 10'000;  // 0.01% per 8 h
+inline constexpr std::int64_t kCoreClamp8h = 5 * kFractionOne / 10'000;     // 0.05% per 8 h
+inline constexpr std::int64_t kCoreMultiplier = kFractionOne;               // m = 1
 inline constexpr std::uint32_t kCoreFundingIntervalHours = 1;
 inline constexpr std::int64_t kDeployerInterestRateMax8h = kFractionOne / 100;  // |r| <= 1%
 inline constexpr std::int64_t kDeployerClampMax8h = kFractionOne / 100;         // c in [0, 1%]

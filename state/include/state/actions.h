@@ -41,14 +41,14 @@ struct DecimalText {
   bool operator==(const DecimalText&) const = default;
 };
 
-using UsdText = DecimalText<6, Sign::Unsigned>;          // USD, micro-dollars
-using SignedUsdText = DecimalText<6, Sign::Signed>;      // USD with a sign (margin moves)
-using TokenText = DecimalText<6, Sign::Unsigned>;        // stake token, micro-units
+using UsdText = DecimalText<6, Sign::Unsigned>;      // USD, micro-dollars
+using SignedUsdText = DecimalText<6, Sign::Signed>;  // USD with a sign (margin moves)
+using TokenText = DecimalText<6, Sign::Unsigned>;    // stake token, micro-units
 using OptionalTokenText = DecimalText<6, Sign::Unsigned, true>;
-using PxText = DecimalText<6, Sign::Unsigned>;           // price, micro-dollars per unit
+using PxText = DecimalText<6, Sign::Unsigned>;  // price, micro-dollars per unit
 using OptionalPxText = DecimalText<6, Sign::Unsigned, true>;
-using SzText = DecimalText<6, Sign::Unsigned>;           // size, 10^-6 units (lots at execution)
-using FractionText = DecimalText<8, Sign::Signed>;       // rates, multipliers, scales: 1e-8 units
+using SzText = DecimalText<6, Sign::Unsigned>;      // size, 10^-6 units (lots at execution)
+using FractionText = DecimalText<8, Sign::Signed>;  // rates, multipliers, scales: 1e-8 units
 
 // A list whose length is bounded at decoding (TooManyItems beyond Max).
 template <class T, std::size_t Max>
@@ -226,7 +226,8 @@ struct UsdSend {
   static constexpr std::string_view kActionType = "usdSend";
   static constexpr std::string_view kTypeName = "UsdSend";
   static constexpr auto fields() {
-    return std::tuple{field("destination", &UsdSend::destination), field("amount", &UsdSend::amount)};
+    return std::tuple{field("destination", &UsdSend::destination),
+                      field("amount", &UsdSend::amount)};
   }
   bool operator==(const UsdSend&) const = default;
 };
@@ -296,7 +297,8 @@ struct RegisterAsset {
   static constexpr std::string_view kActionType = "registerAsset";
   static constexpr std::string_view kTypeName = "RegisterAsset";
   static constexpr auto fields() {
-    return std::tuple{field("dex", &RegisterAsset::dex), field("coin", &RegisterAsset::coin),
+    return std::tuple{field("dex", &RegisterAsset::dex),
+                      field("coin", &RegisterAsset::coin),
                       field("szDecimals", &RegisterAsset::sz_decimals),
                       field("oraclePx", &RegisterAsset::oracle_px),
                       field("maxLeverage", &RegisterAsset::max_leverage),
@@ -329,7 +331,8 @@ struct SetFunding {
   static constexpr std::string_view kActionType = "setFunding";
   static constexpr std::string_view kTypeName = "SetFunding";
   static constexpr auto fields() {
-    return std::tuple{field("dex", &SetFunding::dex), field("coin", &SetFunding::coin),
+    return std::tuple{field("dex", &SetFunding::dex),
+                      field("coin", &SetFunding::coin),
                       field("multiplier", &SetFunding::multiplier),
                       field("interestRate", &SetFunding::interest_rate),
                       field("clamp", &SetFunding::clamp),

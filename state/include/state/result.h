@@ -11,30 +11,30 @@
 
 namespace state {
 
-#define PERPD_REASONS(X)                                                                        \
-  X(BadJson)            /* not JSON, or JSON nested too deep */                                  \
-  X(EnvelopeTooLarge)   /* envelope text above the size limit */                                 \
-  X(UnknownActionType)  /* action.type names no action of SPEC section 3 */                      \
-  X(MissingField)       /* a required field is absent */                                         \
-  X(UnknownField)       /* a field the type does not have */                                     \
-  X(BadFieldType)       /* JSON kind differs from the field's (string for number, ...) */        \
-  X(BadFieldValue)      /* right kind, value outside the field's set (tif, tpsl, ...) */         \
-  X(BadHex)             /* not 0x-prefixed hex, or wrong length for address/bytesN */            \
-  X(BadSignatureLength) /* signature is not 65 bytes */                                          \
-  X(HighS)              /* s above half the curve order (malleable form) */                      \
-  X(BadRecoveryId)      /* v not in {0, 1, 27, 28} */                                            \
-  X(BadSignature)       /* r/s out of range, or no public key recovers */                        \
-  X(BadDecimal)         /* not a decimal string as SPEC section 1 writes them */                 \
-  X(NegativeAmount)     /* a minus sign where the field has no sign */                           \
-  X(TooManyDecimals)    /* more decimals than the unit allows (never rounded) */                 \
-  X(Overflow)           /* value does not fit the field's integer type */                        \
-  X(TooManyItems)       /* list longer than the field allows */                                  \
-  X(StringTooLong)      /* string longer than the field allows */                                \
-  X(NonceAlreadyUsed)   /* nonce among the signer's kept nonces */                               \
-  X(NonceTooLow)        /* nonce not above the smallest kept nonce */                            \
-  X(NonceOutsideWindow) /* nonce not within (T - 2 days, T + 1 day) of block time */             \
-  X(BadKey)             /* a private key that is not a valid secp256k1 scalar */                 \
-  X(BadEip712)          /* typed data that does not fit its EIP-712 types */                     \
+#define PERPD_REASONS(X)                                                                  \
+  X(BadJson)            /* not JSON, or JSON nested too deep */                           \
+  X(EnvelopeTooLarge)   /* envelope text above the size limit */                          \
+  X(UnknownActionType)  /* action.type names no action of SPEC section 3 */               \
+  X(MissingField)       /* a required field is absent */                                  \
+  X(UnknownField)       /* a field the type does not have */                              \
+  X(BadFieldType)       /* JSON kind differs from the field's (string for number, ...) */ \
+  X(BadFieldValue)      /* right kind, value outside the field's set (tif, tpsl, ...) */  \
+  X(BadHex)             /* not 0x-prefixed hex, or wrong length for address/bytesN */     \
+  X(BadSignatureLength) /* signature is not 65 bytes */                                   \
+  X(HighS)              /* s above half the curve order (malleable form) */               \
+  X(BadRecoveryId)      /* v not in {0, 1, 27, 28} */                                     \
+  X(BadSignature)       /* r/s out of range, or no public key recovers */                 \
+  X(BadDecimal)         /* not a decimal string as SPEC section 1 writes them */          \
+  X(NegativeAmount)     /* a minus sign where the field has no sign */                    \
+  X(TooManyDecimals)    /* more decimals than the unit allows (never rounded) */          \
+  X(Overflow)           /* value does not fit the field's integer type */                 \
+  X(TooManyItems)       /* list longer than the field allows */                           \
+  X(StringTooLong)      /* string longer than the field allows */                         \
+  X(NonceAlreadyUsed)   /* nonce among the signer's kept nonces */                        \
+  X(NonceTooLow)        /* nonce not above the smallest kept nonce */                     \
+  X(NonceOutsideWindow) /* nonce not within (T - 2 days, T + 1 day) of block time */      \
+  X(BadKey)             /* a private key that is not a valid secp256k1 scalar */          \
+  X(BadEip712)          /* typed data that does not fit its EIP-712 types */              \
   X(BadEncoding)        /* binary (protobuf) encoding that does not decode */
 
 enum class Reason : std::uint16_t {
@@ -51,7 +51,9 @@ struct Error {
   std::string message;  // human text; may name the field, never part of the contract
 };
 
-inline Error make_error(Reason reason, std::string message) { return Error{reason, std::move(message)}; }
+inline Error make_error(Reason reason, std::string message) {
+  return Error{reason, std::move(message)};
+}
 
 template <class T>
 class [[nodiscard]] Result {
@@ -94,8 +96,8 @@ class [[nodiscard]] Status {
 }  // namespace state
 
 // Propagates the error of a Result/Status expression; binds nothing.
-#define PERPD_TRY(expr)                              \
-  do {                                               \
-    auto&& perpd_try_result_ = (expr);               \
+#define PERPD_TRY(expr)                                            \
+  do {                                                             \
+    auto&& perpd_try_result_ = (expr);                             \
     if (!perpd_try_result_.ok()) return perpd_try_result_.error(); \
   } while (0)

@@ -37,12 +37,15 @@ Hash256 generic_struct_hash(const json::object& action, std::uint64_t nonce) {
 
 TEST_CASE("EIP-712 types are exactly those of SPEC section 3", "[actions]") {
   const std::string order_spec =
-      "OrderSpec(string market,bool isBuy,string px,string sz,bool reduceOnly,string tif,bytes16 cloid,"
+      "OrderSpec(string market,bool isBuy,string px,string sz,bool reduceOnly,string tif,bytes16 "
+      "cloid,"
       "string triggerPx,string tpsl)";
   std::map<std::string, std::string> expected = {
       {"PlaceOrders", "PlaceOrders(OrderSpec[] orders,uint64 nonce)" + order_spec},
-      {"CancelOrders", "CancelOrders(CancelSpec[] cancels,uint64 nonce)CancelSpec(string market,uint64 oid)"},
-      {"CancelByCloid", "CancelByCloid(CloidSpec[] cancels,uint64 nonce)CloidSpec(string market,bytes16 cloid)"},
+      {"CancelOrders",
+       "CancelOrders(CancelSpec[] cancels,uint64 nonce)CancelSpec(string market,uint64 oid)"},
+      {"CancelByCloid",
+       "CancelByCloid(CloidSpec[] cancels,uint64 nonce)CloidSpec(string market,bytes16 cloid)"},
       {"ModifyOrder", "ModifyOrder(uint64 oid,OrderSpec order,uint64 nonce)" + order_spec},
       {"UpdateLeverage", "UpdateLeverage(string market,bool isCross,uint32 leverage,uint64 nonce)"},
       {"UpdateIsolatedMargin", "UpdateIsolatedMargin(string market,string amount,uint64 nonce)"},
@@ -52,22 +55,26 @@ TEST_CASE("EIP-712 types are exactly those of SPEC section 3", "[actions]") {
       {"Stake", "Stake(string amount,uint64 nonce)"},
       {"Unstake", "Unstake(string amount,uint64 nonce)"},
       {"RegisterDex",
-       "RegisterDex(string dex,string fullName,address oracleUpdater,address feeRecipient,uint64 nonce)"},
+       "RegisterDex(string dex,string fullName,address oracleUpdater,address feeRecipient,uint64 "
+       "nonce)"},
       {"RegisterAsset",
        "RegisterAsset(string dex,string coin,uint8 szDecimals,string oraclePx,uint32 maxLeverage,"
        "bool onlyIsolated,string maxGas,uint64 nonce)"},
       {"SetOracle",
-       "SetOracle(string dex,PricePair[] oraclePxs,PricePair[] markPxs,uint64 nonce)PricePair(string coin,string px)"},
+       "SetOracle(string dex,PricePair[] oraclePxs,PricePair[] markPxs,uint64 "
+       "nonce)PricePair(string coin,string px)"},
       {"SetFunding",
        "SetFunding(string dex,string coin,string multiplier,string interestRate,string clamp,"
        "uint32 intervalHours,uint64 nonce)"},
       {"SetMarginTable",
        "SetMarginTable(string dex,string coin,MarginTier[] tiers,uint64 nonce)"
        "MarginTier(string lowerBound,uint32 maxLeverage)"},
-      {"SetOpenInterestCap", "SetOpenInterestCap(string dex,string coin,string notionalCap,uint64 nonce)"},
+      {"SetOpenInterestCap",
+       "SetOpenInterestCap(string dex,string coin,string notionalCap,uint64 nonce)"},
       {"HaltTrading", "HaltTrading(string dex,string coin,bool halted,uint64 nonce)"},
       {"SetFeeScale", "SetFeeScale(string dex,string scale,uint64 nonce)"},
-      {"BackstopTransfer", "BackstopTransfer(string dex,string amount,bool isDeposit,uint64 nonce)"},
+      {"BackstopTransfer",
+       "BackstopTransfer(string dex,string amount,bool isDeposit,uint64 nonce)"},
       {"OracleVote", "OracleVote(PricePair[] pxs,uint64 nonce)PricePair(string coin,string px)"},
       {"SlashVote", "SlashVote(string dex,uint32 bps,string reason,uint64 nonce)"},
   };
@@ -92,14 +99,16 @@ TEST_CASE("every example action: JSON round trip - typed hash equals general has
     auto again = action_from_json(encoded);
     REQUIRE(again.ok());
     CHECK(*again == *action);
-    CHECK(action_struct_hash(*action, 1767225600123) == generic_struct_hash(example.as_object(), 1767225600123));
+    CHECK(action_struct_hash(*action, 1767225600123) ==
+          generic_struct_hash(example.as_object(), 1767225600123));
     CHECK(action_struct_hash(*action, 1) != action_struct_hash(*action, 2));
   }
 }
 
 TEST_CASE("every example action: Protobuf round trip keeps the digest", "[actions]") {
   EnvelopeVerifier verifier(1337);
-  SecretKey key = *parse_secret_key("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
+  SecretKey key =
+      *parse_secret_key("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
   for (const auto& example : load_examples()) {
     INFO(json::serialize(example));
     SignedAction signed_action = verifier.sign(*action_from_json(example), 1767225600000, key);
@@ -125,17 +134,22 @@ TEST_CASE("decimal text is kept exactly as signed", "[actions]") {
 }
 
 TEST_CASE("uint64 fields take JSON integers or digit strings up to 2^64 - 1", "[actions]") {
-  auto a = action_from_json(json::parse(R"({"type":"cancel","cancels":[{"market":"BTC","oid":18446744073709551615}]})"));
-  auto b = action_from_json(json::parse(R"({"type":"cancel","cancels":[{"market":"BTC","oid":"18446744073709551615"}]})"));
+  auto a = action_from_json(
+      json::parse(R"({"type":"cancel","cancels":[{"market":"BTC","oid":18446744073709551615}]})"));
+  auto b = action_from_json(json::parse(
+      R"({"type":"cancel","cancels":[{"market":"BTC","oid":"18446744073709551615"}]})"));
   REQUIRE(a.ok());
   REQUIRE(b.ok());
   CHECK(std::get<CancelOrders>(*a).cancels.items[0].oid == UINT64_MAX);
   CHECK(*a == *b);
-  auto over = action_from_json(json::parse(R"({"type":"cancel","cancels":[{"market":"BTC","oid":"18446744073709551616"}]})"));
+  auto over = action_from_json(json::parse(
+      R"({"type":"cancel","cancels":[{"market":"BTC","oid":"18446744073709551616"}]})"));
   CHECK(over.reason() == Reason::Overflow);
-  auto neg = action_from_json(json::parse(R"({"type":"cancel","cancels":[{"market":"BTC","oid":-1}]})"));
+  auto neg =
+      action_from_json(json::parse(R"({"type":"cancel","cancels":[{"market":"BTC","oid":-1}]})"));
   CHECK(neg.reason() == Reason::Overflow);
-  auto frac = action_from_json(json::parse(R"({"type":"cancel","cancels":[{"market":"BTC","oid":1.5}]})"));
+  auto frac =
+      action_from_json(json::parse(R"({"type":"cancel","cancels":[{"market":"BTC","oid":1.5}]})"));
   CHECK(frac.reason() == Reason::BadFieldType);
   auto u8 = action_from_json(json::parse(
       R"({"type":"registerAsset","dex":"d","coin":"C","szDecimals":256,"oraclePx":"1","maxLeverage":3,"onlyIsolated":true,"maxGas":""})"));

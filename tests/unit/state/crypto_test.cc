@@ -7,17 +7,19 @@
 using namespace state;
 
 namespace {
-SecretKey key_from_hex(std::string_view hex) { return *parse_secret_key(hex); }
+SecretKey key_from_hex(std::string_view hex) {
+  return *parse_secret_key(hex);
+}
 }  // namespace
 
 TEST_CASE("address of well-known private keys", "[crypto]") {
   // Private key 1: the generator point's address.
-  CHECK(to_checksum_address(address_of(key_from_hex(
-            "0x0000000000000000000000000000000000000000000000000000000000000001"))) ==
+  CHECK(to_checksum_address(address_of(
+            key_from_hex("0x0000000000000000000000000000000000000000000000000000000000000001"))) ==
         "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf");
   // The web3.js accounts documentation key.
-  CHECK(to_checksum_address(address_of(key_from_hex(
-            "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"))) ==
+  CHECK(to_checksum_address(address_of(
+            key_from_hex("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"))) ==
         "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23");
 }
 
@@ -25,7 +27,8 @@ TEST_CASE("EIP-55 checksum vectors from the EIP", "[crypto]") {
   for (std::string_view expected :
        {"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
         "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB", "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
-        "0x52908400098527886E0F7030069857D2E4169EE7", "0xde709f2102306220921060314715629080e2fb77"}) {
+        "0x52908400098527886E0F7030069857D2E4169EE7",
+        "0xde709f2102306220921060314715629080e2fb77"}) {
     std::string lower(expected);
     for (auto& c : lower) c = static_cast<char>(std::tolower(c));
     auto parsed = parse_address(lower);
@@ -42,16 +45,18 @@ TEST_CASE("parse_address accepts any case and rejects bad hex", "[crypto]") {
 }
 
 TEST_CASE("secret keys: zero and the group order are rejected", "[crypto]") {
-  CHECK(parse_secret_key("0x0000000000000000000000000000000000000000000000000000000000000000").reason() ==
-        Reason::BadKey);
-  CHECK(parse_secret_key("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141").reason() ==
-        Reason::BadKey);
+  CHECK(parse_secret_key("0x0000000000000000000000000000000000000000000000000000000000000000")
+            .reason() == Reason::BadKey);
+  CHECK(parse_secret_key("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")
+            .reason() == Reason::BadKey);
   CHECK(parse_secret_key("0x1234").reason() == Reason::BadKey);
-  CHECK(parse_secret_key("  0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318\n").ok());
+  CHECK(parse_secret_key("  0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318\n")
+            .ok());
 }
 
 TEST_CASE("sign and recover: deterministic (RFC 6979) - low-s - recovers the signer", "[crypto]") {
-  SecretKey key = key_from_hex("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
+  SecretKey key =
+      key_from_hex("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
   Hash256 digest = keccak256("perpd");
   Signature a = sign_digest(key, digest);
   Signature b = sign_digest(key, digest);
@@ -66,7 +71,8 @@ TEST_CASE("sign and recover: deterministic (RFC 6979) - low-s - recovers the sig
 }
 
 TEST_CASE("signature parsing: length - v - high-s - zero r", "[crypto]") {
-  SecretKey key = key_from_hex("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
+  SecretKey key =
+      key_from_hex("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
   Signature sig = sign_digest(key, keccak256("x"));
   auto bytes = sig.to_bytes();
 
@@ -83,9 +89,10 @@ TEST_CASE("signature parsing: length - v - high-s - zero r", "[crypto]") {
   CHECK(parse_signature(bad_v.bytes).reason() == Reason::BadRecoveryId);
 
   // s' = n - s is the malleable twin: rejected as HighS.
-  static const std::uint8_t kOrder[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                          0xff, 0xff, 0xff, 0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48,
-                                          0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
+  static const std::uint8_t kOrder[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                          0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+                                          0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b,
+                                          0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
   auto high = bytes;
   int borrow = 0;
   for (int i = 31; i >= 0; --i) {

@@ -19,8 +19,8 @@ TEST_CASE("decimal strings parse exactly into units", "[decimal]") {
 }
 
 TEST_CASE("decimal syntax errors are BadDecimal", "[decimal]") {
-  for (const char* text : {"", "-", "+1", "1e5", "1E5", " 1", "1 ", "1.", ".5", "1.2.3", "0x10", "1,5", "--1",
-                           "1-", "NaN", "inf", "١"}) {
+  for (const char* text : {"", "-", "+1", "1e5", "1E5", " 1", "1 ", "1.", ".5", "1.2.3", "0x10",
+                           "1,5", "--1", "1-", "NaN", "inf", "١"}) {
     INFO(text);
     CHECK(parse_decimal(text, 6, Sign::Signed).reason() == Reason::BadDecimal);
   }
@@ -45,7 +45,8 @@ TEST_CASE("values beyond int64 are Overflow - and the limits themselves fit", "[
   CHECK(parse_decimal("-9223372036854775809", 0, Sign::Signed).reason() == Reason::Overflow);
   CHECK(*parse_decimal("9223372036854.775807", 6, Sign::Unsigned) == INT64_MAX);
   CHECK(parse_decimal("9223372036855", 6, Sign::Unsigned).reason() == Reason::Overflow);
-  CHECK(parse_decimal("99999999999999999999999999999999999999", 6, Sign::Unsigned).reason() == Reason::Overflow);
+  CHECK(parse_decimal("99999999999999999999999999999999999999", 6, Sign::Unsigned).reason() ==
+        Reason::Overflow);
 }
 
 TEST_CASE("format_decimal gives the shortest form and round-trips", "[decimal]") {
@@ -55,6 +56,8 @@ TEST_CASE("format_decimal gives the shortest form and round-trips", "[decimal]")
   CHECK(format_decimal(0, 6) == "0");
   CHECK(format_decimal(42, 0) == "42");
   CHECK(format_decimal(INT64_MIN, 0) == "-9223372036854775808");
-  for (std::int64_t v : std::initializer_list<std::int64_t>{INT64_MIN, INT64_MIN + 1, -1'000'001, -1, 0, 7, 1'000'000, INT64_MAX})
-    for (unsigned d : {0u, 1u, 6u, 8u, 18u}) CHECK(*parse_decimal(format_decimal(v, d), d, Sign::Signed) == v);
+  for (std::int64_t v : std::initializer_list<std::int64_t>{INT64_MIN, INT64_MIN + 1, -1'000'001,
+                                                            -1, 0, 7, 1'000'000, INT64_MAX})
+    for (unsigned d : {0u, 1u, 6u, 8u, 18u})
+      CHECK(*parse_decimal(format_decimal(v, d), d, Sign::Signed) == v);
 }

@@ -47,10 +47,12 @@ Result<Word> encode_one(std::string_view type, const json::value& value) {
 
 }  // namespace
 
-TEST_CASE("EIP-712 Mail example: encodeType - typeHash - hashStruct - digest - signature", "[eip712]") {
+TEST_CASE("EIP-712 Mail example: encodeType - typeHash - hashStruct - digest - signature",
+          "[eip712]") {
   json::value typed = json::parse(kMailExample);
   Eip712Types types = types_of(typed);
-  CHECK(*encode_type(types, "Mail") == "Mail(Person from,Person to,string contents)Person(string name,address wallet)");
+  CHECK(*encode_type(types, "Mail") ==
+        "Mail(Person from,Person to,string contents)Person(string name,address wallet)");
   CHECK(to_hex(keccak256(*encode_type(types, "Mail"))) ==
         "0xa0cedeb2dc280ba39b857546d74f5549c3a1d7bdc2dd96bf881f76108e23dac2");
   CHECK(to_hex(*hash_struct(types, "EIP712Domain", typed.at("domain"))) ==
@@ -92,13 +94,17 @@ TEST_CASE("integers: ranges of uintN and intN - string and number forms", "[eip7
   // -1 as int8 is the all-ones word (two's complement over 256 bits).
   Word all_ones;
   all_ones.bytes.fill(0xff);
-  CHECK(*encode_one("int8", -1) == Keccak256().update(keccak256("T(int8 v)").bytes).update(all_ones.bytes).finish());
+  CHECK(*encode_one("int8", -1) ==
+        Keccak256().update(keccak256("T(int8 v)").bytes).update(all_ones.bytes).finish());
   CHECK(*encode_one("int8", "-1") == *encode_one("int8", -1));
-  CHECK(encode_one("uint256", "0x1ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff").reason() ==
-        Reason::BadEip712);
-  CHECK(encode_one("int256", "-57896044618658097711785492504343953926634992332820282019728792003956564819968").ok());
-  CHECK(encode_one("int256", "57896044618658097711785492504343953926634992332820282019728792003956564819968").reason() ==
-        Reason::BadEip712);
+  CHECK(encode_one("uint256", "0x1ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff")
+            .reason() == Reason::BadEip712);
+  CHECK(encode_one("int256",
+                   "-57896044618658097711785492504343953926634992332820282019728792003956564819968")
+            .ok());
+  CHECK(encode_one("int256",
+                   "57896044618658097711785492504343953926634992332820282019728792003956564819968")
+            .reason() == Reason::BadEip712);
   CHECK(encode_one("uint7", 1).reason() == Reason::BadEip712);
   CHECK(encode_one("uint64", 1.5).reason() == Reason::BadEip712);
 }

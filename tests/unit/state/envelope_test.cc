@@ -10,12 +10,14 @@ namespace json = boost::json;
 
 namespace {
 
-const SecretKey kKey = *parse_secret_key("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
+const SecretKey kKey =
+    *parse_secret_key("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
 constexpr const char* kOrder =
     R"({"type":"order","orders":[{"market":"BTC","isBuy":true,"px":"65000","sz":"0.001","reduceOnly":false,"tif":"Gtc","cloid":"0x00000000000000000000000000000000","triggerPx":"","tpsl":""}]})";
 
 // A valid signed envelope as a mutable JSON object.
-json::object signed_envelope(const char* action_json = kOrder, std::uint64_t nonce = 1767225600000) {
+json::object signed_envelope(const char* action_json = kOrder,
+                             std::uint64_t nonce = 1767225600000) {
   EnvelopeVerifier verifier(1337);
   return envelope_to_json(verifier.sign(*action_from_json(json::parse(action_json)), nonce, kKey));
 }
@@ -62,7 +64,8 @@ TEST_CASE("envelope-level errors", "[envelope]") {
   CHECK(verifier.verify_json("").reason() == Reason::BadJson);
   CHECK(verifier.verify_json("[1,2]").reason() == Reason::BadFieldType);
   CHECK(verifier.verify_json(std::string(70'000, ' ')).reason() == Reason::EnvelopeTooLarge);
-  CHECK(verifier.verify_json(std::string(20, '[') + std::string(20, ']')).reason() == Reason::BadJson);
+  CHECK(verifier.verify_json(std::string(20, '[') + std::string(20, ']')).reason() ==
+        Reason::BadJson);
 
   json::object e = signed_envelope();
   e.erase("signature");
@@ -115,7 +118,8 @@ TEST_CASE("action errors - each named", "[envelope]") {
   e["action"].as_object()["orders"].as_array()[0].as_object().erase("sz");
   CHECK(reason_of(e) == Reason::MissingField);
   e = signed_envelope();
-  e["action"].as_object()["orders"] = json::array(kMaxOrdersPerAction + 1, e["action"].at("orders").at(0));
+  e["action"].as_object()["orders"] =
+      json::array(kMaxOrdersPerAction + 1, e["action"].at("orders").at(0));
   CHECK(reason_of(e) == Reason::TooManyItems);
 
   CHECK(reason_with_order_field("px", 65000) == Reason::BadFieldType);
@@ -128,8 +132,10 @@ TEST_CASE("action errors - each named", "[envelope]") {
   CHECK(reason_with_order_field("tpsl", "tp") == Reason::BadFieldValue);  // tpsl without triggerPx
   CHECK(reason_with_order_field("triggerPx", "100") == Reason::BadFieldValue);
   CHECK(reason_with_order_field("cloid", "0x1234") == Reason::BadHex);
-  CHECK(reason_with_order_field("market", json::value(std::string(kMaxStringBytes + 1, 'B'))) == Reason::StringTooLong);
-  json::object send = signed_envelope(R"({"type":"usdSend","destination":"0x0000000000000000000000000000000000000001","amount":"1"})");
+  CHECK(reason_with_order_field("market", json::value(std::string(kMaxStringBytes + 1, 'B'))) ==
+        Reason::StringTooLong);
+  json::object send = signed_envelope(
+      R"({"type":"usdSend","destination":"0x0000000000000000000000000000000000000001","amount":"1"})");
   send["action"].as_object()["destination"] = "0x01";
   CHECK(reason_of(send) == Reason::BadHex);
 }
@@ -146,5 +152,6 @@ TEST_CASE("error messages name the field path", "[envelope]") {
 TEST_CASE("binary decoding rejects garbage and mismatched lengths", "[envelope]") {
   CHECK(decode_envelope_binary("\xff\xff\xff").reason() == Reason::BadEncoding);
   CHECK(decode_envelope_binary("").reason() == Reason::BadEncoding);  // no action
-  CHECK(decode_envelope_binary(std::string(kMaxEnvelopeBytes + 1, '\0')).reason() == Reason::EnvelopeTooLarge);
+  CHECK(decode_envelope_binary(std::string(kMaxEnvelopeBytes + 1, '\0')).reason() ==
+        Reason::EnvelopeTooLarge);
 }

@@ -9,11 +9,13 @@ using state::keccak256;
 using state::to_hex;
 
 TEST_CASE("keccak256 of the empty string", "[keccak]") {
-  CHECK(to_hex(keccak256("")) == "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
+  CHECK(to_hex(keccak256("")) ==
+        "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
 }
 
 TEST_CASE("keccak256 of abc", "[keccak]") {
-  CHECK(to_hex(keccak256("abc")) == "0x4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45");
+  CHECK(to_hex(keccak256("abc")) ==
+        "0x4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45");
 }
 
 TEST_CASE("keccak256 of the 448-bit NIST message", "[keccak]") {

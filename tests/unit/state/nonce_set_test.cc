@@ -46,7 +46,8 @@ TEST_CASE("a failed check changes nothing - from_kept restores", "[nonce]") {
   REQUIRE(set.use(kT + 7, kT).ok());
   REQUIRE(set.use(kT + 3, kT).ok());
   CHECK_FALSE(set.use(kT + 7, kT).ok());
-  CHECK(std::vector<std::uint64_t>(set.kept().begin(), set.kept().end()) == std::vector<std::uint64_t>{kT + 3, kT + 7});
+  CHECK(std::vector<std::uint64_t>(set.kept().begin(), set.kept().end()) ==
+        std::vector<std::uint64_t>{kT + 3, kT + 7});
   NonceSet restored = NonceSet::from_kept(set.kept());
   CHECK(restored.check(kT + 3, kT).reason() == Reason::NonceAlreadyUsed);
   CHECK(restored.check(kT + 4, kT).ok());
