@@ -35,7 +35,8 @@ namespace state {
   X(NonceOutsideWindow) /* nonce not within (T - 2 days, T + 1 day) of block time */      \
   X(BadKey)             /* a private key that is not a valid secp256k1 scalar */          \
   X(BadEip712)          /* typed data that does not fit its EIP-712 types */              \
-  X(BadEncoding)        /* binary (protobuf) encoding that does not decode */
+  X(BadEncoding)        /* binary (protobuf) encoding that does not decode */                  \
+  X(StorageError)       /* the key-value store failed or holds damaged data */
 
 enum class Reason : std::uint16_t {
 #define PERPD_REASON_ENUM(name) name,

@@ -1,0 +1,86 @@
+#include "state/kv_store.h"
+
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+namespace state {
+
+Result<std::optional<std::string>> MemKvStore::get(std::string_view key) const {
+  auto it = map_.find(key);
+  if (it == map_.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
+Status MemKvStore::write(const WriteBatch& batch) {
+  for (const auto& op : batch.ops()) {
+    if (op.value)
+      map_.insert_or_assign(op.key, *op.value);
+    else if (auto it = map_.find(op.key); it != map_.end())
+      map_.erase(it);
+  }
+  return Status::Ok();
+}
+
+Status MemKvStore::scan(std::string_view prefix, const Visitor& visit) const {
+  for (auto it = map_.lower_bound(prefix); it != map_.end() && it->first.starts_with(prefix); ++it)
+    if (!visit(it->first, it->second)) break;
+  return Status::Ok();
+}
+
+namespace {
+
+class LevelDbKvStore final : public KvStore {
+ public:
+  explicit LevelDbKvStore(std::unique_ptr<leveldb::DB> db) : db_(std::move(db)) {}
+
+  Result<std::optional<std::string>> get(std::string_view key) const override {
+    std::string value;
+    leveldb::Status s = db_->Get(leveldb::ReadOptions(), leveldb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return make_error(Reason::StorageError, s.ToString());
+    return std::optional<std::string>(std::move(value));
+  }
+
+  Status write(const WriteBatch& batch) override {
+    leveldb::WriteBatch native;
+    for (const auto& op : batch.ops()) {
+      if (op.value)
+        native.Put(op.key, *op.value);
+      else
+        native.Delete(op.key);
+    }
+    leveldb::WriteOptions options;
+    options.sync = true;  // a committed block survives power loss, not only a process crash
+    leveldb::Status s = db_->Write(options, &native);
+    if (!s.ok()) return make_error(Reason::StorageError, s.ToString());
+    return Status::Ok();
+  }
+
+  Status scan(std::string_view prefix, const Visitor& visit) const override {
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+    for (it->Seek(leveldb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+      std::string_view key(it->key().data(), it->key().size());
+      if (!key.starts_with(prefix)) break;
+      if (!visit(key, std::string_view(it->value().data(), it->value().size()))) break;
+    }
+    if (!it->status().ok()) return make_error(Reason::StorageError, it->status().ToString());
+    return Status::Ok();
+  }
+
+ private:
+  std::unique_ptr<leveldb::DB> db_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<KvStore>> open_leveldb(const std::string& path, bool create_if_missing) {
+  leveldb::Options options;
+  options.create_if_missing = create_if_missing;
+  options.paranoid_checks = true;  // report damage instead of serving it
+  leveldb::DB* raw = nullptr;
+  leveldb::Status s = leveldb::DB::Open(options, path, &raw);
+  if (!s.ok()) return make_error(Reason::StorageError, "cannot open database " + path + ": " + s.ToString());
+  return std::unique_ptr<KvStore>(std::make_unique<LevelDbKvStore>(std::unique_ptr<leveldb::DB>(raw)));
+}
+
+}  // namespace state
