@@ -36,7 +36,29 @@ namespace state {
   X(BadKey)             /* a private key that is not a valid secp256k1 scalar */          \
   X(BadEip712)          /* typed data that does not fit its EIP-712 types */              \
   X(BadEncoding)        /* binary (protobuf) encoding that does not decode */                  \
-  X(StorageError)       /* the key-value store failed or holds damaged data */
+  X(StorageError)       /* the key-value store failed or holds damaged data */                  \
+  /* Stateful (exchange) reasons. */                                                            \
+  X(UnknownMarket)      /* no market of that name */                                           \
+  X(MarketHalted)       /* trading halted on the market */                                     \
+  X(InvalidPrice)       /* zero, off the tick (6 - szDecimals decimals), or > 5 sig. figures */ \
+  X(InvalidSize)        /* zero, or not a whole number of lots */                              \
+  X(OrderTooSmall)      /* notional below the 10 USD minimum */                                \
+  X(InsufficientMargin) /* the account cannot carry the order or change */                     \
+  X(ReduceOnlyWouldIncrease) /* reduce-only with no opposite position left to reduce */        \
+  X(DuplicateCloid)     /* the cloid is used by another open order of the account */           \
+  X(TooManyOpenOrders)  /* the account already has 1000 open orders */                         \
+  X(UnknownOrder)       /* no open order with that oid / cloid for the account */              \
+  X(AloWouldCross)      /* post-only order would have taken liquidity */                       \
+  X(IocNotFilled)       /* Ioc order found nothing to match */                                 \
+  X(LeverageOutOfRange) /* leverage outside 1..max for the market */                           \
+  X(CrossNotAllowed)    /* cross margin on an isolated-only market */                          \
+  X(OpenPosition)       /* margin mode cannot change while a position is open */               \
+  X(NotIsolated)        /* isolated margin change on a cross position */                       \
+  X(InsufficientBalance) /* not enough free USD for the transfer */                            \
+  X(AgentNotAllowed)    /* agents may only trade, not move funds or approve agents */          \
+  X(BadAgent)           /* an account cannot approve itself, or the agent belongs to another */ \
+  X(InvalidAmount)      /* zero amount where a positive one is required */                     \
+  X(UnsupportedAction)  /* the action type is not handled by this version of the node */
 
 enum class Reason : std::uint16_t {
 #define PERPD_REASON_ENUM(name) name,

@@ -1,0 +1,251 @@
+// The exchange: markets with their books, accounts with positions and margin, and the action
+// handlers of SPEC section 3 for trading and transfers. An Application for state::BlockExecutor:
+// deterministic (integers only, block time only, ordered containers wherever iteration reaches
+// state or results), with every changed object written back as a key/value pair for the app hash.
+//
+// Units: Px in micro-dollars per whole unit; sizes in lots (10^-szDecimals units); USD amounts in
+// micro-dollars. notional = px * lots / 10^szDecimals, exact for prices on the market's tick.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "perps/book_types.h"
+#include "perps/genesis_state.h"
+#include "perps/order_book.h"
+#include "state/block_executor.h"
+
+namespace perps {
+
+using MarketIndex = std::uint32_t;
+
+struct AddressHasher {
+  std::size_t operator()(const state::Address& a) const;
+};
+
+struct MarginTierSpec {
+  std::int64_t lower_bound = 0;  // position notional (micro-dollars) where the tier starts
+  std::uint32_t max_leverage = 1;
+};
+
+struct Market {
+  MarketIndex index = 0;
+  std::string name;
+  unsigned sz_decimals = 0;
+  std::int64_t lot_scale = 1;  // 10^szDecimals
+  std::uint32_t max_leverage = 1;
+  bool only_isolated = false;
+  bool halted = false;
+  std::int64_t impact_notional = 0;
+  std::vector<MarginTierSpec> tiers;  // ascending lower_bound; tiers[0].lower_bound == 0
+
+  Px mark_px = 0;
+  Px oracle_px = 0;
+  Px last_trade_px = 0;  // 0: no trade yet
+  Lots open_interest = 0;  // sum of long sizes
+  std::int64_t day_volume = 0;  // notional traded since day_start_ms
+  std::uint64_t day_start_ms = 0;
+
+  OrderBook book;
+
+  // Tier maximum leverage for a position of this notional.
+  std::uint32_t tier_max_leverage(std::int64_t notional) const;
+};
+
+struct Position {
+  Lots szi = 0;              // signed size: + long, - short
+  std::int64_t cost = 0;     // signed cost basis of the open lots (micro-dollars), exact
+  std::int64_t cum_funding = 0;
+  std::uint32_t leverage = 0;  // the account's setting for this market
+  bool is_cross = true;
+  std::int64_t isolated_margin = 0;
+  std::int64_t bid_ntl = 0;  // open non-reduce-only bids, notional at their prices
+  std::int64_t ask_ntl = 0;  // open non-reduce-only asks
+  Lots reduce_only_sz = 0;   // open reduce-only size (all on the side opposite the position)
+  std::uint32_t open_orders = 0;
+
+  bool empty() const { return szi == 0 && open_orders == 0 && isolated_margin == 0; }
+};
+
+struct Account {
+  state::Address address;
+  std::int64_t usd = 0;  // cross collateral
+  std::map<MarketIndex, Position> positions;
+  std::set<OrderId> orders;  // open orders, all markets
+  std::map<std::pair<MarketIndex, state::Bytes16>, OrderId> cloids;
+  bool dirty = false;
+};
+
+// Margin figures of an account at current marks (SPEC section 4; docs/protocol.md section 8).
+struct MarginSummary {
+  std::int64_t account_value = 0;       // cross: usd + unrealized PnL of cross positions
+  std::int64_t margin_required = 0;     // cross initial margin incl. open orders' worst case
+  std::int64_t maintenance_margin = 0;  // cross positions
+  std::int64_t withdrawable = 0;        // max(0, min(usd, account_value - margin_required))
+};
+
+enum class FillDirection : std::uint8_t { OpenLong, OpenShort, CloseLong, CloseShort, LongToShort, ShortToLong };
+std::string_view fill_direction_name(FillDirection dir);
+
+struct FillEvent {
+  MarketIndex market = 0;
+  state::Address user;
+  OrderId oid = 0;
+  std::uint64_t tid = 0;  // trade id, shared by the two sides
+  Px px = 0;
+  Lots sz = 0;
+  Side side = Side::Bid;
+  bool crossed = false;  // taker side
+  std::int64_t fee = 0;
+  std::int64_t closed_pnl = 0;
+  FillDirection dir = FillDirection::OpenLong;
+  Lots start_position = 0;
+  std::uint64_t time_ms = 0;
+  state::Hash256 tx_hash;
+  bool liquidation = false;
+};
+
+struct OrderStatus {
+  enum class Kind : std::uint8_t { Resting, Filled, Success, Error };
+  Kind kind = Kind::Error;
+  MarketIndex market = 0;
+  OrderId oid = 0;
+  Lots total_sz = 0;
+  Px avg_px = 0;  // floor of the size-weighted average fill price
+  state::Reason error{};
+};
+
+class Exchange {
+ public:
+  using Response = std::vector<OrderStatus>;  // per order / cancel; empty for other actions
+  using Event = FillEvent;
+
+  explicit Exchange(const GenesisState& genesis);
+
+  // --- state::Application ---
+  void begin_block(const state::BlockContext& ctx);
+  state::TxOutcome<Response> apply(const state::BlockContext& ctx, const state::VerifiedAction& tx);
+  void end_block(const state::BlockContext& ctx);
+  void collect_changes(state::ChangeSink& sink);
+  void collect_all(state::ChangeSink& sink);
+  std::vector<FillEvent> take_events();
+  static bool places_gtc_or_ioc(const state::Action& action);
+  state::Status load(std::string_view key, std::string_view value);
+  state::Status finish_load();
+
+  // --- prices (the oracle issue drives these; tests set them directly) ---
+  // Sets the mark and releases trigger orders it crosses (at the next end_block).
+  void set_mark_px(MarketIndex market, Px px);
+
+  // --- queries ---
+  const std::vector<Market>& markets() const { return markets_; }
+  std::optional<MarketIndex> find_market(std::string_view name) const;
+  const Account* find_account(const state::Address& address) const;
+  MarginSummary margin_summary(const Account& account) const;
+  std::int64_t fee_pool() const { return fee_pool_; }
+  // All USD the exchange holds: balances, isolated margins and the fee pool (conservation checks).
+  std::int64_t total_cash() const;
+  // Sum of all positions' cost bases.
+  std::int64_t total_cost_basis() const;
+  std::size_t account_count() const { return accounts_.size(); }
+  const std::vector<Account>& accounts() const { return accounts_; }
+  const std::vector<FillEvent>& fills_of(const state::Address& user) const;
+
+ private:
+  struct Context;  // one action's execution context (ctx, tx hash, events)
+
+  AccountId account_id(const state::Address& address);  // creates on first sight
+  Account& account(AccountId id) { return accounts_[id]; }
+  void touch(AccountId id);
+  void touch_market(MarketIndex market);
+  void touch_order(OrderId oid);
+
+  state::TxOutcome<Response> place_orders(Context& c, AccountId owner, const state::PlaceOrders& action);
+  OrderStatus place_one(Context& c, AccountId owner, const state::OrderSpec& spec);
+  OrderStatus place_validated(Context& c, AccountId owner, MarketIndex m, RestingOrder order, TimeInForce tif);
+  state::TxOutcome<Response> cancel_orders(Context& c, AccountId owner, const state::CancelOrders& action);
+  state::TxOutcome<Response> cancel_by_cloid(Context& c, AccountId owner, const state::CancelByCloid& action);
+  state::TxOutcome<Response> modify(Context& c, AccountId owner, const state::ModifyOrder& action);
+  state::TxOutcome<Response> update_leverage(AccountId owner, const state::UpdateLeverage& action);
+  state::TxOutcome<Response> update_isolated_margin(AccountId owner, const state::UpdateIsolatedMargin& action);
+  state::TxOutcome<Response> usd_send(AccountId owner, const state::UsdSend& action);
+  state::TxOutcome<Response> approve_agent(AccountId owner, const state::ApproveAgent& action);
+
+  // Removes a resting order from its book and from its owner's bookkeeping.
+  state::Status cancel_order(MarketIndex m, OrderId oid, AccountId owner);
+  // Bookkeeping of an order leaving the book (cancelled, expired, filled) or shrinking by sz.
+  void release_order(MarketIndex m, const RestingOrder& order, Lots sz, bool leaves_book);
+  void settle_fill(Context& c, MarketIndex m, AccountId taker, const RestingOrder& taker_order,
+                   const MatchEvent& event, std::uint64_t tid);
+  // Applies one side of a fill to a position; returns realized PnL and the direction.
+  std::pair<std::int64_t, FillDirection> apply_fill(Account& acct, MarketIndex m, Side side, Lots sz, Px px);
+  void enforce_reduce_only(AccountId id, MarketIndex m);
+  Position& position(Account& acct, MarketIndex m);
+  std::int64_t free_collateral(const Account& account) const;
+  void release_triggers(Context& c);
+
+  std::vector<Market> markets_;
+  std::map<std::string, MarketIndex, std::less<>> market_by_name_;
+  std::vector<Account> accounts_;
+  // determinism: looked up only; account ids are assigned in first-seen (block) order.
+  std::unordered_map<state::Address, AccountId, AddressHasher> account_by_address_;
+  std::map<state::Address, state::Address> agent_owner_;  // agent -> approving account
+  // Per resting order, what the book does not keep, to settle a maker matching removed.
+  struct OrderMeta {
+    MarketIndex market;
+    AccountId owner;
+    bool reduce_only;
+    state::Bytes16 cloid;
+  };
+  // determinism: looked up by oid; collect_all sorts what it gathers from it.
+  std::unordered_map<OrderId, OrderMeta> order_meta_;
+  struct TriggerOrder {
+    RestingOrder order;
+    TimeInForce tif = TimeInForce::Gtc;
+    state::TpSl tpsl = state::TpSl::None;
+    Px trigger_px = 0;
+  };
+  // Orders read by load(), placed into the books by finish_load() in oid order.
+  struct PendingOrder {
+    bool is_trigger;
+    MarketIndex market;
+    state::Address owner;
+    RestingOrder order;
+    TriggerOrder trigger;
+  };
+  std::vector<PendingOrder> pending_orders_;
+  std::map<OrderId, std::pair<MarketIndex, TriggerOrder>> triggers_;
+  std::int64_t fee_pool_ = 0;
+  OrderId next_oid_ = 1;
+  std::uint64_t next_tid_ = 1;
+  std::vector<MarketIndex> marks_moved_;
+
+  // Changed since the last collect_changes.
+  std::vector<AccountId> dirty_accounts_;
+  std::vector<OrderId> dirty_orders_;
+  std::vector<MarketIndex> dirty_markets_;
+  std::vector<std::pair<state::Address, bool>> dirty_agents_;
+  bool globals_dirty_ = true;
+
+  std::vector<FillEvent> events_;
+  std::vector<MatchEvent> match_scratch_;
+  // Non-consensus query index: recent fills per user (bounded), kept by the node's process.
+  std::map<state::Address, std::vector<FillEvent>> fills_by_user_;
+};
+
+// JSON forms of SPEC section 5 results (decimal strings for every number a user sees).
+boost::json::value order_statuses_to_json(const Exchange& exchange, const std::vector<OrderStatus>& statuses);
+boost::json::value markets_to_json(const Exchange& exchange);
+boost::json::value order_book_to_json(const Exchange& exchange, MarketIndex market, std::size_t depth,
+                                      std::uint64_t height, std::uint64_t time_ms);
+boost::json::value account_to_json(const Exchange& exchange, const state::Address& user);
+boost::json::value open_orders_to_json(const Exchange& exchange, const state::Address& user);
+boost::json::value fills_to_json(const Exchange& exchange, const state::Address& user, std::uint64_t start_ms,
+                                 std::uint64_t end_ms, std::size_t limit);
+
+}  // namespace perps

@@ -1,0 +1,1074 @@
+#include "perps/exchange.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "perps/protocol_constants.h"
+#include "record_codec.h"
+#include "state/fixed_point.h"
+
+namespace perps {
+using state::Address;
+using state::Error;
+using state::i128;
+using state::make_error;
+using state::Reason;
+using state::Status;
+using Outcome = state::TxOutcome<Exchange::Response>;
+
+namespace {
+
+// State keys (docs/protocol.md section 8).
+constexpr char kAccountTag = 'A';  // + address        -> account
+constexpr char kOrderTag = 'O';    // + oid (8 bytes)  -> resting order
+constexpr char kTriggerTag = 'T';  // + oid            -> trigger order waiting for the mark
+constexpr char kMarketTag = 'M';   // + index (4)      -> market prices and counters
+constexpr char kAgentTag = 'a';    // + agent address  -> owner address
+constexpr char kGlobalsTag = 'G';  //                  -> fee pool, next oid, next trade id
+
+constexpr std::size_t kFillsKeptPerUser = 2000;
+constexpr std::uint32_t kDefaultLeverage = 20;
+
+std::int64_t pow10(unsigned n) {
+  std::int64_t v = 1;
+  while (n--) v *= 10;
+  return v;
+}
+
+// Exact for prices on the market's tick; floors otherwise (mark prices).
+std::int64_t notional(Px px, Lots sz, std::int64_t lot_scale) {
+  return static_cast<std::int64_t>(state::div_floor(static_cast<i128>(px) * sz, lot_scale));
+}
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t d) { return static_cast<std::int64_t>(state::div_ceil(a, d)); }
+
+// SPEC section 1: > 0, at most 6 - szDecimals decimals, at most 5 significant figures unless an
+// integer number of dollars.
+bool price_valid(Px px, unsigned sz_decimals) {
+  if (px <= 0 || px % pow10(sz_decimals) != 0) return false;
+  if (px % kMicro == 0) return true;
+  Px digits = px;
+  while (digits % 10 == 0) digits /= 10;
+  unsigned figures = 0;
+  for (; digits > 0; digits /= 10) ++figures;
+  return figures <= kMaxPriceSignificantFigures;
+}
+
+Lots signed_lots(Side side, Lots sz) { return side == Side::Bid ? sz : -sz; }
+
+std::int64_t fee_of(std::int64_t ntl, std::int64_t rate) {
+  // Rounded up: the trader pays at least the rate; the fee pool receives exactly what is paid.
+  return static_cast<std::int64_t>(state::div_ceil(static_cast<i128>(ntl) * rate, kFractionOne));
+}
+
+Status reject(Reason reason, std::string message) { return make_error(reason, std::move(message)); }
+
+OrderStatus error_status(Reason reason, MarketIndex market = 0) {
+  OrderStatus status;
+  status.kind = OrderStatus::Kind::Error;
+  status.market = market;
+  status.error = reason;
+  return status;
+}
+
+}  // namespace
+
+std::size_t AddressHasher::operator()(const Address& a) const {
+  std::size_t h;
+  std::memcpy(&h, a.data(), sizeof h);
+  return h;
+}
+
+std::string_view fill_direction_name(FillDirection dir) {
+  switch (dir) {
+    case FillDirection::OpenLong: return "Open Long";
+    case FillDirection::OpenShort: return "Open Short";
+    case FillDirection::CloseLong: return "Close Long";
+    case FillDirection::CloseShort: return "Close Short";
+    case FillDirection::LongToShort: return "Long > Short";
+    case FillDirection::ShortToLong: return "Short > Long";
+  }
+  return "";
+}
+
+std::uint32_t Market::tier_max_leverage(std::int64_t ntl) const {
+  std::uint32_t lev = max_leverage;
+  for (const auto& tier : tiers)
+    if (ntl >= tier.lower_bound) lev = tier.max_leverage;
+  return lev;
+}
+
+struct Exchange::Context {
+  const state::BlockContext& block;
+  state::Hash256 tx_hash;
+};
+
+Exchange::Exchange(const GenesisState& genesis) {
+  for (const auto& gm : genesis.markets) {
+    Market m;
+    m.index = static_cast<MarketIndex>(markets_.size());
+    m.name = gm.name;
+    m.sz_decimals = gm.sz_decimals;
+    m.lot_scale = pow10(gm.sz_decimals);
+    m.max_leverage = gm.max_leverage;
+    m.impact_notional = gm.impact_notional;
+    m.tiers = {{0, gm.max_leverage}};
+    m.mark_px = m.oracle_px = gm.oracle_px;
+    m.day_start_ms = genesis.genesis_time_ms - genesis.genesis_time_ms % kDayMs;
+    m.book = OrderBook(m.lot_scale);
+    market_by_name_.emplace(m.name, m.index);
+    markets_.push_back(std::move(m));
+  }
+  for (const auto& balance : genesis.balances) {
+    AccountId id = account_id(balance.address);
+    accounts_[id].usd += balance.usd;
+    touch(id);
+  }
+  for (MarketIndex m = 0; m < markets_.size(); ++m) touch_market(m);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bookkeeping
+
+AccountId Exchange::account_id(const Address& address) {
+  auto [it, inserted] = account_by_address_.emplace(address, static_cast<AccountId>(accounts_.size()));
+  if (inserted) {
+    Account acct;
+    acct.address = address;
+    accounts_.push_back(std::move(acct));
+    touch(it->second);
+  }
+  return it->second;
+}
+
+const Account* Exchange::find_account(const Address& address) const {
+  auto it = account_by_address_.find(address);
+  return it == account_by_address_.end() ? nullptr : &accounts_[it->second];
+}
+
+std::optional<MarketIndex> Exchange::find_market(std::string_view name) const {
+  auto it = market_by_name_.find(name);
+  if (it == market_by_name_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Exchange::touch(AccountId id) {
+  if (!accounts_[id].dirty) {
+    accounts_[id].dirty = true;
+    dirty_accounts_.push_back(id);
+  }
+}
+void Exchange::touch_market(MarketIndex market) { dirty_markets_.push_back(market); }
+void Exchange::touch_order(OrderId oid) { dirty_orders_.push_back(oid); }
+
+Position& Exchange::position(Account& acct, MarketIndex m) {
+  auto [it, inserted] = acct.positions.try_emplace(m);
+  if (inserted) {
+    it->second.leverage = std::min(kDefaultLeverage, markets_[m].max_leverage);
+    it->second.is_cross = !markets_[m].only_isolated;
+  }
+  return it->second;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Margin (docs/protocol.md section 8)
+
+namespace {
+
+struct PositionMargin {
+  std::int64_t value = 0;        // signed notional at mark
+  std::int64_t upnl = 0;         // value - cost
+  std::int64_t initial = 0;      // ceil(worst-case notional incl. open orders / leverage)
+  std::int64_t own_initial = 0;  // ceil(|value| / leverage): the position alone
+  std::int64_t maintenance = 0;  // ceil(|value| / (2 * tier max leverage))
+};
+
+PositionMargin position_margin(const Market& market, const Position& p) {
+  PositionMargin out;
+  out.value = notional(market.mark_px, p.szi, market.lot_scale);
+  out.upnl = out.value - p.cost;
+  std::int64_t abs_value = out.value < 0 ? -out.value : out.value;
+  std::uint32_t tier_max = market.tier_max_leverage(abs_value);
+  std::int64_t lev = std::min(p.leverage, tier_max);
+  std::int64_t worst = std::max(std::abs(out.value + p.bid_ntl), std::abs(out.value - p.ask_ntl));
+  out.initial = ceil_div(worst, lev);
+  out.own_initial = ceil_div(abs_value, lev);
+  out.maintenance = ceil_div(abs_value, 2 * static_cast<std::int64_t>(tier_max));
+  return out;
+}
+
+}  // namespace
+
+MarginSummary Exchange::margin_summary(const Account& account) const {
+  MarginSummary out;
+  out.account_value = account.usd;
+  for (const auto& [m, p] : account.positions) {
+    PositionMargin pm = position_margin(markets_[m], p);
+    if (p.is_cross) {
+      out.account_value += pm.upnl;
+      out.margin_required += pm.initial;
+      out.maintenance_margin += pm.maintenance;
+    } else {
+      // An isolated position carries itself; its open orders draw on cross collateral.
+      out.margin_required += std::max<std::int64_t>(0, pm.initial - pm.own_initial);
+    }
+  }
+  out.withdrawable = std::max<std::int64_t>(0, std::min(account.usd, out.account_value - out.margin_required));
+  return out;
+}
+
+std::int64_t Exchange::free_collateral(const Account& account) const {
+  MarginSummary s = margin_summary(account);
+  return s.account_value - s.margin_required;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch
+
+bool Exchange::places_gtc_or_ioc(const state::Action& action) {
+  auto is_taking = [](const state::OrderSpec& o) { return o.tif != state::Tif::Alo; };
+  if (const auto* place = std::get_if<state::PlaceOrders>(&action))
+    return std::any_of(place->orders.items.begin(), place->orders.items.end(), is_taking);
+  if (const auto* mod = std::get_if<state::ModifyOrder>(&action)) return is_taking(mod->order);
+  return false;
+}
+
+void Exchange::begin_block(const state::BlockContext& ctx) {
+  for (auto& m : markets_) {
+    if (ctx.time_ms >= m.day_start_ms + kDayMs) {
+      m.day_start_ms = ctx.time_ms - ctx.time_ms % kDayMs;
+      m.day_volume = 0;
+      touch_market(m.index);
+    }
+  }
+}
+
+void Exchange::end_block(const state::BlockContext& ctx) {
+  Context c{ctx, {}};
+  release_triggers(c);
+}
+
+Outcome Exchange::apply(const state::BlockContext& ctx, const state::VerifiedAction& tx) {
+  Context c{ctx, tx.tx_hash};
+  auto agent = agent_owner_.find(tx.signer);
+  const bool by_agent = agent != agent_owner_.end();
+  const Address& owner_address = by_agent ? agent->second : tx.signer;
+  auto existing = [&]() -> std::optional<AccountId> {
+    auto it = account_by_address_.find(owner_address);
+    if (it == account_by_address_.end()) return std::nullopt;
+    return it->second;
+  };
+  auto no_account = [] { return Outcome::rejected(make_error(Reason::InsufficientMargin, "account has no funds")); };
+  auto agents_barred = [&]() -> std::optional<Outcome> {
+    if (by_agent) return Outcome::rejected(make_error(Reason::AgentNotAllowed, "agents may only trade"));
+    return std::nullopt;
+  };
+
+  const state::Action& action = tx.signed_action.action;
+  if (const auto* a = std::get_if<state::PlaceOrders>(&action)) {
+    auto id = existing();
+    return id ? place_orders(c, *id, *a) : no_account();
+  }
+  if (const auto* a = std::get_if<state::CancelOrders>(&action)) {
+    auto id = existing();
+    return id ? cancel_orders(c, *id, *a) : Outcome::rejected(make_error(Reason::UnknownOrder, "no open orders"));
+  }
+  if (const auto* a = std::get_if<state::CancelByCloid>(&action)) {
+    auto id = existing();
+    return id ? cancel_by_cloid(c, *id, *a) : Outcome::rejected(make_error(Reason::UnknownOrder, "no open orders"));
+  }
+  if (const auto* a = std::get_if<state::ModifyOrder>(&action)) {
+    auto id = existing();
+    return id ? modify(c, *id, *a) : Outcome::rejected(make_error(Reason::UnknownOrder, "no open orders"));
+  }
+  if (const auto* a = std::get_if<state::UpdateLeverage>(&action)) {
+    auto id = existing();
+    return id ? update_leverage(*id, *a) : no_account();
+  }
+  if (const auto* a = std::get_if<state::UpdateIsolatedMargin>(&action)) {
+    auto id = existing();
+    return id ? update_isolated_margin(*id, *a) : no_account();
+  }
+  if (const auto* a = std::get_if<state::UsdSend>(&action)) {
+    if (auto barred = agents_barred()) return *barred;
+    auto id = existing();
+    return id ? usd_send(*id, *a)
+              : Outcome::rejected(make_error(Reason::InsufficientBalance, "account has no funds"));
+  }
+  if (const auto* a = std::get_if<state::ApproveAgent>(&action)) {
+    if (auto barred = agents_barred()) return *barred;
+    return approve_agent(account_id(owner_address), *a);
+  }
+  if (auto barred = agents_barred()) return *barred;
+  return Outcome::rejected(make_error(Reason::UnsupportedAction,
+                                      std::string(state::action_type(action)) + " is not handled yet"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders
+
+Outcome Exchange::place_orders(Context& c, AccountId owner, const state::PlaceOrders& action) {
+  Outcome outcome;
+  outcome.response.reserve(action.orders.items.size());
+  for (const auto& spec : action.orders.items) outcome.response.push_back(place_one(c, owner, spec));
+  return outcome;
+}
+
+OrderStatus Exchange::place_one(Context& c, AccountId owner, const state::OrderSpec& spec) {
+  auto m = find_market(spec.market);
+  if (!m) return error_status(Reason::UnknownMarket);
+  Market& market = markets_[*m];
+  if (market.halted) return error_status(Reason::MarketHalted, *m);
+  const Px px = spec.px.units;  // the px field has 6 decimals: micro-dollars
+  if (!price_valid(px, market.sz_decimals)) return error_status(Reason::InvalidPrice, *m);
+  const std::int64_t units_per_lot = pow10(kMaxSzDecimals - market.sz_decimals);
+  if (spec.sz.units <= 0 || spec.sz.units % units_per_lot != 0) return error_status(Reason::InvalidSize, *m);
+
+  RestingOrder order;
+  order.owner = owner;
+  order.side = spec.is_buy ? Side::Bid : Side::Ask;
+  order.reduce_only = spec.reduce_only;
+  order.px = px;
+  order.sz = order.orig_sz = spec.sz.units / units_per_lot;
+  order.time_ms = c.block.time_ms;
+  order.cloid = spec.cloid;
+  const TimeInForce tif = spec.tif == state::Tif::Gtc   ? TimeInForce::Gtc
+                          : spec.tif == state::Tif::Ioc ? TimeInForce::Ioc
+                                                        : TimeInForce::Alo;
+  if (spec.tpsl != state::TpSl::None) {
+    if (!price_valid(spec.trigger_px.units, market.sz_decimals)) return error_status(Reason::InvalidPrice, *m);
+    Account& acct = account(owner);
+    if (!order.cloid.is_zero() && acct.cloids.contains({*m, order.cloid}))
+      return error_status(Reason::DuplicateCloid, *m);
+    order.oid = next_oid_++;
+    globals_dirty_ = true;
+    triggers_.emplace(order.oid, std::pair{*m, TriggerOrder{order, tif, spec.tpsl, spec.trigger_px.units}});
+    dirty_orders_.push_back(order.oid);
+    OrderStatus status;
+    status.kind = OrderStatus::Kind::Resting;
+    status.market = *m;
+    status.oid = order.oid;
+    return status;
+  }
+  return place_validated(c, owner, *m, order, tif);
+}
+
+OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m, RestingOrder order,
+                                      TimeInForce tif) {
+  Market& market = markets_[m];
+  Account& acct = account(owner);
+  Position& pos = position(acct, m);
+  if (acct.orders.size() >= kMaxOpenOrdersPerAccount) return error_status(Reason::TooManyOpenOrders, m);
+  if (!order.cloid.is_zero() && acct.cloids.contains({m, order.cloid})) return error_status(Reason::DuplicateCloid, m);
+  if (static_cast<i128>(order.px) * order.sz / market.lot_scale > std::numeric_limits<std::int64_t>::max() / 4)
+    return error_status(Reason::InvalidSize, m);
+
+  if (order.reduce_only) {
+    const bool opposite = (pos.szi > 0 && order.side == Side::Ask) || (pos.szi < 0 && order.side == Side::Bid);
+    const Lots available = std::abs(pos.szi) - pos.reduce_only_sz;
+    if (!opposite || available <= 0) return error_status(Reason::ReduceOnlyWouldIncrease, m);
+    order.sz = order.orig_sz = std::min(order.sz, available);
+  }
+  std::int64_t ntl = notional(order.px, order.sz, market.lot_scale);
+  if (!order.reduce_only && ntl < kMinOrderNotional) return error_status(Reason::OrderTooSmall, m);
+
+  if (tif == TimeInForce::Alo) {
+    auto best = order.side == Side::Bid ? market.book.best_ask() : market.book.best_bid();
+    if (best && (order.side == Side::Bid ? *best <= order.px : *best >= order.px))
+      return error_status(Reason::AloWouldCross, m);
+  }
+
+  // Reserve as if the whole order rests, then check: the worst case of open orders (and the loss
+  // of buying above / selling below the mark) must leave free collateral non-negative.
+  std::int64_t& side_ntl = order.side == Side::Bid ? pos.bid_ntl : pos.ask_ntl;
+  if (order.reduce_only) {
+    pos.reduce_only_sz += order.sz;
+  } else {
+    side_ntl += ntl;
+    const Px adverse = order.side == Side::Bid ? order.px - market.mark_px : market.mark_px - order.px;
+    const std::int64_t immediate_loss = adverse > 0 ? notional(adverse, order.sz, market.lot_scale) : 0;
+    if (free_collateral(acct) - immediate_loss < 0) {
+      side_ntl -= ntl;
+      return error_status(Reason::InsufficientMargin, m);
+    }
+  }
+
+  order.oid = next_oid_++;
+  globals_dirty_ = true;
+  ++pos.open_orders;
+  acct.orders.insert(order.oid);
+  if (!order.cloid.is_zero()) acct.cloids.emplace(std::pair{m, order.cloid}, order.oid);
+  auto& metas = order_meta_;
+
+  match_scratch_.clear();
+  PlaceOutcome placed = market.book.place(order, tif, match_scratch_);
+
+  i128 filled_value = 0;  // sum of px * sz for the average price
+  for (const MatchEvent& event : match_scratch_) {
+    auto meta_it = metas.find(event.maker_oid);
+    const OrderMeta maker_meta = meta_it->second;
+    RestingOrder maker_order;
+    maker_order.oid = event.maker_oid;
+    maker_order.owner = maker_meta.owner;
+    maker_order.side = opposite(order.side);
+    maker_order.reduce_only = maker_meta.reduce_only;
+    maker_order.px = event.px;
+    maker_order.cloid = maker_meta.cloid;
+    if (event.kind == MatchEvent::Kind::SelfTradeExpired) {
+      release_order(m, maker_order, event.sz, true);
+      metas.erase(meta_it);
+      touch_order(event.maker_oid);
+      continue;
+    }
+    const std::uint64_t tid = next_tid_++;
+    settle_fill(c, m, owner, order, event, tid);
+    release_order(m, maker_order, event.sz, event.maker_done);
+    // The taker's reservation was at its own price.
+    RestingOrder taker_part = order;
+    release_order(m, taker_part, event.sz, false);
+    if (event.maker_done) metas.erase(meta_it);
+    touch_order(event.maker_oid);
+    filled_value += static_cast<i128>(event.px) * event.sz;
+  }
+
+  const Lots remaining = order.sz - placed.filled;
+  const bool rests = placed.status == PlaceOutcome::Status::Rested && remaining > 0;
+  if (rests) {
+    metas.emplace(order.oid, OrderMeta{m, owner, order.reduce_only, order.cloid});
+    touch_order(order.oid);
+  } else {
+    release_order(m, order, remaining, true);
+  }
+  if (placed.filled > 0) {
+    enforce_reduce_only(owner, m);
+    for (const MatchEvent& event : match_scratch_)
+      if (event.kind == MatchEvent::Kind::Fill) enforce_reduce_only(event.maker, m);
+  }
+
+  OrderStatus status;
+  status.market = m;
+  status.oid = order.oid;
+  if (placed.filled > 0 && !rests) {
+    status.kind = OrderStatus::Kind::Filled;
+    status.total_sz = placed.filled;
+    status.avg_px = static_cast<Px>(filled_value / placed.filled);
+  } else if (rests) {
+    status.kind = OrderStatus::Kind::Resting;
+    status.total_sz = placed.filled;
+    if (placed.filled > 0) status.avg_px = static_cast<Px>(filled_value / placed.filled);
+  } else {
+    status = error_status(placed.status == PlaceOutcome::Status::AloWouldCross ? Reason::AloWouldCross
+                                                                                : Reason::IocNotFilled,
+                          m);
+    status.oid = order.oid;
+  }
+  return status;
+}
+
+void Exchange::release_order(MarketIndex m, const RestingOrder& order, Lots sz, bool leaves_book) {
+  Account& acct = account(order.owner);
+  Position& pos = position(acct, m);
+  if (order.reduce_only)
+    pos.reduce_only_sz -= sz;
+  else
+    (order.side == Side::Bid ? pos.bid_ntl : pos.ask_ntl) -= notional(order.px, sz, markets_[m].lot_scale);
+  if (leaves_book) {
+    --pos.open_orders;
+    acct.orders.erase(order.oid);
+    if (!order.cloid.is_zero()) acct.cloids.erase({m, order.cloid});
+  }
+}
+
+void Exchange::settle_fill(Context& c, MarketIndex m, AccountId taker, const RestingOrder& taker_order,
+                           const MatchEvent& event, std::uint64_t tid) {
+  Market& market = markets_[m];
+  const std::int64_t ntl = notional(event.px, event.sz, market.lot_scale);
+  struct Party {
+    AccountId id;
+    OrderId oid;
+    Side side;
+    bool crossed;
+    std::int64_t rate;
+  };
+  const Party parties[2] = {{taker, taker_order.oid, taker_order.side, true, kTakerFee},
+                            {event.maker, event.maker_oid, opposite(taker_order.side), false, kMakerFee}};
+  for (const Party& party : parties) {
+    Account& acct = account(party.id);
+    const Lots start = position(acct, m).szi;
+    auto [pnl, dir] = apply_fill(acct, m, party.side, event.sz, event.px);
+    const Lots end = acct.positions.at(m).szi;
+    market.open_interest += std::max<Lots>(0, end) - std::max<Lots>(0, start);
+    const std::int64_t fee = fee_of(ntl, party.rate);
+    acct.usd -= fee;
+    fee_pool_ += fee;
+    touch(party.id);
+
+    FillEvent fill;
+    fill.market = m;
+    fill.user = acct.address;
+    fill.oid = party.oid;
+    fill.tid = tid;
+    fill.px = event.px;
+    fill.sz = event.sz;
+    fill.side = party.side;
+    fill.crossed = party.crossed;
+    fill.fee = fee;
+    fill.closed_pnl = pnl;
+    fill.dir = dir;
+    fill.start_position = start;
+    fill.time_ms = c.block.time_ms;
+    fill.tx_hash = c.tx_hash;
+    events_.push_back(fill);
+    auto& history = fills_by_user_[acct.address];
+    history.push_back(fill);
+    if (history.size() > 2 * kFillsKeptPerUser) history.erase(history.begin(), history.end() - kFillsKeptPerUser);
+  }
+  market.last_trade_px = event.px;
+  market.day_volume += ntl;
+  globals_dirty_ = true;
+  touch_market(m);
+}
+
+std::pair<std::int64_t, FillDirection> Exchange::apply_fill(Account& acct, MarketIndex m, Side side, Lots sz, Px px) {
+  const Market& market = markets_[m];
+  Position& p = position(acct, m);
+  const Lots delta = signed_lots(side, sz);
+  const Lots old = p.szi;
+  const std::int64_t lev = std::max<std::int64_t>(1, std::min(p.leverage, market.max_leverage));
+  auto open = [&](Lots lots) {  // lots signed, same sign as the (new) position
+    const std::int64_t ntl = notional(px, lots < 0 ? -lots : lots, market.lot_scale);
+    p.szi += lots;
+    p.cost += lots < 0 ? -ntl : ntl;
+    if (!p.is_cross) {
+      const std::int64_t margin = ceil_div(ntl, lev);
+      acct.usd -= margin;
+      p.isolated_margin += margin;
+    }
+  };
+  if (old == 0 || (old > 0) == (delta > 0)) {
+    open(delta);
+    return {0, delta > 0 ? FillDirection::OpenLong : FillDirection::OpenShort};
+  }
+  // Reducing (and perhaps flipping): realize PnL on the closed lots at this price.
+  const Lots abs_old = old < 0 ? -old : old;
+  const Lots closed = std::min(sz, abs_old);
+  const std::int64_t closed_ntl = notional(px, closed, market.lot_scale);
+  // Cost basis leaves in proportion to the lots closed, truncated toward zero; all of it on a
+  // full close. Whatever the rounding, cash and cost basis move by the same amount.
+  const std::int64_t removed =
+      closed == abs_old ? p.cost : static_cast<std::int64_t>(static_cast<i128>(p.cost) * closed / abs_old);
+  const std::int64_t realized = (old > 0 ? closed_ntl : -closed_ntl) - removed;
+  p.cost -= removed;
+  p.szi += old > 0 ? -closed : closed;
+  acct.usd += realized;
+  if (!p.is_cross) {
+    const std::int64_t released = closed == abs_old ? p.isolated_margin
+                                                    : static_cast<std::int64_t>(static_cast<i128>(p.isolated_margin) *
+                                                                                closed / abs_old);
+    p.isolated_margin -= released;
+    acct.usd += released;
+  }
+  const Lots rest = sz - closed;
+  if (rest > 0) {
+    open(signed_lots(side, rest));
+    return {realized, old > 0 ? FillDirection::LongToShort : FillDirection::ShortToLong};
+  }
+  return {realized, old > 0 ? FillDirection::CloseLong : FillDirection::CloseShort};
+}
+
+void Exchange::enforce_reduce_only(AccountId id, MarketIndex m) {
+  Account& acct = account(id);
+  Position& p = position(acct, m);
+  if (p.reduce_only_sz == 0) return;
+  // Reduce-only orders may only shrink the position: cancel those now on the wrong side and trim
+  // the newest first until they fit.
+  auto& metas = order_meta_;
+  std::vector<OrderId> reduce_only;
+  for (auto it = acct.orders.rbegin(); it != acct.orders.rend(); ++it) {
+    auto meta = metas.find(*it);
+    if (meta != metas.end() && meta->second.market == m && meta->second.reduce_only) reduce_only.push_back(*it);
+  }
+  for (OrderId oid : reduce_only) {
+    const RestingOrder* order = markets_[m].book.find(oid);
+    if (!order) continue;
+    const bool opposite = (p.szi > 0 && order->side == Side::Ask) || (p.szi < 0 && order->side == Side::Bid);
+    const Lots excess = p.reduce_only_sz - (opposite ? std::abs(p.szi) : 0);
+    if (excess <= 0) break;
+    if (!opposite || order->sz <= excess) {
+      (void)cancel_order(m, oid, id);
+    } else {
+      markets_[m].book.reduce_size(oid, order->sz - excess);
+      p.reduce_only_sz -= excess;
+      touch_order(oid);
+    }
+  }
+}
+
+Status Exchange::cancel_order(MarketIndex m, OrderId oid, AccountId owner) {
+  auto& metas = order_meta_;
+  auto meta = metas.find(oid);
+  if (meta == metas.end() || meta->second.market != m || meta->second.owner != owner) {
+    auto trigger = triggers_.find(oid);
+    if (trigger != triggers_.end() && trigger->second.first == m && trigger->second.second.order.owner == owner) {
+      triggers_.erase(trigger);
+      touch_order(oid);
+      return Status::Ok();
+    }
+    return reject(Reason::UnknownOrder, "no open order " + std::to_string(oid));
+  }
+  std::optional<RestingOrder> removed = markets_[m].book.cancel(oid);
+  release_order(m, *removed, removed->sz, true);
+  metas.erase(meta);
+  touch_order(oid);
+  return Status::Ok();
+}
+
+Outcome Exchange::cancel_orders(Context&, AccountId owner, const state::CancelOrders& action) {
+  Outcome outcome;
+  for (const auto& spec : action.cancels.items) {
+    auto m = find_market(spec.market);
+    OrderStatus status;
+    if (!m) {
+      status = error_status(Reason::UnknownMarket);
+    } else if (Status s = cancel_order(*m, spec.oid, owner); !s) {
+      status = error_status(s.reason(), *m);
+    } else {
+      status.kind = OrderStatus::Kind::Success;
+      status.market = *m;
+    }
+    status.oid = spec.oid;
+    outcome.response.push_back(status);
+  }
+  return outcome;
+}
+
+Outcome Exchange::cancel_by_cloid(Context&, AccountId owner, const state::CancelByCloid& action) {
+  Outcome outcome;
+  const Account& acct = account(owner);
+  for (const auto& spec : action.cancels.items) {
+    auto m = find_market(spec.market);
+    OrderStatus status;
+    if (!m) {
+      status = error_status(Reason::UnknownMarket);
+    } else if (auto it = acct.cloids.find({*m, spec.cloid}); it == acct.cloids.end()) {
+      status = error_status(Reason::UnknownOrder, *m);
+    } else {
+      status.oid = it->second;
+      (void)cancel_order(*m, it->second, owner);
+      status.kind = OrderStatus::Kind::Success;
+      status.market = *m;
+    }
+    outcome.response.push_back(status);
+  }
+  return outcome;
+}
+
+Outcome Exchange::modify(Context& c, AccountId owner, const state::ModifyOrder& action) {
+  Outcome outcome;
+  auto m = find_market(action.order.market);
+  if (!m) {
+    outcome.response.push_back(error_status(Reason::UnknownMarket));
+    return outcome;
+  }
+  // A modify is a cancel and a new order: the new order has a new oid and no time priority.
+  if (Status s = cancel_order(*m, action.oid, owner); !s) {
+    outcome.response.push_back(error_status(s.reason(), *m));
+    return outcome;
+  }
+  outcome.response.push_back(place_one(c, owner, action.order));
+  return outcome;
+}
+
+void Exchange::release_triggers(Context& c) {
+  if (marks_moved_.empty()) return;
+  std::sort(marks_moved_.begin(), marks_moved_.end());
+  marks_moved_.erase(std::unique(marks_moved_.begin(), marks_moved_.end()), marks_moved_.end());
+  std::vector<OrderId> fired;
+  for (const auto& [oid, entry] : triggers_) {
+    const auto& [m, trigger] = entry;
+    if (!std::binary_search(marks_moved_.begin(), marks_moved_.end(), m)) continue;
+    const Px mark = markets_[m].mark_px;
+    // A sell take-profit fires at or above its price, a sell stop-loss at or below; buys mirror.
+    const bool above = mark >= trigger.trigger_px, below = mark <= trigger.trigger_px;
+    const bool sell = trigger.order.side == Side::Ask;
+    const bool take_profit = trigger.tpsl == state::TpSl::Tp;
+    if ((sell == take_profit) ? above : below) fired.push_back(oid);
+  }
+  marks_moved_.clear();
+  for (OrderId oid : fired) {
+    auto it = triggers_.find(oid);
+    auto [m, trigger] = it->second;
+    triggers_.erase(it);
+    touch_order(oid);
+    RestingOrder order = trigger.order;
+    order.time_ms = c.block.time_ms;
+    // Released orders get a fresh oid: oids order the book by time priority.
+    (void)place_validated(c, order.owner, m, order, trigger.tif);
+  }
+}
+
+void Exchange::set_mark_px(MarketIndex market, Px px) {
+  markets_[market].mark_px = px;
+  touch_market(market);
+  marks_moved_.push_back(market);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leverage, margin and transfers
+
+Outcome Exchange::update_leverage(AccountId owner, const state::UpdateLeverage& action) {
+  auto m = find_market(action.market);
+  if (!m) return Outcome::rejected(make_error(Reason::UnknownMarket, "unknown market " + action.market));
+  const Market& market = markets_[*m];
+  if (action.leverage < kMinLeverage || action.leverage > market.max_leverage)
+    return Outcome::rejected(make_error(Reason::LeverageOutOfRange,
+                                        "leverage must be 1.." + std::to_string(market.max_leverage)));
+  if (action.is_cross && market.only_isolated)
+    return Outcome::rejected(make_error(Reason::CrossNotAllowed, market.name + " is isolated-only"));
+  Account& acct = account(owner);
+  Position& p = position(acct, *m);
+  if (p.szi != 0 && p.is_cross != action.is_cross)
+    return Outcome::rejected(make_error(Reason::OpenPosition, "close the position to change margin mode"));
+  const Position before = p;
+  p.leverage = action.leverage;
+  p.is_cross = action.is_cross;
+  bool ok = free_collateral(acct) >= 0;
+  if (ok && !p.is_cross && p.szi != 0) {
+    PositionMargin pm = position_margin(market, p);
+    ok = p.isolated_margin + pm.upnl >= pm.own_initial;
+  }
+  if (!ok && !(before.leverage == p.leverage && before.is_cross == p.is_cross)) {
+    p = before;
+    return Outcome::rejected(make_error(Reason::InsufficientMargin, "not enough margin for that leverage"));
+  }
+  touch(owner);
+  return {};
+}
+
+Outcome Exchange::update_isolated_margin(AccountId owner, const state::UpdateIsolatedMargin& action) {
+  auto m = find_market(action.market);
+  if (!m) return Outcome::rejected(make_error(Reason::UnknownMarket, "unknown market " + action.market));
+  Account& acct = account(owner);
+  auto it = acct.positions.find(*m);
+  if (it == acct.positions.end() || it->second.szi == 0 || it->second.is_cross)
+    return Outcome::rejected(make_error(Reason::NotIsolated, "no isolated position on " + action.market));
+  Position& p = it->second;
+  const std::int64_t amount = action.amount.units;
+  if (amount == 0) return Outcome::rejected(make_error(Reason::InvalidAmount, "amount must not be zero"));
+  if (amount > 0) {
+    if (margin_summary(acct).withdrawable < amount)
+      return Outcome::rejected(make_error(Reason::InsufficientBalance, "not enough free USD"));
+  } else {
+    PositionMargin pm = position_margin(markets_[*m], p);
+    if (p.isolated_margin + amount < 0 || p.isolated_margin + amount + pm.upnl < pm.own_initial)
+      return Outcome::rejected(make_error(Reason::InsufficientMargin, "the position needs that margin"));
+  }
+  acct.usd -= amount;
+  p.isolated_margin += amount;
+  touch(owner);
+  return {};
+}
+
+Outcome Exchange::usd_send(AccountId owner, const state::UsdSend& action) {
+  const std::int64_t amount = action.amount.units;
+  if (amount <= 0) return Outcome::rejected(make_error(Reason::InvalidAmount, "amount must be positive"));
+  if (margin_summary(account(owner)).withdrawable < amount)
+    return Outcome::rejected(make_error(Reason::InsufficientBalance, "not enough withdrawable USD"));
+  AccountId to = account_id(action.destination);  // may grow accounts_: take references after
+  account(owner).usd -= amount;
+  account(to).usd += amount;
+  touch(owner);
+  touch(to);
+  return {};
+}
+
+Outcome Exchange::approve_agent(AccountId owner, const state::ApproveAgent& action) {
+  const Address& owner_address = account(owner).address;
+  if (action.agent == owner_address) return Outcome::rejected(make_error(Reason::BadAgent, "cannot approve yourself"));
+  auto it = agent_owner_.find(action.agent);
+  if (it != agent_owner_.end() && it->second != owner_address)
+    return Outcome::rejected(make_error(Reason::BadAgent, "agent belongs to another account"));
+  agent_owner_[action.agent] = owner_address;
+  dirty_agents_.emplace_back(action.agent, true);
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Totals for conservation checks
+
+std::int64_t Exchange::total_cash() const {
+  std::int64_t total = fee_pool_;
+  for (const auto& acct : accounts_) {
+    total += acct.usd;
+    for (const auto& [m, p] : acct.positions) total += p.isolated_margin;
+  }
+  return total;
+}
+
+std::int64_t Exchange::total_cost_basis() const {
+  std::int64_t total = 0;
+  for (const auto& acct : accounts_)
+    for (const auto& [m, p] : acct.positions) total += p.cost;
+  return total;
+}
+
+const std::vector<FillEvent>& Exchange::fills_of(const Address& user) const {
+  static const std::vector<FillEvent> none;
+  auto it = fills_by_user_.find(user);
+  return it == fills_by_user_.end() ? none : it->second;
+}
+
+std::vector<FillEvent> Exchange::take_events() { return std::exchange(events_, {}); }
+
+// ---------------------------------------------------------------------------------------------
+// State records (docs/protocol.md section 8)
+
+namespace {
+
+using detail::RecordReader;
+using detail::RecordWriter;
+using detail::tagged_key;
+
+bool position_persisted(const Market& market, const Position& p) {
+  return p.szi != 0 || p.cost != 0 || p.cum_funding != 0 || p.isolated_margin != 0 ||
+         p.leverage != std::min(kDefaultLeverage, market.max_leverage) || p.is_cross == market.only_isolated;
+}
+
+std::string encode_order(MarketIndex m, const Address& owner, const RestingOrder& o) {
+  return RecordWriter()
+      .u32(m)
+      .bytes(owner)
+      .u8(static_cast<std::uint8_t>(o.side))
+      .u8(o.reduce_only)
+      .i64(o.px)
+      .i64(o.sz)
+      .i64(o.orig_sz)
+      .u64(o.time_ms)
+      .bytes(o.cloid)
+      .take();
+}
+
+}  // namespace
+
+void Exchange::collect_changes(state::ChangeSink& sink) {
+  for (AccountId id : dirty_accounts_) {
+    Account& acct = accounts_[id];
+    acct.dirty = false;
+    RecordWriter w;
+    w.u32(id).i64(acct.usd);
+    std::uint32_t count = 0;
+    for (const auto& [m, p] : acct.positions) count += position_persisted(markets_[m], p);
+    w.u32(count);
+    for (const auto& [m, p] : acct.positions) {
+      if (!position_persisted(markets_[m], p)) continue;
+      w.u32(m).i64(p.szi).i64(p.cost).i64(p.cum_funding).u32(p.leverage).u8(p.is_cross).i64(p.isolated_margin);
+    }
+    sink.set(tagged_key(kAccountTag, acct.address), w.take());
+  }
+  dirty_accounts_.clear();
+
+  std::sort(dirty_orders_.begin(), dirty_orders_.end());
+  dirty_orders_.erase(std::unique(dirty_orders_.begin(), dirty_orders_.end()), dirty_orders_.end());
+  auto& metas = order_meta_;
+  for (OrderId oid : dirty_orders_) {
+    std::string order_key = tagged_key(kOrderTag, oid, 8);
+    std::string trigger_key = tagged_key(kTriggerTag, oid, 8);
+    auto meta = metas.find(oid);
+    const RestingOrder* resting = meta == metas.end() ? nullptr : markets_[meta->second.market].book.find(oid);
+    if (resting)
+      sink.set(order_key, encode_order(meta->second.market, accounts_[resting->owner].address, *resting));
+    else
+      sink.set(order_key, std::nullopt);
+    auto trigger = triggers_.find(oid);
+    if (trigger != triggers_.end()) {
+      const auto& [m, t] = trigger->second;
+      std::string value = encode_order(m, accounts_[t.order.owner].address, t.order);
+      value += RecordWriter()
+                   .u8(static_cast<std::uint8_t>(t.tif))
+                   .u8(static_cast<std::uint8_t>(t.tpsl))
+                   .i64(t.trigger_px)
+                   .take();
+      sink.set(trigger_key, value);
+    } else {
+      sink.set(trigger_key, std::nullopt);
+    }
+  }
+  dirty_orders_.clear();
+
+  std::sort(dirty_markets_.begin(), dirty_markets_.end());
+  dirty_markets_.erase(std::unique(dirty_markets_.begin(), dirty_markets_.end()), dirty_markets_.end());
+  for (MarketIndex m : dirty_markets_) {
+    const Market& market = markets_[m];
+    sink.set(tagged_key(kMarketTag, m, 4), RecordWriter()
+                                                .i64(market.mark_px)
+                                                .i64(market.oracle_px)
+                                                .i64(market.last_trade_px)
+                                                .i64(market.open_interest)
+                                                .i64(market.day_volume)
+                                                .u64(market.day_start_ms)
+                                                .u8(market.halted)
+                                                .take());
+  }
+  dirty_markets_.clear();
+
+  for (const auto& [agent, present] : dirty_agents_) {
+    auto it = agent_owner_.find(agent);
+    if (it == agent_owner_.end())
+      sink.set(tagged_key(kAgentTag, agent), std::nullopt);
+    else
+      sink.set(tagged_key(kAgentTag, agent), RecordWriter().bytes(it->second).take());
+    (void)present;
+  }
+  dirty_agents_.clear();
+
+  if (globals_dirty_) {
+    sink.set(std::string(1, kGlobalsTag), RecordWriter().i64(fee_pool_).u64(next_oid_).u64(next_tid_).take());
+    globals_dirty_ = false;
+  }
+}
+
+void Exchange::collect_all(state::ChangeSink& sink) {
+  for (AccountId id = 0; id < accounts_.size(); ++id) touch(id);
+  for (const auto& [oid, meta] : order_meta_) touch_order(oid);
+  for (const auto& [oid, trigger] : triggers_) touch_order(oid);
+  for (MarketIndex m = 0; m < markets_.size(); ++m) touch_market(m);
+  for (const auto& [agent, owner] : agent_owner_) dirty_agents_.emplace_back(agent, true);
+  globals_dirty_ = true;
+  collect_changes(sink);
+}
+
+Status Exchange::load(std::string_view key, std::string_view value) {
+  auto damaged = [&] { return reject(Reason::StorageError, "damaged state record"); };
+  if (key.empty()) return damaged();
+  RecordReader r(value);
+  switch (key[0]) {
+    case kAccountTag: {
+      if (key.size() != 21) return damaged();
+      Address address;
+      std::memcpy(address.data(), key.data() + 1, 20);
+      const AccountId id = r.u32();
+      if (!r.ok()) return damaged();
+      if (id >= accounts_.size()) accounts_.resize(id + 1);
+      Account& acct = accounts_[id];
+      if (auto old = account_by_address_.find(address); old != account_by_address_.end() && old->second != id)
+        return damaged();
+      acct = Account{};
+      acct.address = address;
+      account_by_address_[address] = id;
+      acct.usd = r.i64();
+      const std::uint32_t count = r.u32();
+      for (std::uint32_t i = 0; i < count && r.ok(); ++i) {
+        const MarketIndex m = r.u32();
+        if (m >= markets_.size()) return damaged();
+        Position& p = position(acct, m);
+        p.szi = r.i64();
+        p.cost = r.i64();
+        p.cum_funding = r.i64();
+        p.leverage = r.u32();
+        p.is_cross = r.u8() != 0;
+        p.isolated_margin = r.i64();
+      }
+      return r.done() ? Status::Ok() : damaged();
+    }
+    case kOrderTag:
+    case kTriggerTag: {
+      if (key.size() != 9) return damaged();
+      OrderId oid = 0;
+      for (int i = 1; i < 9; ++i) oid = oid << 8 | static_cast<std::uint8_t>(key[i]);
+      const MarketIndex m = r.u32();
+      const Address owner = r.bytes<20>();
+      RestingOrder o;
+      o.oid = oid;
+      o.side = r.u8() ? Side::Ask : Side::Bid;
+      o.reduce_only = r.u8() != 0;
+      o.px = r.i64();
+      o.sz = r.i64();
+      o.orig_sz = r.i64();
+      o.time_ms = r.u64();
+      o.cloid = r.bytes<16>();
+      if (!r.ok() || m >= markets_.size()) return damaged();
+      // Owners are resolved in finish_load, once every account is known; keep the address.
+      pending_orders_.push_back({key[0] == kTriggerTag, m, owner, o, {}});
+      if (key[0] == kTriggerTag) {
+        auto& t = pending_orders_.back().trigger;
+        t.tif = static_cast<TimeInForce>(r.u8());
+        t.tpsl = static_cast<state::TpSl>(r.u8());
+        t.trigger_px = r.i64();
+      }
+      return r.done() ? Status::Ok() : damaged();
+    }
+    case kMarketTag: {
+      if (key.size() != 5) return damaged();
+      MarketIndex m = 0;
+      for (int i = 1; i < 5; ++i) m = m << 8 | static_cast<std::uint8_t>(key[i]);
+      if (m >= markets_.size()) return damaged();
+      Market& market = markets_[m];
+      market.mark_px = r.i64();
+      market.oracle_px = r.i64();
+      market.last_trade_px = r.i64();
+      market.open_interest = r.i64();
+      market.day_volume = r.i64();
+      market.day_start_ms = r.u64();
+      market.halted = r.u8() != 0;
+      return r.done() ? Status::Ok() : damaged();
+    }
+    case kAgentTag: {
+      if (key.size() != 21) return damaged();
+      Address agent;
+      std::memcpy(agent.data(), key.data() + 1, 20);
+      agent_owner_[agent] = r.bytes<20>();
+      return r.done() ? Status::Ok() : damaged();
+    }
+    case kGlobalsTag: {
+      fee_pool_ = r.i64();
+      next_oid_ = r.u64();
+      next_tid_ = r.u64();
+      return r.done() ? Status::Ok() : damaged();
+    }
+    default:
+      return damaged();
+  }
+}
+
+Status Exchange::finish_load() {
+  // Orders go back in oid order, which within a price level is time priority.
+  std::sort(pending_orders_.begin(), pending_orders_.end(),
+            [](const auto& a, const auto& b) { return a.order.oid < b.order.oid; });
+  auto& metas = order_meta_;
+  for (auto& pending : pending_orders_) {
+    auto owner = account_by_address_.find(pending.owner);
+    if (owner == account_by_address_.end()) return reject(Reason::StorageError, "order of an unknown account");
+    pending.order.owner = owner->second;
+    if (pending.is_trigger) {
+      pending.trigger.order = pending.order;
+      triggers_.emplace(pending.order.oid, std::pair{pending.market, pending.trigger});
+      continue;
+    }
+    Market& market = markets_[pending.market];
+    match_scratch_.clear();
+    PlaceOutcome placed = market.book.place(pending.order, TimeInForce::Gtc, match_scratch_);
+    if (!match_scratch_.empty() || placed.status != PlaceOutcome::Status::Rested)
+      return reject(Reason::StorageError, "stored book is crossed");
+    Account& acct = accounts_[owner->second];
+    Position& pos = position(acct, pending.market);
+    if (pending.order.reduce_only)
+      pos.reduce_only_sz += pending.order.sz;
+    else
+      (pending.order.side == Side::Bid ? pos.bid_ntl : pos.ask_ntl) +=
+          notional(pending.order.px, pending.order.sz, market.lot_scale);
+    ++pos.open_orders;
+    acct.orders.insert(pending.order.oid);
+    if (!pending.order.cloid.is_zero()) acct.cloids.emplace(std::pair{pending.market, pending.order.cloid}, pending.order.oid);
+    metas.emplace(pending.order.oid, OrderMeta{pending.market, owner->second, pending.order.reduce_only, pending.order.cloid});
+  }
+  pending_orders_.clear();
+  for (auto& acct : accounts_) acct.dirty = false;
+  dirty_accounts_.clear();
+  dirty_orders_.clear();
+  dirty_markets_.clear();
+  dirty_agents_.clear();
+  globals_dirty_ = false;
+  return Status::Ok();
+}
+
+}  // namespace perps

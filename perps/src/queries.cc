@@ -1,0 +1,174 @@
+// SPEC section 5 result shapes. Amounts and prices are decimal strings; identifiers, counts,
+// times and market parameters (oid, tid, n, szDecimals, maxLeverage) are JSON integers.
+#include <boost/json.hpp>
+
+#include "perps/book_level.h"
+#include "perps/exchange.h"
+#include "state/crypto.h"
+#include "state/decimal.h"
+#include "state/fixed_point.h"
+
+namespace perps {
+namespace json = boost::json;
+using state::format_decimal;
+
+namespace {
+
+std::string px_text(Px px) { return format_decimal(px, 6); }
+std::string usd_text(std::int64_t usd) { return format_decimal(usd, 6); }
+std::string sz_text(const Market& market, Lots lots) { return format_decimal(lots, market.sz_decimals); }
+
+json::value mid_px(const Market& market) {
+  auto bid = market.book.best_bid(), ask = market.book.best_ask();
+  if (!bid || !ask) return nullptr;
+  return json::value(px_text((*bid + *ask) / 2));
+}
+
+}  // namespace
+
+json::value order_statuses_to_json(const Exchange& exchange, const std::vector<OrderStatus>& statuses) {
+  json::array out;
+  for (const OrderStatus& s : statuses) {
+    const Market& market = exchange.markets()[s.market < exchange.markets().size() ? s.market : 0];
+    switch (s.kind) {
+      case OrderStatus::Kind::Resting:
+        out.push_back(json::object{{"resting", json::object{{"oid", s.oid}}}});
+        break;
+      case OrderStatus::Kind::Filled:
+        out.push_back(json::object{{"filled", json::object{{"oid", s.oid},
+                                                           {"totalSz", sz_text(market, s.total_sz)},
+                                                           {"avgPx", px_text(s.avg_px)}}}});
+        break;
+      case OrderStatus::Kind::Success:
+        out.push_back("success");
+        break;
+      case OrderStatus::Kind::Error:
+        out.push_back(json::object{{"error", state::reason_name(s.error)}});
+        break;
+    }
+  }
+  return json::object{{"statuses", std::move(out)}};
+}
+
+json::value markets_to_json(const Exchange& exchange) {
+  json::array out;
+  for (const Market& m : exchange.markets()) {
+    out.push_back(json::object{{"name", m.name},
+                               {"dex", ""},
+                               {"szDecimals", m.sz_decimals},
+                               {"maxLeverage", m.max_leverage},
+                               {"onlyIsolated", m.only_isolated},
+                               {"halted", m.halted},
+                               {"markPx", px_text(m.mark_px)},
+                               {"oraclePx", px_text(m.oracle_px)},
+                               {"midPx", mid_px(m)},
+                               {"funding", "0"},
+                               {"openInterest", sz_text(m, m.open_interest)},
+                               {"dayNtlVlm", usd_text(m.day_volume)}});
+  }
+  return out;
+}
+
+json::value order_book_to_json(const Exchange& exchange, MarketIndex market, std::size_t depth, std::uint64_t height,
+                               std::uint64_t time_ms) {
+  const Market& m = exchange.markets()[market];
+  std::vector<BookLevel> levels;
+  auto side_json = [&](Side side) {
+    levels.clear();
+    m.book.levels(side, depth, levels);
+    json::array out;
+    for (const auto& level : levels)
+      out.push_back(json::object{{"px", px_text(level.px)}, {"sz", sz_text(m, level.sz)}, {"n", level.n}});
+    return out;
+  };
+  return json::object{{"market", m.name}, {"height", height}, {"time", time_ms},
+                      {"bids", side_json(Side::Bid)}, {"asks", side_json(Side::Ask)}};
+}
+
+json::value account_to_json(const Exchange& exchange, const state::Address& user) {
+  const Account* acct = exchange.find_account(user);
+  Account empty;
+  if (!acct) acct = &empty;
+  MarginSummary summary = exchange.margin_summary(*acct);
+  json::array positions;
+  for (const auto& [index, p] : acct->positions) {
+    if (p.szi == 0) continue;
+    const Market& m = exchange.markets()[index];
+    const std::int64_t value = static_cast<std::int64_t>(state::div_floor(static_cast<state::i128>(m.mark_px) * p.szi, m.lot_scale));
+    const std::int64_t abs_szi = p.szi < 0 ? -p.szi : p.szi;
+    const std::int64_t abs_cost = p.cost < 0 ? -p.cost : p.cost;
+    const Px entry = static_cast<Px>(static_cast<state::i128>(abs_cost) * m.lot_scale / abs_szi);
+    const std::int64_t lev = std::min(p.leverage, m.tier_max_leverage(value < 0 ? -value : value));
+    const std::int64_t margin_used =
+        p.is_cross ? static_cast<std::int64_t>(state::div_ceil(value < 0 ? -value : value, lev)) : p.isolated_margin;
+    positions.push_back(json::object{
+        {"market", m.name},
+        {"szi", sz_text(m, p.szi)},
+        {"entryPx", px_text(entry)},
+        {"positionValue", usd_text(value < 0 ? -value : value)},
+        {"unrealizedPnl", usd_text(value - p.cost)},
+        {"leverage", json::object{{"type", p.is_cross ? "cross" : "isolated"}, {"value", p.leverage}}},
+        {"liquidationPx", nullptr},
+        {"marginUsed", usd_text(margin_used)},
+        {"cumFunding", usd_text(p.cum_funding)}});
+  }
+  return json::object{
+      {"user", state::to_checksum_address(user)},
+      {"usd", usd_text(acct->usd)},
+      {"accountValue", usd_text(summary.account_value)},
+      {"marginUsed", usd_text(summary.margin_required)},
+      {"maintenanceMargin", usd_text(summary.maintenance_margin)},
+      {"withdrawable", usd_text(summary.withdrawable)},
+      {"stake", json::object{{"free", "0"}, {"staked", "0"}, {"locked", "0"}, {"unstaking", "0"}}},
+      {"positions", std::move(positions)}};
+}
+
+json::value open_orders_to_json(const Exchange& exchange, const state::Address& user) {
+  json::array out;
+  const Account* acct = exchange.find_account(user);
+  if (!acct) return out;
+  for (OrderId oid : acct->orders) {
+    for (const Market& m : exchange.markets()) {
+      const RestingOrder* o = m.book.find(oid);
+      if (!o) continue;
+      out.push_back(json::object{{"market", m.name},
+                                 {"oid", o->oid},
+                                 {"cloid", o->cloid.is_zero() ? json::value(nullptr) : json::value(state::to_hex(o->cloid))},
+                                 {"side", o->side == Side::Bid ? "B" : "A"},
+                                 {"px", px_text(o->px)},
+                                 {"sz", sz_text(m, o->sz)},
+                                 {"origSz", sz_text(m, o->orig_sz)},
+                                 {"timestamp", o->time_ms}});
+      break;
+    }
+  }
+  return out;
+}
+
+json::value fills_to_json(const Exchange& exchange, const state::Address& user, std::uint64_t start_ms,
+                          std::uint64_t end_ms, std::size_t limit) {
+  const auto& fills = exchange.fills_of(user);
+  std::vector<const FillEvent*> selected;
+  for (const auto& f : fills)
+    if (f.time_ms >= start_ms && f.time_ms <= end_ms) selected.push_back(&f);
+  if (selected.size() > limit) selected.erase(selected.begin(), selected.end() - static_cast<std::ptrdiff_t>(limit));
+  json::array out;
+  for (const FillEvent* f : selected) {
+    const Market& m = exchange.markets()[f->market];
+    out.push_back(json::object{{"market", m.name},
+                               {"px", px_text(f->px)},
+                               {"sz", sz_text(m, f->sz)},
+                               {"side", f->side == Side::Bid ? "B" : "A"},
+                               {"time", f->time_ms},
+                               {"oid", f->oid},
+                               {"tid", f->tid},
+                               {"fee", usd_text(f->fee)},
+                               {"closedPnl", usd_text(f->closed_pnl)},
+                               {"dir", fill_direction_name(f->dir)},
+                               {"liquidation", f->liquidation},
+                               {"txHash", state::to_hex(f->tx_hash)}});
+  }
+  return out;
+}
+
+}  // namespace perps

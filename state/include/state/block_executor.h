@@ -1,0 +1,260 @@
+// Executes ordered blocks of verified actions against an application (the exchange), and keeps
+// what every application shares: the signers' nonce sets, the in-block order, receipts, and the
+// app hash over the application's key/value state.
+//
+// The executor is a template over the application so state/ stays below perps/ (DESIGN: state/
+// never includes perps/) and the hot path has no virtual calls.
+#pragma once
+
+#include <algorithm>
+#include <concepts>
+#include <cstring>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "state/envelope.h"
+#include "state/kv_store.h"
+#include "state/nonce_set.h"
+#include "state/state_commitment.h"
+
+namespace state {
+
+struct BlockContext {
+  std::uint64_t height = 0;
+  std::uint64_t time_ms = 0;  // block time: the only clock execution ever reads
+  Address proposer;
+};
+
+struct Block {
+  BlockContext context;
+  std::vector<VerifiedAction> txs;  // in proposer order; signatures already recovered
+};
+
+template <class Response>
+struct TxOutcome {
+  bool ok = true;
+  Reason reason{};      // when !ok: the stable CamelCase reason
+  std::string message;  // when !ok: human text
+  Response response{};  // when ok: the application's answer (order statuses, ...)
+
+  static TxOutcome rejected(const Error& error) { return {false, error.reason, error.message, {}}; }
+};
+
+template <class Response>
+struct Receipt {
+  Hash256 tx_hash;
+  Address signer;
+  TxOutcome<Response> outcome;
+};
+
+// Receives the application's changed keys at the end of a block (value nullopt = deleted).
+class ChangeSink {
+ public:
+  virtual ~ChangeSink() = default;
+  virtual void set(std::string_view key, std::optional<std::string_view> value) = 0;
+};
+
+// What the executor needs from an application.
+template <class App>
+concept Application = requires(App& app, const App& capp, const BlockContext& ctx, const VerifiedAction& tx,
+                               ChangeSink& sink, std::string_view key, std::string_view value) {
+  typename App::Response;
+  typename App::Event;
+  // Time-driven work at the start and end of each block (funding, oracle, triggers).
+  app.begin_block(ctx);
+  { app.apply(ctx, tx) } -> std::same_as<TxOutcome<typename App::Response>>;
+  app.end_block(ctx);
+  // Keys changed since the last call, each once; and every key (genesis, snapshots).
+  app.collect_changes(sink);
+  app.collect_all(sink);
+  // Events since the last call, in execution order.
+  { app.take_events() } -> std::same_as<std::vector<typename App::Event>>;
+  // Whether the action belongs to the second in-block group (places Gtc/Ioc orders).
+  { App::places_gtc_or_ioc(tx.signed_action.action) } -> std::same_as<bool>;
+  // Rebuilds state from one stored pair (restore); returns false for a key it does not own.
+  { app.load(key, value) } -> std::same_as<Status>;
+  { app.finish_load() } -> std::same_as<Status>;
+};
+
+// Where the executor keeps state in a KvStore: "s/" + application or executor key.
+inline constexpr std::string_view kStatePrefix = "s/";
+// Executor-owned keys (inside the state prefix): 'N' + signer address -> nonce set.
+inline constexpr char kNonceKeyTag = 'N';
+
+std::string encode_nonce_set(const NonceSet& set);
+Result<NonceSet> decode_nonce_set(std::string_view bytes);
+
+template <Application App>
+class BlockExecutor {
+ public:
+  using Response = typename App::Response;
+  using Event = typename App::Event;
+
+  struct BlockResult {
+    std::vector<Receipt<Response>> receipts;  // one per tx, in the block's (proposer) order
+    std::vector<Event> events;                // in execution order
+    Hash256 app_hash;
+    WriteBatch state_changes;  // "s/" keys to write with the block (LevelDB: the same batch)
+  };
+
+  // Takes the application in its genesis state; that state is committed as height 0.
+  explicit BlockExecutor(App app) : app_(std::move(app)) {
+    CommitSink sink(commitment_, genesis_changes_);
+    app_.collect_all(sink);
+  }
+
+  // The genesis state's keys, for a node to write before block 1.
+  const WriteBatch& genesis_changes() const { return genesis_changes_; }
+
+  App& app() { return app_; }
+  const App& app() const { return app_; }
+  Hash256 app_hash() const { return commitment_.app_hash(); }
+  std::uint64_t height() const { return height_; }
+
+  // In-block order (as Hyperliquid): actions that place no Gtc/Ioc orders first (cancels, Alo
+  // orders, transfers, ...), then actions that do; each group in proposer order. Receipts stay
+  // in proposer order.
+  BlockResult execute(const Block& block) {
+    BlockResult result;
+    const BlockContext& ctx = block.context;
+    std::vector<std::size_t> order(block.txs.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_partition(order.begin(), order.end(), [&](std::size_t i) {
+      return !App::places_gtc_or_ioc(block.txs[i].signed_action.action);
+    });
+
+    result.receipts.resize(block.txs.size());
+    app_.begin_block(ctx);
+    for (std::size_t i : order) {
+      const VerifiedAction& tx = block.txs[i];
+      auto& receipt = result.receipts[i];
+      receipt.tx_hash = tx.tx_hash;
+      receipt.signer = tx.signer;
+      // A rejected action changes nothing but its nonce use; a nonce that fails changes nothing.
+      NonceSet& nonces = nonce_sets_[tx.signer];
+      if (Status used = nonces.use(tx.signed_action.nonce, ctx.time_ms); !used) {
+        receipt.outcome = TxOutcome<Response>::rejected(used.error());
+        continue;
+      }
+      dirty_signers_.push_back(tx.signer);
+      receipt.outcome = app_.apply(ctx, tx);
+    }
+    app_.end_block(ctx);
+
+    CommitSink sink(commitment_, result.state_changes);
+    std::sort(dirty_signers_.begin(), dirty_signers_.end());
+    dirty_signers_.erase(std::unique(dirty_signers_.begin(), dirty_signers_.end()), dirty_signers_.end());
+    for (const Address& signer : dirty_signers_) {
+      std::string key = nonce_key(signer);
+      std::string value = encode_nonce_set(nonce_sets_[signer]);
+      sink.set(key, value);
+    }
+    dirty_signers_.clear();
+    app_.collect_changes(sink);
+    result.events = app_.take_events();
+    result.app_hash = commitment_.app_hash();
+    height_ = ctx.height;
+    return result;
+  }
+
+  // Writes the whole current state under "s/" (a fresh store, or a snapshot). A node instead
+  // writes each block's state_changes; both give the same stored state.
+  Status save(KvStore& store) {
+    WriteBatch batch;
+    CommitSink sink(commitment_, batch);  // re-setting equal values leaves the hash unchanged
+    for (const auto& [signer, nonces] : sorted_nonce_sets()) sink.set(nonce_key(signer), encode_nonce_set(*nonces));
+    app_.collect_all(sink);
+    return store.write(batch);
+  }
+
+  // Rebuilds from a store written by save() or by state_changes, recomputing the app hash.
+  static Result<BlockExecutor> restore(const KvStore& store, App empty_app, std::uint64_t height) {
+    BlockExecutor executor(std::move(empty_app));
+    executor.commitment_ = StateCommitment();  // the stored pairs alone define the state
+    executor.height_ = height;
+    Status loaded = Status::Ok();
+    Status scanned = store.scan(kStatePrefix, [&](std::string_view full_key, std::string_view value) {
+      std::string_view key = full_key.substr(kStatePrefix.size());
+      executor.commitment_.set(key, value);
+      if (!key.empty() && key[0] == kNonceKeyTag) {
+        auto address = address_from_nonce_key(key);
+        auto set = decode_nonce_set(value);
+        if (!address || !set) {
+          loaded = make_error(Reason::StorageError, "damaged nonce record");
+          return false;
+        }
+        executor.nonce_sets_[*address] = std::move(*set);
+        return true;
+      }
+      loaded = executor.app_.load(key, value);
+      return loaded.ok();
+    });
+    if (!scanned) return scanned.error();
+    if (!loaded) return loaded.error();
+    PERPD_TRY(executor.app_.finish_load());
+    return executor;
+  }
+
+  const NonceSet* nonces_of(const Address& signer) const {
+    auto it = nonce_sets_.find(signer);
+    return it == nonce_sets_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  struct AddressHash {
+    std::size_t operator()(const Address& a) const {
+      std::size_t h;
+      std::memcpy(&h, a.data(), sizeof h);
+      return h;
+    }
+  };
+
+  // Updates the commitment and records the write for the store.
+  class CommitSink final : public ChangeSink {
+   public:
+    CommitSink(StateCommitment& commitment, WriteBatch& batch) : commitment_(commitment), batch_(batch) {}
+    void set(std::string_view key, std::optional<std::string_view> value) override {
+      commitment_.set(key, value);
+      std::string full_key(kStatePrefix);
+      full_key.append(key);
+      if (value)
+        batch_.put(full_key, *value);
+      else
+        batch_.del(full_key);
+    }
+
+   private:
+    StateCommitment& commitment_;
+    WriteBatch& batch_;
+  };
+
+  static std::string nonce_key(const Address& signer) {
+    std::string key(1, kNonceKeyTag);
+    key.append(reinterpret_cast<const char*>(signer.data()), signer.size());
+    return key;
+  }
+  static std::optional<Address> address_from_nonce_key(std::string_view key) {
+    if (key.size() != 1 + Address::size()) return std::nullopt;
+    Address address;
+    std::memcpy(address.data(), key.data() + 1, Address::size());
+    return address;
+  }
+  std::vector<std::pair<Address, const NonceSet*>> sorted_nonce_sets() const {
+    std::vector<std::pair<Address, const NonceSet*>> out;
+    for (const auto& [signer, set] : nonce_sets_) out.emplace_back(signer, &set);
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return out;
+  }
+
+  App app_;
+  StateCommitment commitment_;
+  // determinism: looked up by signer; iterated only through sorted_nonce_sets().
+  std::unordered_map<Address, NonceSet, AddressHash> nonce_sets_;
+  std::vector<Address> dirty_signers_;
+  std::uint64_t height_ = 0;
+  WriteBatch genesis_changes_;
+};
+
+}  // namespace state

@@ -1,0 +1,89 @@
+// Drives an Exchange through a BlockExecutor with readable helpers: named traders, orders from
+// decimal strings, one block per call. Signatures are not involved: execution takes verified
+// actions, so the harness builds VerifiedAction with the signer set directly.
+#pragma once
+
+#include <boost/json.hpp>
+#include <string>
+#include <vector>
+
+#include "perps/exchange.h"
+#include "state/block_executor.h"
+#include "state/keccak.h"
+
+namespace perps::testing {
+
+using Executor = state::BlockExecutor<Exchange>;
+
+inline state::Address address_of_name(std::string_view name) {
+  state::Hash256 h = state::keccak256(name);
+  state::Address a;
+  std::memcpy(a.data(), h.data(), 20);
+  return a;
+}
+
+// BTC: 3 size decimals, max leverage 50, mark 50,000; ETH: 2 size decimals, max leverage 25.
+inline GenesisState test_genesis(std::int64_t usd_each = 100'000'000'000, std::vector<std::string> names = {"A", "B", "C"}) {
+  GenesisState g;
+  g.chain_id = 1337;
+  g.genesis_time_ms = 1'767'225'600'000;
+  g.markets = {{"BTC", 3, 50, 50'000'000'000, 20'000'000'000}, {"ETH", 2, 25, 3'000'000'000, 20'000'000'000}};
+  for (const auto& n : names) g.balances.push_back({address_of_name(n), usd_each, 0});
+  return g;
+}
+
+inline state::OrderSpec order(std::string market, bool buy, std::string px, std::string sz,
+                              state::Tif tif = state::Tif::Gtc, bool reduce_only = false) {
+  state::OrderSpec o;
+  o.market = std::move(market);
+  o.is_buy = buy;
+  o.px = {px, *state::parse_decimal(px, 6, state::Sign::Unsigned)};
+  o.sz = {sz, *state::parse_decimal(sz, 6, state::Sign::Unsigned)};
+  o.tif = tif;
+  o.reduce_only = reduce_only;
+  return o;
+}
+
+class Harness {
+ public:
+  explicit Harness(const GenesisState& genesis = test_genesis()) : executor_(Exchange(genesis)), time_(genesis.genesis_time_ms) {}
+
+  Executor& executor() { return executor_; }
+  Exchange& exchange() { return executor_.app(); }
+
+  // One tx in its own block.
+  state::Receipt<Exchange::Response> act(std::string_view who, state::Action action) {
+    return block({{std::string(who), std::move(action)}}).receipts.at(0);
+  }
+  Executor::BlockResult block(std::vector<std::pair<std::string, state::Action>> txs) {
+    state::Block b;
+    time_ += 1000;
+    b.context = {++height_, time_, {}};
+    for (auto& [who, action] : txs) {
+      state::VerifiedAction v;
+      v.signed_action.action = std::move(action);
+      v.signed_action.nonce = time_ + (nonce_bump_++);
+      v.signer = address_of_name(who);
+      v.tx_hash = state::keccak256(std::to_string(height_) + "/" + std::to_string(nonce_bump_));
+      b.txs.push_back(std::move(v));
+    }
+    return executor_.execute(b);
+  }
+  OrderStatus place(std::string_view who, state::OrderSpec spec) {
+    state::PlaceOrders p;
+    p.orders.items.push_back(std::move(spec));
+    auto receipt = act(who, p);
+    return receipt.outcome.response.at(0);
+  }
+  const Account& account(std::string_view who) { return *exchange().find_account(address_of_name(who)); }
+  const Position& position(std::string_view who, MarketIndex m) { return account(who).positions.at(m); }
+  std::uint64_t time() const { return time_; }
+
+ private:
+  Executor executor_;
+  std::uint64_t time_;
+  std::uint64_t height_ = 0;
+  std::uint64_t nonce_bump_ = 0;
+};
+
+}  // namespace perps::testing

@@ -1,0 +1,338 @@
+// The exchange core rule by rule, with every expected number worked by hand in the comments.
+// Units: USD in micro-dollars; BTC sizes in lots of 0.001 (szDecimals 3), mark 50,000.
+#include <catch2/catch.hpp>
+
+#include "exchange_harness.h"
+#include "perps/protocol_constants.h"
+
+using namespace perps;
+using namespace perps::testing;
+using state::Reason;
+using state::Tif;
+
+namespace {
+constexpr MarketIndex kBtc = 0;
+constexpr std::int64_t kUsd = 1'000'000;  // micro-dollars per dollar
+}  // namespace
+
+TEST_CASE("a buy across two ask levels: avgPx - fees - position - fee pool", "[exchange]") {
+  Harness h;
+  // B rests 1 BTC at 50,000 and 1 BTC at 50,100.
+  CHECK(h.place("B", order("BTC", false, "50000", "1")).kind == OrderStatus::Kind::Resting);
+  CHECK(h.place("B", order("BTC", false, "50100", "1")).kind == OrderStatus::Kind::Resting);
+  // A buys 1.5 IOC up to 50,100: 1 @ 50,000 then 0.5 @ 50,100.
+  OrderStatus s = h.place("A", order("BTC", true, "50100", "1.5", Tif::Ioc));
+  REQUIRE(s.kind == OrderStatus::Kind::Filled);
+  CHECK(s.total_sz == 1500);
+  // avgPx = (50,000 * 1 + 50,100 * 0.5) / 1.5 = 75,050 / 1.5 = 50,033.333333... floored to micro-dollars.
+  CHECK(s.avg_px == 50'033'333'333);
+  // Notional 50,000 + 25,050 = 75,050. Taker fee 0.045%: 22.5 + 11.2725 = 33.7725.
+  // Maker fee 0.015%: 7.5 + 3.7575 = 11.2575.
+  CHECK(h.account("A").usd == 100'000 * kUsd - 33'772'500);
+  CHECK(h.account("B").usd == 100'000 * kUsd - 11'257'500);
+  CHECK(h.exchange().fee_pool() == 33'772'500 + 11'257'500);
+  CHECK(h.position("A", kBtc).szi == 1500);
+  CHECK(h.position("A", kBtc).cost == 75'050 * kUsd);
+  CHECK(h.position("B", kBtc).szi == -1500);
+  CHECK(h.position("B", kBtc).cost == -75'050 * kUsd);
+  CHECK(h.exchange().markets()[kBtc].open_interest == 1500);
+  CHECK(h.exchange().markets()[kBtc].last_trade_px == 50'100 * kUsd);
+  // B's second ask has 0.5 left.
+  std::vector<BookLevel> asks;
+  h.exchange().markets()[kBtc].book.levels(Side::Ask, 10, asks);
+  REQUIRE(asks.size() == 1);
+  CHECK(asks[0].px == 50'100 * kUsd);
+  CHECK(asks[0].sz == 500);
+  // Two fills, two sides each, sharing trade ids 1 and 2.
+  const auto& fills = h.exchange().fills_of(address_of_name("A"));
+  REQUIRE(fills.size() == 2);
+  CHECK(fills[0].tid == 1);
+  CHECK(fills[1].tid == 2);
+  CHECK(fills[1].fee == 11'272'500);
+  CHECK(fills[0].dir == FillDirection::OpenLong);
+}
+
+TEST_CASE("a 10x long: margin used and maintenance at mark", "[exchange]") {
+  Harness h;
+  state::UpdateLeverage lev;
+  lev.market = "BTC";
+  lev.is_cross = true;
+  lev.leverage = 10;
+  REQUIRE(h.act("A", lev).outcome.ok);
+  h.place("B", order("BTC", false, "50000", "1"));
+  REQUIRE(h.place("A", order("BTC", true, "50000", "1", Tif::Ioc)).kind == OrderStatus::Kind::Filled);
+  MarginSummary m = h.exchange().margin_summary(h.account("A"));
+  // Position 1 BTC at mark 50,000 = 50,000 notional: initial 50,000 / 10 = 5,000;
+  // maintenance = half the initial at max leverage 50: 50,000 / 100 = 500.
+  CHECK(m.margin_required == 5'000 * kUsd);
+  CHECK(m.maintenance_margin == 500 * kUsd);
+  // Account value = 100,000 - taker fee 22.5 (no PnL at mark = entry).
+  CHECK(m.account_value == 100'000 * kUsd - 22'500'000);
+  CHECK(m.withdrawable == m.account_value - 5'000 * kUsd);
+  // Mark up 1%: PnL +500, margin on 50,500 notional = 5,050.
+  h.exchange().set_mark_px(kBtc, 50'500 * kUsd);
+  m = h.exchange().margin_summary(h.account("A"));
+  CHECK(m.account_value == 100'500 * kUsd - 22'500'000);
+  CHECK(m.margin_required == 5'050 * kUsd);
+}
+
+TEST_CASE("a flip realizes PnL on the closed part and opens the rest at the fill price", "[exchange]") {
+  Harness h;
+  h.place("B", order("BTC", false, "50000", "1"));
+  REQUIRE(h.place("A", order("BTC", true, "50000", "1", Tif::Ioc)).kind == OrderStatus::Kind::Filled);
+  // A sells 3 at 51,000 into B's bid: closes 1 (PnL 51,000 - 50,000 = +1,000), opens short 2.
+  h.place("B", order("BTC", true, "51000", "3"));
+  const std::int64_t usd_before = h.account("A").usd;
+  REQUIRE(h.place("A", order("BTC", false, "51000", "3", Tif::Ioc)).kind == OrderStatus::Kind::Filled);
+  const Position& p = h.position("A", kBtc);
+  CHECK(p.szi == -2000);
+  CHECK(p.cost == -102'000 * kUsd);
+  // Taker fee on 153,000 notional: 68.85.
+  CHECK(h.account("A").usd == usd_before + 1'000 * kUsd - 68'850'000);
+  const auto& fills = h.exchange().fills_of(address_of_name("A"));
+  CHECK(fills.back().dir == FillDirection::LongToShort);
+  CHECK(fills.back().closed_pnl == 1'000 * kUsd);
+  // B went from short 1 (at 50,000) to long 2 (at 51,000): realized 50,000 - 51,000 = -1,000.
+  CHECK(h.position("B", kBtc).szi == 2000);
+  CHECK(h.position("B", kBtc).cost == 102'000 * kUsd);
+}
+
+TEST_CASE("a partial close keeps the average entry and realizes in proportion", "[exchange]") {
+  Harness h;
+  // A buys 1 @ 50,000 and 1 @ 52,000: entry 51,000, cost 102,000.
+  h.place("B", order("BTC", false, "50000", "1"));
+  h.place("B", order("BTC", false, "52000", "1"));
+  h.place("A", order("BTC", true, "52000", "2", Tif::Ioc));
+  CHECK(h.position("A", kBtc).cost == 102'000 * kUsd);
+  // Sell 0.5 @ 53,000: removes 102,000 * 0.5 / 2 = 25,500 basis; PnL 26,500 - 25,500 = +1,000.
+  h.place("C", order("BTC", true, "53000", "0.5"));
+  h.place("A", order("BTC", false, "53000", "0.5", Tif::Ioc));
+  CHECK(h.position("A", kBtc).szi == 1500);
+  CHECK(h.position("A", kBtc).cost == 76'500 * kUsd);
+  CHECK(h.exchange().fills_of(address_of_name("A")).back().closed_pnl == 1'000 * kUsd);
+}
+
+TEST_CASE("order validation: tick - lot - minimum notional - unknown market", "[exchange]") {
+  Harness h;
+  CHECK(h.place("A", order("XYZ", true, "1", "1")).error == Reason::UnknownMarket);
+  // BTC allows 6 - 3 = 3 decimals but 5 significant figures: 50000.5 has 6.
+  CHECK(h.place("A", order("BTC", true, "50000.5", "1")).error == Reason::InvalidPrice);
+  CHECK(h.place("A", order("BTC", true, "1.2345", "10")).error == Reason::InvalidPrice);  // 4 decimals
+  CHECK(h.place("A", order("BTC", true, "123456", "1")).kind == OrderStatus::Kind::Resting);  // integer: valid
+  CHECK(h.place("A", order("BTC", true, "50000", "0.0001")).error == Reason::InvalidSize);  // below a lot
+  // 0.001 BTC at 9,000 is 9 USD: below the 10 USD minimum.
+  CHECK(h.place("A", order("BTC", true, "9000", "0.001")).error == Reason::OrderTooSmall);
+  CHECK(h.place("A", order("BTC", true, "10000", "0.001")).kind == OrderStatus::Kind::Resting);
+}
+
+TEST_CASE("initial margin is checked when a position opens or grows", "[exchange]") {
+  Harness h(test_genesis(1'000 * kUsd));
+  // 1,000 USD at the default 20x carries 20,000 notional: 0.4 BTC at 50,000, not 0.5 (minus fees).
+  CHECK(h.place("A", order("BTC", true, "50000", "0.5")).error == Reason::InsufficientMargin);
+  CHECK(h.place("A", order("BTC", true, "50000", "0.39")).kind == OrderStatus::Kind::Resting);
+  // The resting bid reserves its margin: a second one does not fit.
+  CHECK(h.place("A", order("BTC", true, "49000", "0.2")).error == Reason::InsufficientMargin);
+  // An ask on the other side does not add to the worst case (max of the two sides).
+  CHECK(h.place("A", order("BTC", false, "60000", "0.3")).kind == OrderStatus::Kind::Resting);
+}
+
+TEST_CASE("Alo is rejected if it would cross - Ioc with no match is an error", "[exchange]") {
+  Harness h;
+  h.place("B", order("BTC", false, "50000", "1"));
+  CHECK(h.place("A", order("BTC", true, "50000", "1", Tif::Alo)).error == Reason::AloWouldCross);
+  CHECK(h.place("A", order("BTC", true, "49000", "1", Tif::Alo)).kind == OrderStatus::Kind::Resting);
+  CHECK(h.place("A", order("BTC", true, "48000", "1", Tif::Ioc)).error == Reason::IocNotFilled);
+}
+
+TEST_CASE("self-trade prevention expires the resting order", "[exchange]") {
+  Harness h;
+  h.place("A", order("BTC", false, "50000", "1"));
+  h.place("B", order("BTC", false, "50100", "1"));
+  // A's buy meets its own ask first: that ask is expired, then A buys from B at 50,100.
+  OrderStatus s = h.place("A", order("BTC", true, "50100", "1", Tif::Ioc));
+  CHECK(s.kind == OrderStatus::Kind::Filled);
+  CHECK(s.avg_px == 50'100 * kUsd);
+  CHECK(h.account("A").orders.empty());
+  CHECK(h.position("A", kBtc).szi == 1000);
+  CHECK(h.position("A", kBtc).ask_ntl == 0);
+}
+
+TEST_CASE("reduce-only: rejected without a position - clamped to it - trimmed as it shrinks", "[exchange]") {
+  Harness h;
+  CHECK(h.place("A", order("BTC", false, "50000", "1", Tif::Gtc, true)).error == Reason::ReduceOnlyWouldIncrease);
+  h.place("B", order("BTC", false, "50000", "1"));
+  h.place("A", order("BTC", true, "50000", "1", Tif::Ioc));
+  // Reduce-only sell of 3 against a long of 1 rests as 1.
+  OrderStatus s = h.place("A", order("BTC", false, "55000", "3", Tif::Gtc, true));
+  REQUIRE(s.kind == OrderStatus::Kind::Resting);
+  CHECK(h.exchange().markets()[kBtc].book.find(s.oid)->sz == 1000);
+  // Another reduce-only sell has nothing left to reduce.
+  CHECK(h.place("A", order("BTC", false, "56000", "1", Tif::Gtc, true)).error == Reason::ReduceOnlyWouldIncrease);
+  // Selling 0.4 elsewhere shrinks the long to 0.6: the reduce-only order is trimmed to 0.6.
+  h.place("C", order("BTC", true, "50000", "0.4"));
+  h.place("A", order("BTC", false, "50000", "0.4", Tif::Ioc));
+  CHECK(h.exchange().markets()[kBtc].book.find(s.oid)->sz == 600);
+  CHECK(h.position("A", kBtc).reduce_only_sz == 600);
+}
+
+TEST_CASE("cloids: unique per account among open orders - cancel by cloid", "[exchange]") {
+  Harness h;
+  auto with_cloid = order("BTC", true, "40000", "1");
+  with_cloid.cloid.bytes[15] = 7;
+  OrderStatus first = h.place("A", with_cloid);
+  REQUIRE(first.kind == OrderStatus::Kind::Resting);
+  CHECK(h.place("A", with_cloid).error == Reason::DuplicateCloid);
+  CHECK(h.place("B", with_cloid).kind == OrderStatus::Kind::Resting);  // another account may reuse it
+  state::CancelByCloid cancel;
+  cancel.cancels.items.push_back({"BTC", with_cloid.cloid});
+  auto receipt = h.act("A", cancel);
+  CHECK(receipt.outcome.response.at(0).kind == OrderStatus::Kind::Success);
+  CHECK(h.exchange().markets()[kBtc].book.find(first.oid) == nullptr);
+  CHECK(h.place("A", with_cloid).kind == OrderStatus::Kind::Resting);  // free again
+}
+
+TEST_CASE("cancel and modify: owner only - modify loses priority", "[exchange]") {
+  Harness h;
+  OrderStatus a1 = h.place("A", order("BTC", true, "40000", "1"));
+  OrderStatus b1 = h.place("B", order("BTC", true, "40000", "1"));
+  state::CancelOrders steal;
+  steal.cancels.items.push_back({"BTC", a1.oid});
+  CHECK(h.act("B", steal).outcome.response.at(0).error == Reason::UnknownOrder);
+  state::ModifyOrder mod;
+  mod.oid = a1.oid;
+  mod.order = order("BTC", true, "40000", "2");
+  OrderStatus moved = h.act("A", mod).outcome.response.at(0);
+  REQUIRE(moved.kind == OrderStatus::Kind::Resting);
+  CHECK(moved.oid > b1.oid);
+  // A seller of 1 now meets B first.
+  h.place("C", order("BTC", false, "40000", "1", Tif::Ioc));
+  CHECK(h.position("B", kBtc).szi == 1000);
+  CHECK(h.position("A", kBtc).szi == 0);
+}
+
+TEST_CASE("in-block order: cancels run before Gtc/Ioc orders whatever the proposer order", "[exchange]") {
+  Harness h;
+  OrderStatus ask = h.place("B", order("BTC", false, "50000", "1"));
+  state::PlaceOrders buy;
+  buy.orders.items.push_back(order("BTC", true, "50000", "1", Tif::Ioc));
+  state::CancelOrders cancel;
+  cancel.cancels.items.push_back({"BTC", ask.oid});
+  auto result = h.block({{"A", buy}, {"B", cancel}});
+  // Receipts stay in proposer order; the cancel ran first, so the Ioc found nothing.
+  CHECK(result.receipts[0].outcome.response.at(0).error == Reason::IocNotFilled);
+  CHECK(result.receipts[1].outcome.response.at(0).kind == OrderStatus::Kind::Success);
+}
+
+TEST_CASE("leverage: range - isolated-only rules - margin mode locked with a position", "[exchange]") {
+  Harness h;
+  state::UpdateLeverage lev{"BTC", true, 51};
+  CHECK(h.act("A", lev).outcome.reason == Reason::LeverageOutOfRange);
+  lev.leverage = 0;
+  CHECK(h.act("A", lev).outcome.reason == Reason::LeverageOutOfRange);
+  lev.leverage = 5;
+  CHECK(h.act("A", lev).outcome.ok);
+  h.place("B", order("BTC", false, "50000", "1"));
+  h.place("A", order("BTC", true, "50000", "1", Tif::Ioc));
+  state::UpdateLeverage to_isolated{"BTC", false, 5};
+  CHECK(h.act("A", to_isolated).outcome.reason == Reason::OpenPosition);
+}
+
+TEST_CASE("isolated margin: moved in on open - added and removed - released on close", "[exchange]") {
+  Harness h;
+  REQUIRE(h.act("A", state::UpdateLeverage{"BTC", false, 10}).outcome.ok);
+  h.place("B", order("BTC", false, "50000", "1"));
+  h.place("A", order("BTC", true, "50000", "1", Tif::Ioc));
+  // Opening 50,000 notional at 10x moves 5,000 into the position; fee 22.5 from cash.
+  CHECK(h.position("A", kBtc).isolated_margin == 5'000 * kUsd);
+  CHECK(h.account("A").usd == 95'000 * kUsd - 22'500'000);
+  state::UpdateIsolatedMargin add{"BTC", {"1000", 1'000 * kUsd}};
+  REQUIRE(h.act("A", add).outcome.ok);
+  CHECK(h.position("A", kBtc).isolated_margin == 6'000 * kUsd);
+  state::UpdateIsolatedMargin too_much{"BTC", {"-1500", -1'500 * kUsd}};
+  CHECK(h.act("A", too_much).outcome.reason == Reason::InsufficientMargin);  // 4,500 < 5,000 needed
+  state::UpdateIsolatedMargin remove{"BTC", {"-1000", -1'000 * kUsd}};
+  CHECK(h.act("A", remove).outcome.ok);
+  // Closing at 50,000 returns all 5,000 to cash.
+  h.place("C", order("BTC", true, "50000", "1"));
+  h.place("A", order("BTC", false, "50000", "1", Tif::Ioc));
+  CHECK(h.position("A", kBtc).isolated_margin == 0);
+  CHECK(h.account("A").usd == 100'000 * kUsd - 2 * 22'500'000);
+}
+
+TEST_CASE("usdSend only from free collateral - agents trade but never transfer", "[exchange]") {
+  Harness h(test_genesis(1'000 * kUsd));
+  state::UsdSend send;
+  send.destination = address_of_name("D");
+  send.amount = {"1000.000001", 1'000'000'001};
+  CHECK(h.act("A", send).outcome.reason == Reason::InsufficientBalance);
+  send.amount = {"400", 400 * kUsd};
+  CHECK(h.act("A", send).outcome.ok);
+  CHECK(h.account("D").usd == 400 * kUsd);
+  // With 600 left at 20x, a 0.2 BTC bid (10,000 notional) reserves 500: only 100 remains free.
+  h.place("A", order("BTC", true, "50000", "0.2"));
+  send.amount = {"101", 101 * kUsd};
+  CHECK(h.act("A", send).outcome.reason == Reason::InsufficientBalance);
+
+  state::ApproveAgent approve;
+  approve.agent = address_of_name("bot");
+  approve.name = "bot";
+  REQUIRE(h.act("A", approve).outcome.ok);
+  CHECK(h.place("bot", order("BTC", true, "40000", "0.001")).kind == OrderStatus::Kind::Resting);
+  CHECK(h.account("A").orders.size() == 2);  // the agent's order belongs to A
+  send.amount = {"1", kUsd};
+  CHECK(h.act("bot", send).outcome.reason == Reason::AgentNotAllowed);
+  CHECK(h.act("B", approve).outcome.reason == Reason::BadAgent);  // already A's agent
+}
+
+TEST_CASE("trigger orders wait for the mark and then trade", "[exchange]") {
+  Harness h;
+  h.place("B", order("BTC", false, "50000", "1"));
+  h.place("A", order("BTC", true, "50000", "1", Tif::Ioc));
+  // Stop-loss: sell 1 reduce-only when the mark falls to 49,000 or below.
+  auto stop = order("BTC", false, "48000", "1", Tif::Ioc, true);
+  stop.trigger_px = {"49000", 49'000 * kUsd};
+  stop.tpsl = state::TpSl::Sl;
+  REQUIRE(h.place("A", stop).kind == OrderStatus::Kind::Resting);
+  h.place("C", order("BTC", true, "48500", "1"));
+  h.exchange().set_mark_px(kBtc, 49'500 * kUsd);
+  h.block({});
+  CHECK(h.position("A", kBtc).szi == 1000);  // not yet
+  h.exchange().set_mark_px(kBtc, 48'900 * kUsd);
+  h.block({});
+  CHECK(h.position("A", kBtc).szi == 0);  // fired and sold to C at 48,500
+  CHECK(h.position("C", kBtc).szi == 1000);
+}
+
+TEST_CASE("a rejected tx changes nothing but its nonce use", "[exchange]") {
+  Harness h;
+  auto before = h.executor().app_hash();
+  state::UsdSend send;
+  send.destination = address_of_name("B");
+  send.amount = {"1000000", 1'000'000 * kUsd};
+  auto receipt = h.act("A", send);
+  CHECK(receipt.outcome.reason == Reason::InsufficientBalance);
+  // Only the nonce key changed.
+  CHECK(h.executor().app_hash() != before);
+  CHECK(h.account("A").usd == 100'000 * kUsd);
+  CHECK(h.executor().nonces_of(address_of_name("A"))->kept().size() == 1);
+}
+
+TEST_CASE("save and restore give the same app hash - memory and LevelDB", "[exchange]") {
+  Harness h;
+  h.place("B", order("BTC", false, "50000", "1"));
+  h.place("B", order("BTC", false, "50100", "2"));
+  auto cl = order("BTC", true, "49000", "1");
+  cl.cloid.bytes[0] = 1;
+  h.place("A", cl);
+  h.place("A", order("BTC", true, "50100", "1.5", Tif::Ioc));
+  REQUIRE(h.act("C", state::UpdateLeverage{"ETH", false, 3}).outcome.ok);
+  state::MemKvStore store;
+  REQUIRE(h.executor().save(store).ok());
+  auto restored = Executor::restore(store, Exchange(test_genesis()), h.executor().height());
+  REQUIRE(restored.ok());
+  CHECK(restored->app_hash() == h.executor().app_hash());
+  CHECK(*state::StateCommitment::recompute(store, state::kStatePrefix) == h.executor().app_hash());
+  // The restored book and accounts behave the same: cancelling by cloid works, same next oid.
+  CHECK(restored->app().find_account(address_of_name("A"))->cloids.size() == 1);
+  CHECK(restored->app().markets()[kBtc].book.size() == h.exchange().markets()[kBtc].book.size());
+}
