@@ -222,6 +222,66 @@ std::int64_t Exchange::free_collateral(const Account& account) const {
   return s.account_value - s.margin_required;
 }
 
+namespace {
+
+// One side of a fill applied to a position and its owner's cash: returns realized PnL and the
+// direction. Pure, so margin what-ifs can run it on copies.
+std::pair<std::int64_t, FillDirection> fill_position(const Market& market, Position& p, std::int64_t& usd, Side side,
+                                                     Lots sz, Px px) {
+  const Lots delta = signed_lots(side, sz);
+  const Lots old = p.szi;
+  const std::int64_t lev = std::max<std::int64_t>(1, std::min(p.leverage, market.max_leverage));
+  auto open = [&](Lots lots) {  // lots signed, same sign as the (new) position
+    const std::int64_t ntl = notional(px, lots < 0 ? -lots : lots, market.lot_scale);
+    p.szi += lots;
+    p.cost += lots < 0 ? -ntl : ntl;
+    if (!p.is_cross) {
+      const std::int64_t margin = ceil_div(ntl, lev);
+      usd -= margin;
+      p.isolated_margin += margin;
+    }
+  };
+  if (old == 0 || (old > 0) == (delta > 0)) {
+    open(delta);
+    return {0, delta > 0 ? FillDirection::OpenLong : FillDirection::OpenShort};
+  }
+  // Reducing (and perhaps flipping): realize PnL on the closed lots at this price.
+  const Lots abs_old = old < 0 ? -old : old;
+  const Lots closed = std::min(sz, abs_old);
+  const std::int64_t closed_ntl = notional(px, closed, market.lot_scale);
+  // Cost basis leaves in proportion to the lots closed, truncated toward zero; all of it on a
+  // full close. Whatever the rounding, cash and cost basis move by the same amount.
+  const std::int64_t removed =
+      closed == abs_old ? p.cost : static_cast<std::int64_t>(static_cast<i128>(p.cost) * closed / abs_old);
+  const std::int64_t realized = (old > 0 ? closed_ntl : -closed_ntl) - removed;
+  p.cost -= removed;
+  p.szi += old > 0 ? -closed : closed;
+  usd += realized;
+  if (!p.is_cross) {
+    const std::int64_t released = closed == abs_old ? p.isolated_margin
+                                                    : static_cast<std::int64_t>(static_cast<i128>(p.isolated_margin) *
+                                                                                closed / abs_old);
+    p.isolated_margin -= released;
+    usd += released;
+  }
+  const Lots rest = sz - closed;
+  if (rest > 0) {
+    open(signed_lots(side, rest));
+    return {realized, old > 0 ? FillDirection::LongToShort : FillDirection::ShortToLong};
+  }
+  return {realized, old > 0 ? FillDirection::CloseLong : FillDirection::CloseShort};
+}
+
+// An order's reservation shrinking by sz (filled or cancelled part).
+void release_reservation(const Market& market, Position& p, Side side, bool reduce_only, Px px, Lots sz) {
+  if (reduce_only)
+    p.reduce_only_sz -= sz;
+  else
+    (side == Side::Bid ? p.bid_ntl : p.ask_ntl) -= notional(px, sz, market.lot_scale);
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------------------------------------
 // Dispatch
 
@@ -378,20 +438,31 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
       return error_status(Reason::AloWouldCross, m);
   }
 
-  // Reserve as if the whole order rests, then check: the worst case of open orders (and the loss
-  // of buying above / selling below the mark) must leave free collateral non-negative.
-  std::int64_t& side_ntl = order.side == Side::Bid ? pos.bid_ntl : pos.ask_ntl;
-  if (order.reduce_only) {
-    pos.reduce_only_sz += order.sz;
-  } else {
-    side_ntl += ntl;
-    const Px adverse = order.side == Side::Bid ? order.px - market.mark_px : market.mark_px - order.px;
-    const std::int64_t immediate_loss = adverse > 0 ? notional(adverse, order.sz, market.lot_scale) : 0;
-    if (free_collateral(acct) - immediate_loss < 0) {
-      side_ntl -= ntl;
-      return error_status(Reason::InsufficientMargin, m);
+  // Margin, at the two extremes the order can end in: fully resting (its reservation joins the
+  // worst case of the account's open orders) and fully filled at its limit price (the position it
+  // makes valued at the mark, the taker fee paid; for an isolated position, its margin moved).
+  // Either must leave free collateral non-negative; a reduce-only order passes whenever it does not
+  // make free collateral worse, so an account short of margin can always reduce.
+  {
+    const std::int64_t before = free_collateral(acct);
+    auto acceptable = [&](std::int64_t after) { return after >= 0 || (order.reduce_only && after >= before); };
+    if (tif != TimeInForce::Ioc && !order.reduce_only) {
+      Position resting = pos;
+      (order.side == Side::Bid ? resting.bid_ntl : resting.ask_ntl) += ntl;
+      if (!acceptable(free_collateral_with(acct, m, resting, acct.usd))) return error_status(Reason::InsufficientMargin, m);
+    }
+    if (tif != TimeInForce::Alo) {
+      Position filled = pos;
+      std::int64_t usd = acct.usd - fee_of(ntl, kTakerFee);
+      fill_position(market, filled, usd, order.side, order.sz, order.px);
+      if (!acceptable(free_collateral_with(acct, m, filled, usd))) return error_status(Reason::InsufficientMargin, m);
     }
   }
+  // What rests reserves at its own price; reduce-only orders reserve nothing (they only shrink).
+  if (order.reduce_only)
+    pos.reduce_only_sz += order.sz;
+  else
+    (order.side == Side::Bid ? pos.bid_ntl : pos.ask_ntl) += ntl;
 
   order.oid = next_oid_++;
   globals_dirty_ = true;
@@ -400,6 +471,8 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
   if (!order.cloid.is_zero()) acct.cloids.emplace(std::pair{m, order.cloid}, order.oid);
   auto& metas = order_meta_;
 
+  // As Hyperliquid: a maker whose fill would leave it short of margin is cancelled, not filled.
+  if (tif != TimeInForce::Alo) cancel_unaffordable_makers(m, order);
   match_scratch_.clear();
   PlaceOutcome placed = market.book.place(order, tif, match_scratch_);
 
@@ -530,50 +603,53 @@ void Exchange::settle_fill(Context& c, MarketIndex m, AccountId taker, const Res
 }
 
 std::pair<std::int64_t, FillDirection> Exchange::apply_fill(Account& acct, MarketIndex m, Side side, Lots sz, Px px) {
+  return fill_position(markets_[m], position(acct, m), acct.usd, side, sz, px);
+}
+
+std::int64_t Exchange::free_collateral_with(const Account& account, MarketIndex m, const Position& what_if,
+                                            std::int64_t usd) const {
+  Account copy;
+  copy.usd = usd;
+  copy.positions = account.positions;
+  copy.positions[m] = what_if;
+  return free_collateral(copy);
+}
+
+void Exchange::cancel_unaffordable_makers(MarketIndex m, const RestingOrder& taker) {
   const Market& market = markets_[m];
-  Position& p = position(acct, m);
-  const Lots delta = signed_lots(side, sz);
-  const Lots old = p.szi;
-  const std::int64_t lev = std::max<std::int64_t>(1, std::min(p.leverage, market.max_leverage));
-  auto open = [&](Lots lots) {  // lots signed, same sign as the (new) position
-    const std::int64_t ntl = notional(px, lots < 0 ? -lots : lots, market.lot_scale);
-    p.szi += lots;
-    p.cost += lots < 0 ? -ntl : ntl;
-    if (!p.is_cross) {
-      const std::int64_t margin = ceil_div(ntl, lev);
-      acct.usd -= margin;
-      p.isolated_margin += margin;
-    }
+  struct WhatIf {
+    AccountId id;
+    Position position;
+    std::int64_t usd;
   };
-  if (old == 0 || (old > 0) == (delta > 0)) {
-    open(delta);
-    return {0, delta > 0 ? FillDirection::OpenLong : FillDirection::OpenShort};
-  }
-  // Reducing (and perhaps flipping): realize PnL on the closed lots at this price.
-  const Lots abs_old = old < 0 ? -old : old;
-  const Lots closed = std::min(sz, abs_old);
-  const std::int64_t closed_ntl = notional(px, closed, market.lot_scale);
-  // Cost basis leaves in proportion to the lots closed, truncated toward zero; all of it on a
-  // full close. Whatever the rounding, cash and cost basis move by the same amount.
-  const std::int64_t removed =
-      closed == abs_old ? p.cost : static_cast<std::int64_t>(static_cast<i128>(p.cost) * closed / abs_old);
-  const std::int64_t realized = (old > 0 ? closed_ntl : -closed_ntl) - removed;
-  p.cost -= removed;
-  p.szi += old > 0 ? -closed : closed;
-  acct.usd += realized;
-  if (!p.is_cross) {
-    const std::int64_t released = closed == abs_old ? p.isolated_margin
-                                                    : static_cast<std::int64_t>(static_cast<i128>(p.isolated_margin) *
-                                                                                closed / abs_old);
-    p.isolated_margin -= released;
-    acct.usd += released;
-  }
-  const Lots rest = sz - closed;
-  if (rest > 0) {
-    open(signed_lots(side, rest));
-    return {realized, old > 0 ? FillDirection::LongToShort : FillDirection::ShortToLong};
-  }
-  return {realized, old > 0 ? FillDirection::CloseLong : FillDirection::CloseShort};
+  std::vector<WhatIf> accepted;  // makers' states after the fills accepted so far
+  std::vector<OrderId> unaffordable;
+  Lots remaining = taker.sz;
+  market.book.visit_side(opposite(taker.side), [&](const RestingOrder& maker) {
+    const bool crosses = taker.side == Side::Bid ? maker.px <= taker.px : maker.px >= taker.px;
+    if (!crosses || remaining == 0) return false;
+    if (maker.owner == taker.owner) return true;  // expired by self-trade prevention, not filled
+    const Lots fill = std::min(remaining, maker.sz);
+    auto state = std::find_if(accepted.begin(), accepted.end(), [&](const WhatIf& w) { return w.id == maker.owner; });
+    const Account& acct = accounts_[maker.owner];
+    WhatIf next = state != accepted.end() ? *state : WhatIf{maker.owner, acct.positions.at(m), acct.usd};
+    const std::int64_t before = free_collateral_with(acct, m, next.position, next.usd);
+    release_reservation(market, next.position, maker.side, maker.reduce_only, maker.px, fill);
+    fill_position(market, next.position, next.usd, maker.side, fill, maker.px);
+    next.usd -= fee_of(notional(maker.px, fill, market.lot_scale), kMakerFee);
+    const std::int64_t after = free_collateral_with(acct, m, next.position, next.usd);
+    if (after < 0 && after < before) {
+      unaffordable.push_back(maker.oid);
+      return true;
+    }
+    if (state != accepted.end())
+      *state = next;
+    else
+      accepted.push_back(next);
+    remaining -= fill;
+    return true;
+  });
+  for (OrderId oid : unaffordable) (void)cancel_order(m, oid, order_meta_.at(oid).owner);
 }
 
 void Exchange::enforce_reduce_only(AccountId id, MarketIndex m) {

@@ -7,7 +7,9 @@ namespace perps {
 
 // ---- OidIndex ---------------------------------------------------------------------------------
 
-OrderBook::OidIndex::OidIndex() { rehash(64); }
+OrderBook::OidIndex::OidIndex() {
+  rehash(64);
+}
 
 std::uint32_t OrderBook::OidIndex::find(OrderId oid) const {
   for (std::size_t i = home(oid);; i = (i + 1) & mask_) {
@@ -70,7 +72,9 @@ void OrderBook::OidIndex::rehash(std::size_t capacity) {
 
 // ---- OrderBook --------------------------------------------------------------------------------
 
-OrderBook::OrderBook(Px tick) : tick_(tick) { assert(tick > 0); }
+OrderBook::OrderBook(Px tick) : tick_(tick) {
+  assert(tick > 0);
+}
 
 void OrderBook::reserve(std::size_t orders) {
   nodes_.reserve(orders);
@@ -100,8 +104,8 @@ PlaceOutcome OrderBook::place(const RestingOrder& order, TimeInForce tif,
       const std::uint32_t x = level.head;
       RestingOrder& maker = nodes_[x].order;
       if (maker.owner == order.owner) {
-        events.push_back({MatchEvent::Kind::SelfTradeExpired, maker.oid, maker.owner, maker.px,
-                          maker.sz, true});
+        events.push_back(
+            {MatchEvent::Kind::SelfTradeExpired, maker.oid, maker.owner, maker.px, maker.sz, true});
         level.sz -= maker.sz;
         remove_node(level, x);
       } else {
@@ -110,8 +114,7 @@ PlaceOutcome OrderBook::place(const RestingOrder& order, TimeInForce tif,
         level.sz -= traded;
         remaining -= traded;
         const bool done = maker.sz == 0;
-        events.push_back(
-            {MatchEvent::Kind::Fill, maker.oid, maker.owner, maker.px, traded, done});
+        events.push_back({MatchEvent::Kind::Fill, maker.oid, maker.owner, maker.px, traded, done});
         if (done) remove_node(level, x);
       }
     } while (remaining > 0 && level.n > 0);
@@ -214,8 +217,9 @@ void OrderBook::drop_level(Side side, std::uint32_t page_ix, std::uint32_t slot)
   word &= ~(std::uint64_t{1} << (slot & 63));
   if (word == 0) page.summary &= ~(std::uint64_t{1} << (slot >> 6));
   if (page.summary == 0) {
-    auto it = std::lower_bound(s.dir.begin(), s.dir.end(), page.page_no,
-                               [](const PageRef& ref, std::int64_t no) { return ref.page_no < no; });
+    auto it =
+        std::lower_bound(s.dir.begin(), s.dir.end(), page.page_no,
+                         [](const PageRef& ref, std::int64_t no) { return ref.page_no < no; });
     assert(it != s.dir.end() && it->page == page_ix);
     s.dir.erase(it);
     free_pages_.push_back(page_ix);

@@ -33,8 +33,8 @@ PlaceOutcome ReferenceBook::place(const RestingOrder& order, TimeInForce tif,
     RestingOrder& maker = queue.front();
     bool maker_done = true;
     if (maker.owner == order.owner) {
-      events.push_back({MatchEvent::Kind::SelfTradeExpired, maker.oid, maker.owner, maker.px,
-                        maker.sz, true});
+      events.push_back(
+          {MatchEvent::Kind::SelfTradeExpired, maker.oid, maker.owner, maker.px, maker.sz, true});
     } else {
       const Lots traded = std::min(remaining, maker.sz);
       maker.sz -= traded;

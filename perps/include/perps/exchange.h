@@ -187,6 +187,11 @@ class Exchange {
   void enforce_reduce_only(AccountId id, MarketIndex m);
   Position& position(Account& acct, MarketIndex m);
   std::int64_t free_collateral(const Account& account) const;
+  // Free collateral if the account's position in m and its cash were what_if and usd.
+  std::int64_t free_collateral_with(const Account& account, MarketIndex m, const Position& what_if,
+                                    std::int64_t usd) const;
+  // Cancels the makers a taker would meet whose fill they could not carry.
+  void cancel_unaffordable_makers(MarketIndex m, const RestingOrder& taker);
   void release_triggers(Context& c);
 
   std::vector<Market> markets_;

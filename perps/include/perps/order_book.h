@@ -37,10 +37,17 @@
 // - Nodes live in one vector with a free list and 32-bit indices; an open-addressing table
 //   (linear probing, backward-shift deletion, no tombstones) maps oid -> node.
 // - Emptied pages go back to a pool: a price drifting across pages does not allocate.
-// Deterministic: the hash table is only ever probed, never iterated.
+// Deterministic: the hash table is only ever probed, never iterated. Its keys are oids the
+// exchange assigns in increasing order, so a user cannot aim collisions at it.
 //
-// Memory: about 88 bytes per node plus 32 bytes of index (at load <= 1/2) per resting order, plus
-// 64.5 KiB per non-empty page per side (high-water marks: nothing is returned to the heap).
+// Memory (high-water marks: nothing is returned to the heap): 80 bytes per node plus 32 to 64
+// bytes of index per resting order, plus 64.5 KiB per non-empty page per side. Pages are bounded
+// by the price range in use / 4096 ticks, not by the order count: a realistic book costs about
+// 230 bytes per order all told (tests/bench/bench_book.cc, BM_Memory), while orders deliberately
+// spread one per page cost a page each, so the exchange's price band around the oracle is what
+// bounds that case.
+//
+// Move-only (it owns its pages); not thread-safe (one market is executed by one thread).
 #pragma once
 
 #include <bit>
@@ -71,6 +78,20 @@ class OrderBook {
   bool reduce_size(OrderId oid, Lots new_sz);
   void reserve(std::size_t orders);
   Px tick() const { return tick_; }
+
+  // Visits one side's orders in matching priority (best price, then time) while f(order) returns
+  // true. Lets the exchange look at the makers an order would meet before it trades.
+  template <class F>
+  void visit_side(Side side, F&& f) const {
+    visit_levels(side, [&](std::int64_t, const Level& level) {
+      std::uint32_t node = level.head;
+      for (std::uint32_t i = 0; i < level.n; ++i) {
+        if (!f(nodes_[node].order)) return false;
+        node = nodes_[node].next;
+      }
+      return true;
+    });
+  }
 
   template <class F>
   void for_each_order(F&& f) const {
@@ -106,9 +127,9 @@ class OrderBook {
     Lots sz;             // sum of their remaining sizes
   };
   struct Page {
-    std::int64_t page_no = 0;    // level index / kPageLevels
-    std::uint64_t summary = 0;   // bit w set iff words[w] != 0
-    std::uint64_t words[64]{};   // bit b of words[w] set iff levels[64 * w + b] is occupied
+    std::int64_t page_no = 0;   // level index / kPageLevels
+    std::uint64_t summary = 0;  // bit w set iff words[w] != 0
+    std::uint64_t words[64]{};  // bit b of words[w] set iff levels[64 * w + b] is occupied
     Level levels[kPageLevels];
   };
   struct PageRef {
@@ -116,7 +137,7 @@ class OrderBook {
     std::uint32_t page;  // index into pages_
   };
   struct SideState {
-    std::vector<PageRef> dir;  // non-empty pages, ascending page_no
+    std::vector<PageRef> dir;        // non-empty pages, ascending page_no
     std::uint32_t best_page = kNil;  // kNil iff the side is empty
     std::int64_t best = 0;           // level index of the best level
     Px best_px = 0;

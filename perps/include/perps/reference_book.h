@@ -46,6 +46,19 @@ class ReferenceBook {
   // Calls f(const RestingOrder&) for every resting order: bids best price first, then asks best
   // price first; within a level earliest first. f must not modify the book.
   template <class F>
+  void visit_side(Side side, F&& f) const {
+    if (side == Side::Bid) {
+      for (auto level = bids_.rbegin(); level != bids_.rend(); ++level)
+        for (const RestingOrder& order : level->second)
+          if (!f(order)) return;
+    } else {
+      for (const auto& [px, queue] : asks_)
+        for (const RestingOrder& order : queue)
+          if (!f(order)) return;
+    }
+  }
+
+  template <class F>
   void for_each_order(F&& f) const {
     for (auto level = bids_.rbegin(); level != bids_.rend(); ++level)
       for (const RestingOrder& order : level->second) f(order);
@@ -55,7 +68,7 @@ class ReferenceBook {
 
  private:
   using Queue = std::list<RestingOrder>;  // time priority: front is earliest
-  using Ladder = std::map<Px, Queue>;      // ascending price on both sides: best bid is the last
+  using Ladder = std::map<Px, Queue>;     // ascending price on both sides: best bid is the last
 
   Ladder& book_side(Side side) { return side == Side::Bid ? bids_ : asks_; }
 

@@ -32,10 +32,10 @@ struct Profile {
   std::uint64_t seed;
   int ops;
   Px tick;
-  Px mid;            // starting mid, in ticks
-  Px spread;         // places land within mid +- spread ticks
-  Px drift;          // the mid moves by up to +- drift ticks per operation
-  AccountId owners;  // owners are 1..owners
+  Px mid;                   // starting mid, in ticks
+  Px spread;                // places land within mid +- spread ticks
+  Px drift;                 // the mid moves by up to +- drift ticks per operation
+  AccountId owners;         // owners are 1..owners
   std::size_t target_size;  // above this many resting orders, cancels become more likely
 };
 
@@ -52,7 +52,9 @@ std::string describe(const std::vector<MatchEvent>& events) {
   return out;
 }
 
-std::string describe(const std::optional<Px>& px) { return px ? std::to_string(*px) : "none"; }
+std::string describe(const std::optional<Px>& px) {
+  return px ? std::to_string(*px) : "none";
+}
 
 std::string describe(const RestingOrder* o) {
   if (!o) return "absent";
@@ -88,8 +90,7 @@ std::uint64_t seed_for(const Profile& profile) {
 
 void run(const Profile& profile) {
   const std::uint64_t seed = seed_for(profile);
-  INFO("profile " << profile.name << " seed " << seed << " (rerun with PERPD_SEED=" << seed
-                  << ")");
+  INFO("profile " << profile.name << " seed " << seed << " (rerun with PERPD_SEED=" << seed << ")");
   std::mt19937_64 rng(seed);
   auto uniform = [&](std::int64_t lo, std::int64_t hi) {  // inclusive
     return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
@@ -151,7 +152,7 @@ void run(const Profile& profile) {
       order.reduce_only = chance(10);
       order.cloid.bytes[0] = static_cast<std::uint8_t>(order.oid);
       const int t = static_cast<int>(uniform(1, 100));
-      const TimeInForce tif = t <= 60 ? TimeInForce::Gtc
+      const TimeInForce tif = t <= 60   ? TimeInForce::Gtc
                               : t <= 80 ? TimeInForce::Ioc
                                         : TimeInForce::Alo;
       what = "place " + describe(&order) + " tif" + std::to_string(static_cast<int>(tif));
@@ -159,8 +160,7 @@ void run(const Profile& profile) {
       const PlaceOutcome b = reference.place(order, tif, reference_events);
       if (a.status != b.status || a.filled != b.filled)
         FAIL(what << ": fast status " << static_cast<int>(a.status) << " filled " << a.filled
-                  << ", reference status " << static_cast<int>(b.status) << " filled "
-                  << b.filled);
+                  << ", reference status " << static_cast<int>(b.status) << " filled " << b.filled);
       if (!same_events(fast_events, reference_events))
         FAIL(what << ": fast events " << describe(fast_events) << " reference events "
                   << describe(reference_events));

@@ -150,8 +150,7 @@ TEMPLATE_TEST_CASE("a sell taker sweeps bids best price first at the maker price
   CHECK(h.levels(kBid) == Strings{"px=99 sz=1 n=1"});
 }
 
-TEMPLATE_TEST_CASE("orders at one price fill earliest first", "[book]", OrderBook,
-                   ReferenceBook) {
+TEMPLATE_TEST_CASE("orders at one price fill earliest first", "[book]", OrderBook, ReferenceBook) {
   Harness<TestType> h;
   h.rest(1, 2, kAsk, 100, 2);
   h.rest(2, 3, kAsk, 100, 3);
@@ -502,26 +501,27 @@ TEMPLATE_TEST_CASE("a coarse tick is honoured", "[book]", OrderBook, ReferenceBo
   h.rest(2, 1, kAsk, 3 * kTick, 1);
   h.rest(3, 2, kBid, 2 * kTick, 1);
   h.rest(4, 2, kBid, kTick, 1);
-  CHECK(h.levels(kAsk) == Strings{"px=3000000 sz=1 n=1", "px=" + std::to_string(high) + " sz=1 n=1"});
+  CHECK(h.levels(kAsk) ==
+        Strings{"px=3000000 sz=1 n=1", "px=" + std::to_string(high) + " sz=1 n=1"});
   CHECK(h.levels(kBid) == Strings{"px=2000000 sz=1 n=1", "px=1000000 sz=1 n=1"});
   const PlaceOutcome outcome = h.place(5, 3, kBid, high, 2, kIoc);
   CHECK(outcome.filled == 2);
-  CHECK(h.log() == Strings{"fill #2 a1 1@3000000 done", "fill #1 a1 1@" + std::to_string(high) +
-                                                            " done"});
+  CHECK(h.log() ==
+        Strings{"fill #2 a1 1@3000000 done", "fill #1 a1 1@" + std::to_string(high) + " done"});
   CHECK_FALSE(h.book.best_ask().has_value());
 }
 
 TEST_CASE("book hash is keccak over fixed width big endian records", "[book]") {
   // Expected bytes written out by hand from the layout in perps/book_hash.h.
   const std::string bid_record =
-      "0000000000000009"                  // oid
-      "00000002"                          // owner
-      "00"                                // side bid
-      "0000000000000064"                  // px 100
-      "0000000000000003"                  // sz
-      "0000000000000003"                  // orig_sz
-      "0000000000000000"                  // time_ms
-      "00"                                // reduce_only
+      "0000000000000009"                   // oid
+      "00000002"                           // owner
+      "00"                                 // side bid
+      "0000000000000064"                   // px 100
+      "0000000000000003"                   // sz
+      "0000000000000003"                   // orig_sz
+      "0000000000000000"                   // time_ms
+      "00"                                 // reduce_only
       "00000000000000000000000000000000";  // cloid
   const std::string ask_record =
       "0102030405060708"
@@ -576,4 +576,30 @@ TEST_CASE("book hash is keccak over fixed width big endian records", "[book]") {
   swapped.place(second, kGtc, events);
   swapped.place(first, kGtc, events);
   CHECK(book_hash(in_order) != book_hash(swapped));
+}
+
+TEMPLATE_TEST_CASE("visit_side walks one side in matching priority and stops when asked", "[book]", OrderBook,
+                   ReferenceBook) {
+  Harness<TestType> h;
+  h.rest(1, 1, Side::Ask, 101, 5);
+  h.rest(2, 2, Side::Ask, 100, 5);
+  h.rest(3, 3, Side::Ask, 100, 5);
+  h.rest(4, 4, Side::Bid, 99, 5);
+  h.rest(5, 5, Side::Bid, 98, 5);
+  Oids asks, bids, first_two;
+  h.book.visit_side(Side::Ask, [&](const RestingOrder& o) {
+    asks.push_back(o.oid);
+    return true;
+  });
+  h.book.visit_side(Side::Bid, [&](const RestingOrder& o) {
+    bids.push_back(o.oid);
+    return true;
+  });
+  h.book.visit_side(Side::Ask, [&](const RestingOrder& o) {
+    first_two.push_back(o.oid);
+    return first_two.size() < 2;
+  });
+  CHECK(asks == Oids{2, 3, 1});
+  CHECK(bids == Oids{4, 5});
+  CHECK(first_two == Oids{2, 3});
 }
