@@ -160,6 +160,10 @@ void Exchange::touch(AccountId id) {
 }
 void Exchange::touch_market(MarketIndex market) { dirty_markets_.push_back(market); }
 void Exchange::touch_order(OrderId oid) { dirty_orders_.push_back(oid); }
+void Exchange::touch_trigger(OrderId oid) {
+  dirty_orders_.push_back(oid);
+  dirty_triggers_.push_back(oid);
+}
 
 Position& Exchange::position(Account& acct, MarketIndex m) {
   auto [it, inserted] = acct.positions.try_emplace(m);
@@ -200,10 +204,15 @@ PositionMargin position_margin(const Market& market, const Position& p) {
 }  // namespace
 
 MarginSummary Exchange::margin_summary(const Account& account) const {
+  return margin_summary_with(account, std::nullopt, nullptr, account.usd);
+}
+
+MarginSummary Exchange::margin_summary_with(const Account& account, std::optional<MarketIndex> m,
+                                            const Position* what_if, std::int64_t usd) const {
   MarginSummary out;
-  out.account_value = account.usd;
-  for (const auto& [m, p] : account.positions) {
-    PositionMargin pm = position_margin(markets_[m], p);
+  out.account_value = usd;
+  auto add = [&](MarketIndex index, const Position& p) {
+    PositionMargin pm = position_margin(markets_[index], p);
     if (p.is_cross) {
       out.account_value += pm.upnl;
       out.margin_required += pm.initial;
@@ -212,8 +221,10 @@ MarginSummary Exchange::margin_summary(const Account& account) const {
       // An isolated position carries itself; its open orders draw on cross collateral.
       out.margin_required += std::max<std::int64_t>(0, pm.initial - pm.own_initial);
     }
-  }
-  out.withdrawable = std::max<std::int64_t>(0, std::min(account.usd, out.account_value - out.margin_required));
+  };
+  for (const auto& [index, p] : account.positions) add(index, m && index == *m ? *what_if : p);
+  if (m && !account.positions.contains(*m)) add(*m, *what_if);
+  out.withdrawable = std::max<std::int64_t>(0, std::min(usd, out.account_value - out.margin_required));
   return out;
 }
 
@@ -403,7 +414,7 @@ OrderStatus Exchange::place_one(Context& c, AccountId owner, const state::OrderS
     order.oid = next_oid_++;
     globals_dirty_ = true;
     triggers_.emplace(order.oid, std::pair{*m, TriggerOrder{order, tif, spec.tpsl, spec.trigger_px.units}});
-    dirty_orders_.push_back(order.oid);
+    touch_trigger(order.oid);
     OrderStatus status;
     status.kind = OrderStatus::Kind::Resting;
     status.market = *m;
@@ -608,11 +619,8 @@ std::pair<std::int64_t, FillDirection> Exchange::apply_fill(Account& acct, Marke
 
 std::int64_t Exchange::free_collateral_with(const Account& account, MarketIndex m, const Position& what_if,
                                             std::int64_t usd) const {
-  Account copy;
-  copy.usd = usd;
-  copy.positions = account.positions;
-  copy.positions[m] = what_if;
-  return free_collateral(copy);
+  MarginSummary s = margin_summary_with(account, m, &what_if, usd);
+  return s.account_value - s.margin_required;
 }
 
 void Exchange::cancel_unaffordable_makers(MarketIndex m, const RestingOrder& taker) {
@@ -687,7 +695,7 @@ Status Exchange::cancel_order(MarketIndex m, OrderId oid, AccountId owner) {
     auto trigger = triggers_.find(oid);
     if (trigger != triggers_.end() && trigger->second.first == m && trigger->second.second.order.owner == owner) {
       triggers_.erase(trigger);
-      touch_order(oid);
+      touch_trigger(oid);
       return Status::Ok();
     }
     return reject(Reason::UnknownOrder, "no open order " + std::to_string(oid));
@@ -775,7 +783,7 @@ void Exchange::release_triggers(Context& c) {
     auto it = triggers_.find(oid);
     auto [m, trigger] = it->second;
     triggers_.erase(it);
-    touch_order(oid);
+    touch_trigger(oid);
     RestingOrder order = trigger.order;
     order.time_ms = c.block.time_ms;
     // Released orders get a fresh oid: oids order the book by time priority.
@@ -945,6 +953,7 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
 
   std::sort(dirty_orders_.begin(), dirty_orders_.end());
   dirty_orders_.erase(std::unique(dirty_orders_.begin(), dirty_orders_.end()), dirty_orders_.end());
+  std::sort(dirty_triggers_.begin(), dirty_triggers_.end());
   auto& metas = order_meta_;
   for (OrderId oid : dirty_orders_) {
     std::string order_key = tagged_key(kOrderTag, oid, 8);
@@ -955,6 +964,7 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
       sink.set(order_key, encode_order(meta->second.market, accounts_[resting->owner].address, *resting));
     else
       sink.set(order_key, std::nullopt);
+    if (!std::binary_search(dirty_triggers_.begin(), dirty_triggers_.end(), oid)) continue;
     auto trigger = triggers_.find(oid);
     if (trigger != triggers_.end()) {
       const auto& [m, t] = trigger->second;
@@ -970,6 +980,7 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
     }
   }
   dirty_orders_.clear();
+  dirty_triggers_.clear();
 
   std::sort(dirty_markets_.begin(), dirty_markets_.end());
   dirty_markets_.erase(std::unique(dirty_markets_.begin(), dirty_markets_.end()), dirty_markets_.end());
@@ -1006,7 +1017,7 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
 void Exchange::collect_all(state::ChangeSink& sink) {
   for (AccountId id = 0; id < accounts_.size(); ++id) touch(id);
   for (const auto& [oid, meta] : order_meta_) touch_order(oid);
-  for (const auto& [oid, trigger] : triggers_) touch_order(oid);
+  for (const auto& [oid, trigger] : triggers_) touch_trigger(oid);
   for (MarketIndex m = 0; m < markets_.size(); ++m) touch_market(m);
   for (const auto& [agent, owner] : agent_owner_) dirty_agents_.emplace_back(agent, true);
   globals_dirty_ = true;
@@ -1141,6 +1152,7 @@ Status Exchange::finish_load() {
   for (auto& acct : accounts_) acct.dirty = false;
   dirty_accounts_.clear();
   dirty_orders_.clear();
+  dirty_triggers_.clear();
   dirty_markets_.clear();
   dirty_agents_.clear();
   globals_dirty_ = false;

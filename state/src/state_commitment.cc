@@ -12,7 +12,7 @@ Hash256 state_element(std::string_view key, std::string_view value) {
 }
 
 void StateCommitment::set(std::string_view key, std::optional<std::string_view> value) {
-  auto it = digests_.find(std::string(key));
+  auto it = digests_.find(key);
   if (it != digests_.end()) {
     hash_.remove(it->second);
     if (!value) {

@@ -147,6 +147,9 @@ class Exchange {
   std::optional<MarketIndex> find_market(std::string_view name) const;
   const Account* find_account(const state::Address& address) const;
   MarginSummary margin_summary(const Account& account) const;
+  // The same with the position in market m replaced by what_if and cash by usd (what-if checks).
+  MarginSummary margin_summary_with(const Account& account, std::optional<MarketIndex> m, const Position* what_if,
+                                    std::int64_t usd) const;
   std::int64_t fee_pool() const { return fee_pool_; }
   // All USD the exchange holds: balances, isolated margins and the fee pool (conservation checks).
   std::int64_t total_cash() const;
@@ -164,6 +167,7 @@ class Exchange {
   void touch(AccountId id);
   void touch_market(MarketIndex market);
   void touch_order(OrderId oid);
+  void touch_trigger(OrderId oid);
 
   state::TxOutcome<Response> place_orders(Context& c, AccountId owner, const state::PlaceOrders& action);
   OrderStatus place_one(Context& c, AccountId owner, const state::OrderSpec& spec);
@@ -232,7 +236,8 @@ class Exchange {
 
   // Changed since the last collect_changes.
   std::vector<AccountId> dirty_accounts_;
-  std::vector<OrderId> dirty_orders_;
+  std::vector<OrderId> dirty_orders_;    // resting orders and triggers
+  std::vector<OrderId> dirty_triggers_;  // triggers only (placed, cancelled or fired)
   std::vector<MarketIndex> dirty_markets_;
   std::vector<std::pair<state::Address, bool>> dirty_agents_;
   bool globals_dirty_ = true;

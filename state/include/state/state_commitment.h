@@ -29,8 +29,12 @@ class StateCommitment {
   static Result<Hash256> recompute(const KvStore& store, std::string_view prefix);
 
  private:
+  struct KeyHash {
+    using is_transparent = void;  // look up by string_view without building a std::string
+    std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
   // determinism: looked up by key only, never iterated; LtHash sums are order-independent.
-  std::unordered_map<std::string, Hash256> digests_;
+  std::unordered_map<std::string, Hash256, KeyHash, std::equal_to<>> digests_;
   LtHash16 hash_;
 };
 
