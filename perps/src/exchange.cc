@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "perps/price_grid.h"
 #include "perps/protocol_constants.h"
 #include "record_codec.h"
 #include "state/fixed_point.h"
@@ -44,14 +45,16 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t d) { return static_cast<std::
 
 // SPEC section 1: > 0, at most 6 - szDecimals decimals, at most 5 significant figures unless an
 // integer number of dollars.
+// The rule is PriceGrid's, the one the books index by; building a grid costs far more than a
+// lookup, so there is one per szDecimals, built once.
 bool price_valid(Px px, unsigned sz_decimals) {
-  if (px <= 0 || px % pow10(sz_decimals) != 0) return false;
-  if (px % kMicro == 0) return true;
-  Px digits = px;
-  while (digits % 10 == 0) digits /= 10;
-  unsigned figures = 0;
-  for (; digits > 0; digits /= 10) ++figures;
-  return figures <= kMaxPriceSignificantFigures;
+  static const std::vector<PriceGrid> grids = [] {
+    std::vector<PriceGrid> all;
+    for (unsigned d = 0; d <= kMaxSzDecimals; ++d) all.push_back(PriceGrid::significant_figures(d));
+    return all;
+  }();
+  if (sz_decimals < grids.size()) return grids[sz_decimals].valid(px);
+  return PriceGrid::significant_figures(sz_decimals).valid(px);
 }
 
 Lots signed_lots(Side side, Lots sz) { return side == Side::Bid ? sz : -sz; }
@@ -115,7 +118,7 @@ Exchange::Exchange(const GenesisState& genesis) {
     m.tiers = {{0, gm.max_leverage}};
     m.mark_px = m.oracle_px = gm.oracle_px;
     m.day_start_ms = genesis.genesis_time_ms - genesis.genesis_time_ms % kDayMs;
-    m.book = OrderBook(m.lot_scale);
+    m.book = OrderBook(PriceGrid::significant_figures(m.sz_decimals));
     market_by_name_.emplace(m.name, m.index);
     markets_.push_back(std::move(m));
   }

@@ -72,9 +72,7 @@ void OrderBook::OidIndex::rehash(std::size_t capacity) {
 
 // ---- OrderBook --------------------------------------------------------------------------------
 
-OrderBook::OrderBook(Px tick) : tick_(tick) {
-  assert(tick > 0);
-}
+OrderBook::OrderBook(PriceGrid grid) : grid_(grid) {}
 
 void OrderBook::reserve(std::size_t orders) {
   nodes_.reserve(orders);
@@ -84,7 +82,7 @@ void OrderBook::reserve(std::size_t orders) {
 PlaceOutcome OrderBook::place(const RestingOrder& order, TimeInForce tif,
                               std::vector<MatchEvent>& events) {
   assert(order.sz > 0);
-  assert(order.px > 0 && order.px < (Px{1} << 62) && order.px % tick_ == 0);
+  assert(order.px > 0 && order.px < (Px{1} << 62) && grid_.valid(order.px));
   assert(index_.find(order.oid) == kNil);
   SideState& makers = sides_[side_ix(opposite(order.side))];
   const bool taker_bid = order.side == Side::Bid;
@@ -129,7 +127,7 @@ PlaceOutcome OrderBook::place(const RestingOrder& order, TimeInForce tif,
 }
 
 void OrderBook::rest(const RestingOrder& order, Lots remaining) {
-  const std::int64_t ix = order.px / tick_;
+  const std::int64_t ix = grid_.level(order.px);
   SideState& s = sides_[side_ix(order.side)];
   const std::uint32_t page_ix = page_for(s, ix >> kPageBits);
   const auto slot = static_cast<std::uint32_t>(ix & (kPageLevels - 1));
@@ -248,7 +246,7 @@ void OrderBook::refresh_best(Side side) {
   }
   s.best_page = ref.page;
   s.best = ref.page_no * kPageLevels + 64 * w + b;
-  s.best_px = s.best * tick_;
+  s.best_px = grid_.price(s.best);
 }
 
 std::optional<RestingOrder> OrderBook::cancel(OrderId oid) {
@@ -274,7 +272,7 @@ void OrderBook::levels(Side side, std::size_t depth, std::vector<BookLevel>& out
   out.clear();
   if (depth == 0) return;
   visit_levels(side, [&](std::int64_t ix, const Level& level) {
-    out.push_back({ix * tick_, level.sz, level.n});
+    out.push_back({grid_.price(ix), level.sz, level.n});
     return out.size() < depth;
   });
 }

@@ -5,7 +5,7 @@
 
 namespace perps {
 
-ReferenceBook::ReferenceBook(Px /*tick*/) {}
+ReferenceBook::ReferenceBook(PriceGrid /*grid*/) {}
 
 PlaceOutcome ReferenceBook::place(const RestingOrder& order, TimeInForce tif,
                                   std::vector<MatchEvent>& events) {

@@ -1,16 +1,23 @@
-// Order book costs: the fast perps::OrderBook against perps::ReferenceBook on one pre-generated
+// Order book costs: the fast perps::OrderBook against perps::ReferenceBook on a pre-generated
 // stream of 60% resting places (non-crossing Gtc), 30% cancels of live orders and 10% crossing
 // orders (75% Ioc, 25% Gtc), around a mid with a few thousand live orders over a few hundred
-// levels per side. Targets for the fast book: >= 10M ops/s on one core, p99 < 1 us, zero heap
-// allocations per op after warm-up, <= 1 KB per resting order.
+// levels per side. Two streams: /0 on a uniform one-cent grid around 3000 USD, /1 on the
+// exchange's grid for szDecimals 2 (perps/price_grid.h: 0.1 USD steps below 10000 USD, 1 USD
+// above) around 10000 USD, so the book straddles a change of step. Targets for the fast book: >=
+// 10M ops/s on one core, p99 < 1 us, zero heap allocations per op after warm-up, <= 1 KB per
+// resting order.
 //
 // BM_Mix      throughput (items_per_second) and allocs_per_op, after a warm-up pass that grows
-//             every pool to its high-water mark.
+//             every pool to its high-water mark; /0 and /1 are the two streams.
 // BM_Latency  every op timed alone with rdtsc (calibrated against steady_clock): p50/p99/p999/max
-//             in ns, including the timer's own overhead (reported as clock_ns).
+//             in ns, including the timer's own overhead (reported as clock_ns). Stream /0.
 // BM_Memory   heap bytes held by the book (counted by the operator new below, usable sizes) per
 //             resting order: /0 the stream's book after a full pass (pools at high water),
-//             /1 a deep book of 1M orders, /2 the worst case of one order per 4096-tick page.
+//             /1 a deep book of 1M orders, /2 the worst case of one order per 4096-level page,
+//             /3 and /4 one order on each of 10k consecutive valid prices per side around
+//             1000 USD for szDecimals 2 (0.01 USD steps below, 0.1 USD above): /3 on a uniform
+//             grid of 10^szDecimals micro-dollars, how the exchange indexed its books before
+//             perps/price_grid.h, /4 on the exchange's significant-figure grid.
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 #include <x86intrin.h>
@@ -25,6 +32,7 @@
 #include <vector>
 
 #include "perps/order_book.h"
+#include "perps/price_grid.h"
 #include "perps/reference_book.h"
 
 // ---- heap accounting: every allocation of the process goes through these ----------------------
@@ -129,7 +137,7 @@ using namespace perps;
 
 constexpr Px kTick = 10'000;       // one cent in micro-dollars
 constexpr Px kMidTicks = 300'000;  // $3000
-constexpr Px kMaxOffset = 300;     // resting orders within 300 ticks of the mid
+constexpr Px kMaxOffset = 300;     // resting orders within 300 levels of the mid
 constexpr std::size_t kTargetLive = 4000;
 constexpr std::size_t kInitialOrders = 4000;
 constexpr std::size_t kStreamOps = std::size_t{1} << 18;
@@ -172,9 +180,20 @@ inline void apply(Book& book, const Op& op, std::vector<MatchEvent>& events) {
   benchmark::DoNotOptimize(outcome);
 }
 
+// The grid and starting mid level of each stream.
+PriceGrid stream_grid(int which) {
+  return which == 0 ? PriceGrid::uniform(kTick) : PriceGrid::significant_figures(2);
+}
+std::int64_t stream_mid(int which) {
+  return which == 0 ? kMidTicks : stream_grid(which).level(10'000'000'000);
+}
+
 // Simulates the stream on a ReferenceBook so that every cancel names a live order and every
-// place lands where it is meant to (resting, or crossing).
-Scenario generate() {
+// place lands where it is meant to (resting, or crossing). Prices are drawn as levels of the
+// stream's grid; stream 0 is the same stream as before grids existed.
+Scenario generate(int which) {
+  const PriceGrid grid = stream_grid(which);
+  const std::int64_t start_level = stream_mid(which);
   Scenario sc;
   std::mt19937_64 rng(20260101);
   auto uniform = [&](std::int64_t lo, std::int64_t hi) {
@@ -210,12 +229,12 @@ Scenario generate() {
       if (e.maker_done) drop_live(e.maker_oid);
     if (op.kind == Op::Kind::Place && book.find(op.oid)) add_live(op.oid);
   };
-  auto mid_ticks = [&] {
+  auto mid_level = [&] {
     const auto bid = book.best_bid(), ask = book.best_ask();
-    if (bid && ask) return (*bid + *ask) / 2 / kTick;
-    if (bid) return *bid / kTick + 1;
-    if (ask) return *ask / kTick - 1;
-    return kMidTicks;
+    if (bid && ask) return (grid.level(*bid) + grid.level(*ask)) / 2;
+    if (bid) return grid.level(*bid) + 1;
+    if (ask) return grid.level(*ask) - 1;
+    return start_level;
   };
   auto resting_place = [&] {
     Op op;
@@ -223,11 +242,13 @@ Scenario generate() {
     op.owner = static_cast<AccountId>(uniform(1, 1000));
     op.side = uniform(0, 1) ? Side::Bid : Side::Ask;
     op.sz = uniform(1, 100);
-    const Px mid = mid_ticks();
-    Px px = op.side == Side::Bid ? mid - offset() : mid + offset();
-    if (op.side == Side::Bid && book.best_ask()) px = std::min(px, *book.best_ask() / kTick - 1);
-    if (op.side == Side::Ask && book.best_bid()) px = std::max(px, *book.best_bid() / kTick + 1);
-    op.px = std::max<Px>(px, 1) * kTick;
+    const std::int64_t mid = mid_level();
+    std::int64_t level = op.side == Side::Bid ? mid - offset() : mid + offset();
+    if (op.side == Side::Bid && book.best_ask())
+      level = std::min(level, grid.level(*book.best_ask()) - 1);
+    if (op.side == Side::Ask && book.best_bid())
+      level = std::max(level, grid.level(*book.best_bid()) + 1);
+    op.px = grid.price(std::max<std::int64_t>(level, 1));
     return op;
   };
 
@@ -265,8 +286,10 @@ Scenario generate() {
           static_cast<std::int64_t>(live.size()) - static_cast<std::int64_t>(kTargetLive);
       const std::int64_t makers = std::clamp<std::int64_t>(3 + excess / 100, 1, 12);
       op.sz = std::max<Lots>(1, makers * uniform(25, 75));
-      const Px through = uniform(0, 10) * kTick;
-      op.px = op.side == Side::Bid ? *best + through : std::max(kTick, *best - through);
+      const std::int64_t through = uniform(0, 10);
+      const std::int64_t best_level = grid.level(*best);
+      op.px = grid.price(op.side == Side::Bid ? best_level + through
+                                              : std::max<std::int64_t>(1, best_level - through));
       op.tif = uniform(0, 3) == 0 ? TimeInForce::Gtc : TimeInForce::Ioc;
       run(op, sc.stream);
       ++sc.crossing;
@@ -275,43 +298,52 @@ Scenario generate() {
   return sc;
 }
 
-const Scenario& scenario() {
-  static const Scenario sc = generate();
+// Each stream is generated on first use, so that a benchmark of one runs on the heap it would
+// have alone.
+const Scenario& scenario(int which) {
+  if (which == 0) {
+    static const Scenario sc = generate(0);
+    return sc;
+  }
+  static const Scenario sc = generate(1);
   return sc;
 }
 
 // Back to the starting book by cancelling what rests and replaying the initial places: the pools
 // keep their capacity, so this allocates nothing on the fast book.
 template <class Book>
-void reset(Book& book, std::vector<OrderId>& scratch, std::vector<MatchEvent>& events) {
+void reset(Book& book, const Scenario& sc, std::vector<OrderId>& scratch,
+           std::vector<MatchEvent>& events) {
   scratch.clear();
   book.for_each_order([&](const RestingOrder& order) { scratch.push_back(order.oid); });
   for (OrderId oid : scratch) book.cancel(oid);
-  for (const Op& op : scenario().initial) apply(book, op, events);
+  for (const Op& op : sc.initial) apply(book, op, events);
 }
 
 template <class Book>
 struct Fixture {
-  Book book{kTick};
+  const Scenario& sc;
+  Book book;
   std::vector<MatchEvent> events;
   std::vector<OrderId> scratch;
 
   // Builds the starting book and runs the stream once, so pools are at their high-water mark.
-  Fixture() {
+  explicit Fixture(int which) : sc(scenario(which)), book(stream_grid(which)) {
     events.reserve(4096);
     scratch.reserve(1 << 20);
-    for (const Op& op : scenario().initial) apply(book, op, events);
-    for (const Op& op : scenario().stream) apply(book, op, events);
-    reset(book, scratch, events);
+    for (const Op& op : sc.initial) apply(book, op, events);
+    for (const Op& op : sc.stream) apply(book, op, events);
+    reset();
   }
+  void reset() { ::reset(book, sc, scratch, events); }
 };
 
 // ---- benchmarks -------------------------------------------------------------------------------
 
 template <class Book>
 void BM_Mix(benchmark::State& state) {
-  const Scenario& sc = scenario();
-  Fixture<Book> f;
+  Fixture<Book> f(static_cast<int>(state.range(0)));
+  const Scenario& sc = f.sc;
   std::size_t i = 0;
   // Counted around each op alone, so the benchmark loop's own allocations do not show up. Two
   // relaxed loads of a counter cost about a cycle.
@@ -319,7 +351,7 @@ void BM_Mix(benchmark::State& state) {
   for (auto _ : state) {
     if (i == sc.stream.size()) {
       state.PauseTiming();
-      reset(f.book, f.scratch, f.events);
+      f.reset();
       i = 0;
       state.ResumeTiming();
     }
@@ -333,8 +365,8 @@ void BM_Mix(benchmark::State& state) {
   state.counters["live_orders"] = static_cast<double>(sc.live_at_start);
   state.counters["levels"] = static_cast<double>(sc.levels_at_start);
 }
-BENCHMARK_TEMPLATE(BM_Mix, OrderBook);
-BENCHMARK_TEMPLATE(BM_Mix, ReferenceBook);
+BENCHMARK_TEMPLATE(BM_Mix, OrderBook)->Arg(0)->Arg(1);
+BENCHMARK_TEMPLATE(BM_Mix, ReferenceBook)->Arg(0)->Arg(1);
 
 inline std::uint64_t tsc_begin() {
   _mm_lfence();
@@ -365,8 +397,8 @@ double ns_per_tsc_tick() {
 template <class Book>
 void BM_Latency(benchmark::State& state) {
   constexpr int kPasses = 4;
-  const Scenario& sc = scenario();
-  Fixture<Book> f;
+  Fixture<Book> f(0);
+  const Scenario& sc = f.sc;
   std::vector<std::uint64_t> samples(kPasses * sc.stream.size());
   std::uint64_t overhead_min = ~std::uint64_t{0};
   for (auto _ : state) {
@@ -377,7 +409,7 @@ void BM_Latency(benchmark::State& state) {
         apply(f.book, op, f.events);
         samples[k++] = tsc_end() - t0;
       }
-      reset(f.book, f.scratch, f.events);
+      f.reset();
     }
     for (int i = 0; i < 10'000; ++i) {
       const std::uint64_t t0 = tsc_begin();
@@ -402,13 +434,16 @@ BENCHMARK_TEMPLATE(BM_Latency, ReferenceBook)->Iterations(1)->Unit(benchmark::kM
 
 template <class Book>
 void BM_Memory(benchmark::State& state) {
-  const Scenario& sc = scenario();
+  const Scenario& sc = scenario(0);
+  const PriceGrid exchange_grid = PriceGrid::significant_figures(2);
   double bytes_per_order = 0;
   double orders = 0;
   for (auto _ : state) {
     const std::int64_t before = g_live_bytes.load();
     {
-      Book book(kTick);
+      Book book(state.range(0) == 3   ? PriceGrid::uniform(100)
+                : state.range(0) == 4 ? exchange_grid
+                                      : stream_grid(0));
       std::vector<MatchEvent> events;
       events.reserve(1 << 16);
       const std::int64_t events_bytes = g_live_bytes.load() - before;
@@ -430,10 +465,17 @@ void BM_Memory(benchmark::State& state) {
         for (int i = 0; i < 1'000'000; ++i)
           rest(i % 2 ? Side::Ask : Side::Bid,
                (kMidTicks + (i % 2 ? 1 : -1) * (1 + (i / 2) % 1000)) * kTick);
-      } else {
+      } else if (state.range(0) == 2) {
+        // Around 24576 USD, so that the bids 500 pages down stay positive.
+        constexpr Px kSpreadMid = 4096 * 600;
         for (int i = 0; i < 1000; ++i)
           rest(i % 2 ? Side::Ask : Side::Bid,
-               (kMidTicks + (i % 2 ? 1 : -1) * 4096 * (1 + i / 2)) * kTick);
+               (kSpreadMid + (i % 2 ? 1 : -1) * 4096 * (1 + i / 2)) * kTick);
+      } else {
+        const std::int64_t thousand = exchange_grid.level(1'000'000'000);
+        for (int i = 0; i < 20'000; ++i)
+          rest(i % 2 ? Side::Ask : Side::Bid,
+               exchange_grid.price(thousand + (i % 2 ? 1 : -1) * (1 + i / 2)));
       }
       orders = static_cast<double>(book.size());
       const auto held = g_live_bytes.load() - before - events_bytes;
@@ -443,8 +485,8 @@ void BM_Memory(benchmark::State& state) {
   state.counters["orders"] = orders;
   state.counters["bytes_per_order"] = bytes_per_order;
 }
-BENCHMARK_TEMPLATE(BM_Memory, OrderBook)->Arg(0)->Arg(1)->Arg(2)->Iterations(1);
-BENCHMARK_TEMPLATE(BM_Memory, ReferenceBook)->Arg(0)->Arg(1)->Arg(2)->Iterations(1);
+BENCHMARK_TEMPLATE(BM_Memory, OrderBook)->DenseRange(0, 4)->Iterations(1);
+BENCHMARK_TEMPLATE(BM_Memory, ReferenceBook)->DenseRange(0, 4)->Iterations(1);
 
 }  // namespace
 

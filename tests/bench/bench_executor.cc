@@ -36,9 +36,9 @@ using Executor = state::BlockExecutor<Exchange>;
 
 constexpr int kAccounts = 10'000;
 constexpr int kMarkets = 10;
-constexpr int kBlockSize = 5'000;
-constexpr int kWarmupBlocks = 20;
-constexpr int kMeasuredBlocks = 60;
+constexpr int kBlockSize = 5'000;  // memory footprint run
+constexpr int kWarmupOrders = 100'000;
+constexpr int kMeasuredOrders = 300'000;
 
 state::Address trader(int i) {
   state::Hash256 h = state::keccak256("trader" + std::to_string(i));
@@ -70,14 +70,14 @@ state::OrderSpec spec(int market, bool buy, Px px, Lots lots, state::Tif tif) {
 // Generates blocks by executing them on its own executor, so every cancel targets an open order.
 class BlockSource {
  public:
-  BlockSource() : executor_(Exchange(make_genesis())), rng_(42) {}
+  explicit BlockSource(int block_size) : executor_(Exchange(make_genesis())), rng_(42), block_size_(block_size) {}
 
   state::Block next() {
     const Exchange& ex = executor_.app();
     state::Block block;
     time_ += 100;
     block.context = {++height_, time_, {}};
-    for (int i = 0; i < kBlockSize; ++i) {
+    for (int i = 0; i < block_size_; ++i) {
       const int who = static_cast<int>(rng_() % kAccounts);
       const int m = static_cast<int>(rng_() % kMarkets);
       const Market& market = ex.markets()[static_cast<std::size_t>(m)];
@@ -125,13 +125,16 @@ class BlockSource {
   std::uint64_t time_ = 1'767'225'600'000;
   std::uint64_t height_ = 0;
   std::uint64_t next_nonce_ = time_ - 24 * 3'600'000;  // unique, inside the nonce window
+  int block_size_;
 };
 
+// Argument: orders per block. 50,000 is a 100 ms block at 500,000 orders per second.
 void BM_ExecuteOrderBlocks(benchmark::State& state) {
-  BlockSource source;
+  const int block_size = static_cast<int>(state.range(0));
+  BlockSource source(block_size);
   std::vector<state::Block> warmup, measured;
-  for (int i = 0; i < kWarmupBlocks; ++i) warmup.push_back(source.next());
-  for (int i = 0; i < kMeasuredBlocks; ++i) measured.push_back(source.next());
+  for (int i = 0; i < kWarmupOrders / block_size; ++i) warmup.push_back(source.next());
+  for (int i = 0; i < kMeasuredOrders / block_size; ++i) measured.push_back(source.next());
 
   for (auto _ : state) {
     state.PauseTiming();
@@ -148,9 +151,9 @@ void BM_ExecuteOrderBlocks(benchmark::State& state) {
     executor.reset();
     state.ResumeTiming();
   }
-  state.SetItemsProcessed(state.iterations() * kMeasuredBlocks * kBlockSize);
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(measured.size()) * block_size);
 }
-BENCHMARK(BM_ExecuteOrderBlocks)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_ExecuteOrderBlocks)->Arg(5'000)->Arg(50'000)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 // Heap bytes per account (genesis accounts, no positions) and per resting order, everything the
 // node keeps for them included: exchange records, book nodes, order metadata, the app-hash digest
@@ -160,7 +163,7 @@ void BM_MemoryFootprint(benchmark::State& state) {
     const std::int64_t base = g_heap_bytes;
     auto executor = std::make_unique<Executor>(Exchange(make_genesis()));
     const std::int64_t with_accounts = g_heap_bytes;
-    BlockSource source;  // its own executor is counted too: measure ours by difference below
+    BlockSource source(kBlockSize);  // its own executor is counted too: measure ours by difference below
     (void)source;
     const std::int64_t after_source = g_heap_bytes;
     // Resting orders only: place 100,000 non-crossing orders.

@@ -13,8 +13,8 @@
 //     Gtc (and a non-crossing Alo): the remainder rests at order.px behind the orders already
 //     there, with sz = remainder and the rest of `order` unchanged: Rested, or Filled if none left.
 //   Events are appended (the caller clears); no allocation happens when events has the capacity.
-//   Preconditions (asserted in debug builds only): sz > 0, 0 < px < 2^62, px a multiple of the
-//   tick, oid not resting.
+//   Preconditions (asserted in debug builds only): sz > 0, 0 < px < 2^62, px valid on the book's
+//   price grid (perps/price_grid.h), oid not resting.
 // - cancel(oid): removes and returns the resting order; nullopt if absent.
 // - find(oid): the resting order or nullptr; the pointer is valid until the next mutating call.
 // - best_bid()/best_ask(): nullopt for an empty side. size(): resting orders.
@@ -27,11 +27,13 @@
 //
 // How it is fast (>= 10M mixed operations per second on one core, no allocation per operation
 // once the pools have grown to the book's high-water mark):
-// - A level is addressed by px / tick. Levels live in pages of 4096; each side keeps a sorted
-//   vector of its non-empty pages (a market's book spans a handful), so any price in (0, 2^62) is
-//   allowed in one book. A page has a two-level occupancy bitmap (64 words + one summary word), so
-//   the best level of a page is two count-zero instructions away: the new best after the best
-//   level empties is found in O(1) without scanning.
+// - A level is addressed by grid.level(px): the valid prices of the market's price grid
+//   (perps/price_grid.h) numbered densely, so consecutive valid prices are adjacent levels however
+//   coarse or uneven the grid is in micro-dollars. Levels live in pages of 4096; each side keeps a
+//   sorted vector of its non-empty pages (a market's book spans a handful), so any valid price in
+//   (0, 2^62) is allowed in one book. A page has a two-level occupancy bitmap (64 words + one
+//   summary word), so the best level of a page is two count-zero instructions away: the new best
+//   after the best level empties is found in O(1) without scanning.
 // - A level is the head of a circular doubly linked FIFO of nodes (the head's prev is the tail)
 //   plus its aggregate size and count: 16 bytes, so a page is 64 KiB.
 // - Nodes live in one vector with a free list and 32-bit indices; an open-addressing table
@@ -42,10 +44,12 @@
 //
 // Memory (high-water marks: nothing is returned to the heap): 80 bytes per node plus 32 to 64
 // bytes of index per resting order, plus 64.5 KiB per non-empty page per side. Pages are bounded
-// by the price range in use / 4096 ticks, not by the order count: a realistic book costs about
-// 230 bytes per order all told (tests/bench/bench_book.cc, BM_Memory), while orders deliberately
-// spread one per page cost a page each, so the exchange's price band around the oracle is what
-// bounds that case.
+// by the number of grid levels in the price range in use / 4096, not by the order count: a
+// realistic book costs about 230 bytes per order all told (tests/bench/bench_book.cc, BM_Memory),
+// while orders deliberately spread one per page (4096 valid prices apart) cost a page each, so
+// the exchange's price band around the oracle is what bounds that case. The grid must be the
+// market's real one: on a grid finer than the valid prices, each occupied level of a sparse book
+// can take a page of its own.
 //
 // Move-only (it owns its pages); not thread-safe (one market is executed by one thread).
 #pragma once
@@ -59,12 +63,13 @@
 
 #include "perps/book_level.h"
 #include "perps/book_types.h"
+#include "perps/price_grid.h"
 
 namespace perps {
 
 class OrderBook {
  public:
-  explicit OrderBook(Px tick = 1);
+  explicit OrderBook(PriceGrid grid = PriceGrid::uniform(1));
   OrderBook(OrderBook&&) noexcept = default;
   OrderBook& operator=(OrderBook&&) noexcept = default;
 
@@ -77,7 +82,6 @@ class OrderBook {
   void levels(Side side, std::size_t depth, std::vector<BookLevel>& out) const;
   bool reduce_size(OrderId oid, Lots new_sz);
   void reserve(std::size_t orders);
-  Px tick() const { return tick_; }
 
   // Visits one side's orders in matching priority (best price, then time) while f(order) returns
   // true. Lets the exchange look at the makers an order would meet before it trades.
@@ -217,13 +221,13 @@ class OrderBook {
     }
   }
 
-  Px tick_;
   SideState sides_[2];  // indexed by Side
   std::vector<Node> nodes_;
   std::uint32_t free_node_ = kNil;  // head of the free list through Node::next
   std::vector<std::unique_ptr<Page>> pages_;
   std::vector<std::uint32_t> free_pages_;  // capacity kept >= pages_.size(): pushes never allocate
   OidIndex index_;
+  PriceGrid grid_;
 };
 
 }  // namespace perps

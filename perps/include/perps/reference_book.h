@@ -14,14 +14,15 @@
 
 #include "perps/book_level.h"
 #include "perps/book_types.h"
+#include "perps/price_grid.h"
 
 namespace perps {
 
 class ReferenceBook {
  public:
-  // tick is accepted for interface parity with OrderBook and otherwise ignored: this book
-  // handles any positive price.
-  explicit ReferenceBook(Px tick = 1);
+  // The price grid is accepted for interface parity with OrderBook and otherwise ignored: this
+  // book handles any positive price.
+  explicit ReferenceBook(PriceGrid grid = PriceGrid::uniform(1));
 
   // Matches the taker `order` (order.sz = size to trade) against the opposite side at the makers'
   // prices, best price then earliest first, expiring makers of the taker's own owner; the

@@ -7,9 +7,13 @@
 // orders cross and rest in about equal measure), owners from a small set (so self-trades happen),
 // cancels and reduce_size of live, dead and never-used oids. Each profile stresses a different
 // part of the fast book: a narrow range (deep levels, self-trades), a wide one that keeps
-// crossing 4096-level page boundaries, and prices near 2^60 on a coarse tick.
+// crossing 4096-level page boundaries, prices near 2^60 on a coarse tick, and the exchange's
+// significant-figure grid (perps/price_grid.h) around decade boundaries, where the grid step
+// changes tenfold between adjacent levels. Prices are drawn as levels of the profile's grid and
+// mapped with grid.price(level), so every price is valid.
 //
 // The seed is printed on failure; PERPD_SEED=<n> replaces every profile's seed to reproduce one.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstdlib>
@@ -21,6 +25,7 @@
 
 #include "perps/book_hash.h"
 #include "perps/order_book.h"
+#include "perps/price_grid.h"
 #include "perps/reference_book.h"
 
 using namespace perps;
@@ -31,12 +36,14 @@ struct Profile {
   const char* name;
   std::uint64_t seed;
   int ops;
-  Px tick;
-  Px mid;                   // starting mid, in ticks
-  Px spread;                // places land within mid +- spread ticks
-  Px drift;                 // the mid moves by up to +- drift ticks per operation
+  PriceGrid grid;
+  std::int64_t mid;         // starting mid, a level of grid
+  std::int64_t spread;      // places land within mid +- spread levels
+  std::int64_t drift;       // the mid moves by up to +- drift levels per operation
   AccountId owners;         // owners are 1..owners
   std::size_t target_size;  // above this many resting orders, cancels become more likely
+  std::int64_t wander = 0;  // if not 0, the mid stays within the starting mid +- wander levels
+  Px boundary = 0;          // if not 0, places must land on both sides of this price
 };
 
 std::string describe(const MatchEvent& e) {
@@ -97,19 +104,21 @@ void run(const Profile& profile) {
   };
   auto chance = [&](int percent) { return uniform(1, 100) <= percent; };
 
-  OrderBook fast(profile.tick);
-  ReferenceBook reference(profile.tick);
+  OrderBook fast(profile.grid);
+  ReferenceBook reference(profile.grid);
   std::vector<MatchEvent> fast_events, reference_events;
   std::vector<BookLevel> fast_levels, reference_levels;
-  Px mid = profile.mid;
+  std::int64_t mid = profile.mid;
   OrderId next_oid = 1;
   std::uint64_t time_ms = 1'700'000'000'000;
-  std::size_t fills = 0, expiries = 0, rested = 0, cancels = 0;
+  std::size_t fills = 0, expiries = 0, rested = 0, cancels = 0, below = 0, above = 0;
 
   for (int op = 0; op < profile.ops; ++op) {
     INFO("operation " << op);
     mid += uniform(-profile.drift, profile.drift);
     mid = std::max(mid, profile.spread + 1);  // keep every price positive
+    if (profile.wander != 0)
+      mid = std::clamp(mid, profile.mid - profile.wander, profile.mid + profile.wander);
     time_ms += static_cast<std::uint64_t>(uniform(0, 3));
     fast_events.clear();
     reference_events.clear();
@@ -144,9 +153,12 @@ void run(const Profile& profile) {
       order.owner = static_cast<AccountId>(uniform(1, profile.owners));
       order.side = chance(50) ? Side::Bid : Side::Ask;
       // Bids lean below the mid and asks above, so books build up and cross often.
-      const Px lean = order.side == Side::Bid ? -profile.spread / 4 : profile.spread / 4;
-      order.px = (mid + lean + uniform(-profile.spread, profile.spread)) * profile.tick;
-      order.px = std::max(order.px, profile.tick);
+      const std::int64_t lean = order.side == Side::Bid ? -profile.spread / 4 : profile.spread / 4;
+      const std::int64_t level = mid + lean + uniform(-profile.spread, profile.spread);
+      order.px = profile.grid.price(std::max<std::int64_t>(level, 1));
+      if (!profile.grid.valid(order.px))
+        FAIL("level " << level << " gave invalid price " << order.px);
+      (order.px < profile.boundary ? below : above) += 1;
       order.sz = order.orig_sz = chance(90) ? uniform(1, 20) : uniform(21, 500);
       order.time_ms = time_ms;
       order.reduce_only = chance(10);
@@ -196,23 +208,41 @@ void run(const Profile& profile) {
   CHECK(expiries > 100);
   CHECK(rested > static_cast<std::size_t>(profile.ops) / 10);
   CHECK(cancels > static_cast<std::size_t>(profile.ops) / 50);
+  if (profile.boundary != 0) {
+    CHECK(below > static_cast<std::size_t>(profile.ops) / 10);
+    CHECK(above > static_cast<std::size_t>(profile.ops) / 10);
+  }
 }
 
 }  // namespace
 
 TEST_CASE("fast and reference books agree on random streams in a narrow range", "[book]") {
-  run({"narrow", 1, 60'000, 1, 1'000, 20, 1, 4, 400});
-  run({"narrow many owners", 2, 40'000, 5, 200, 10, 1, 12, 300});
+  run({"narrow", 1, 60'000, PriceGrid::uniform(1), 1'000, 20, 1, 4, 400});
+  run({"narrow many owners", 2, 40'000, PriceGrid::uniform(5), 200, 10, 1, 12, 300});
 }
 
 TEST_CASE("fast and reference books agree on random streams across page boundaries", "[book]") {
   // The mid starts one page below a boundary and wanders; spread reaches over several pages.
-  run({"wide", 3, 50'000, 1, 4096 * 3 - 100, 6000, 40, 4, 1500});
+  run({"wide", 3, 50'000, PriceGrid::uniform(1), 4096 * 3 - 100, 6000, 40, 4, 1500});
 }
 
 TEST_CASE("fast and reference books agree on random streams near 2^60", "[book]") {
   constexpr Px kTick = 1'000;
   // Just above a page boundary of the fast book, so the wandering mid straddles it.
   constexpr Px kMid = (Px{1} << 60) / kTick / 4096 * 4096 + 50;
-  run({"huge prices", 4, 50'000, kTick, kMid, 300, 5, 3, 800});
+  run({"huge prices", 4, 50'000, PriceGrid::uniform(kTick), kMid, 300, 5, 3, 800});
+}
+
+TEST_CASE("fast and reference books agree on random streams on significant figure grids",
+          "[book]") {
+  // szDecimals 2, as the exchange builds it: 0.1 USD steps below 10000 USD and 1 USD steps above,
+  // so 9990 to 10010 USD is 100 levels below the boundary and 10 above; 0.001 USD steps below
+  // 100 USD and 0.01 USD above.
+  const PriceGrid grid = PriceGrid::significant_figures(2);
+  constexpr Px kTenThousand = 10'000'000'000;
+  constexpr Px kHundred = 100'000'000;
+  run({"significant figures near 10000 USD", 5, 50'000, grid, grid.level(kTenThousand), 100, 2, 4,
+       800, 60, kTenThousand});
+  run({"significant figures near 100 USD", 6, 50'000, grid, grid.level(kHundred), 100, 2, 4, 800,
+       60, kHundred});
 }

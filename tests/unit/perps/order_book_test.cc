@@ -49,7 +49,7 @@ struct Harness {
   Book book;
   std::vector<MatchEvent> events;
 
-  explicit Harness(Px tick = 1) : book(tick) {}
+  explicit Harness(PriceGrid grid = PriceGrid::uniform(1)) : book(grid) {}
 
   PlaceOutcome place(OrderId oid, AccountId owner, Side side, Px px, Lots sz,
                      TimeInForce tif = kGtc) {
@@ -495,7 +495,7 @@ TEMPLATE_TEST_CASE("a book refills after being emptied", "[book]", OrderBook, Re
 
 TEMPLATE_TEST_CASE("a coarse tick is honoured", "[book]", OrderBook, ReferenceBook) {
   constexpr Px kTick = 1'000'000;  // whole dollars in micro-dollars
-  Harness<TestType> h(kTick);
+  Harness<TestType> h(PriceGrid::uniform(kTick));
   const Px high = 1'000'000'000'000 * kTick;  // 10^18 < 2^60
   h.rest(1, 1, kAsk, high, 1);
   h.rest(2, 1, kAsk, 3 * kTick, 1);
@@ -509,6 +509,42 @@ TEMPLATE_TEST_CASE("a coarse tick is honoured", "[book]", OrderBook, ReferenceBo
   CHECK(h.log() ==
         Strings{"fill #2 a1 1@3000000 done", "fill #1 a1 1@" + std::to_string(high) + " done"});
   CHECK_FALSE(h.book.best_ask().has_value());
+}
+
+TEMPLATE_TEST_CASE("a significant figure grid spans decades", "[book]", OrderBook, ReferenceBook) {
+  // szDecimals 2: 0.1 USD steps below 10000 USD, whole dollars from there, 0.0001 USD near 1 USD.
+  Harness<TestType> h(PriceGrid::significant_figures(2));
+  const Px top = 4'611'686'018'427'000'000;  // the largest valid price below 2^62: whole dollars
+  h.rest(1, 1, kAsk, 10'001'000'000, 1);     // 10001 USD
+  h.rest(2, 1, kAsk, 10'000'000'000, 2);     // 10000 USD
+  h.rest(3, 1, kAsk, 9'999'900'000, 3);      // 9999.9 USD: the grid price right below 10000
+  h.rest(4, 2, kBid, 9'999'800'000, 4);      // 9999.8 USD
+  h.rest(5, 2, kBid, 1'000'100, 5);          // 1.0001 USD
+  h.rest(6, 2, kBid, 100, 6);                // 0.0001 USD: the lowest valid price
+  h.rest(7, 1, kAsk, 123'456'000'000, 7);    // whole dollars beyond 5 figures
+  h.rest(10, 1, kAsk, top, 1);
+  CHECK(h.levels(kAsk) == Strings{"px=9999900000 sz=3 n=1", "px=10000000000 sz=2 n=1",
+                                  "px=10001000000 sz=1 n=1", "px=123456000000 sz=7 n=1",
+                                  "px=" + std::to_string(top) + " sz=1 n=1"});
+  CHECK(h.levels(kBid) ==
+        Strings{"px=9999800000 sz=4 n=1", "px=1000100 sz=5 n=1", "px=100 sz=6 n=1"});
+
+  // A buy sweeps up through the decade boundary.
+  PlaceOutcome outcome = h.place(8, 3, kBid, 10'001'000'000, 5, kIoc);
+  CHECK(outcome.status == Status::Filled);
+  CHECK(h.log() == Strings{"fill #3 a1 3@9999900000 done", "fill #2 a1 2@10000000000 done"});
+  CHECK(h.book.best_ask() == 10'001'000'000);
+
+  // A sell sweeps down across seven decades.
+  outcome = h.place(9, 3, kAsk, 100, 12, kIoc);
+  CHECK(outcome.status == Status::Filled);
+  CHECK(h.log() ==
+        Strings{"fill #4 a2 4@9999800000 done", "fill #5 a2 5@1000100 done", "fill #6 a2 3@100"});
+  CHECK(h.book.best_bid() == 100);
+  CHECK(h.levels(kBid) == Strings{"px=100 sz=3 n=1"});
+  REQUIRE(h.book.cancel(1).has_value());
+  REQUIRE(h.book.cancel(7).has_value());
+  CHECK(h.book.best_ask() == top);
 }
 
 TEST_CASE("book hash is keccak over fixed width big endian records", "[book]") {
@@ -578,8 +614,8 @@ TEST_CASE("book hash is keccak over fixed width big endian records", "[book]") {
   CHECK(book_hash(in_order) != book_hash(swapped));
 }
 
-TEMPLATE_TEST_CASE("visit_side walks one side in matching priority and stops when asked", "[book]", OrderBook,
-                   ReferenceBook) {
+TEMPLATE_TEST_CASE("visit_side walks one side in matching priority and stops when asked", "[book]",
+                   OrderBook, ReferenceBook) {
   Harness<TestType> h;
   h.rest(1, 1, Side::Ask, 101, 5);
   h.rest(2, 2, Side::Ask, 100, 5);
