@@ -162,11 +162,8 @@ void Exchange::touch(AccountId id) {
   }
 }
 void Exchange::touch_market(MarketIndex market) { dirty_markets_.push_back(market); }
-void Exchange::touch_order(OrderId oid) { dirty_orders_.push_back(oid); }
-void Exchange::touch_trigger(OrderId oid) {
-  dirty_orders_.push_back(oid);
-  dirty_triggers_.push_back(oid);
-}
+void Exchange::touch_order(MarketIndex m, OrderId oid) { dirty_orders_.emplace_back(m, oid); }
+void Exchange::touch_trigger(OrderId oid) { dirty_triggers_.push_back(oid); }
 
 Position& Exchange::position(Account& acct, MarketIndex m) {
   auto [it, inserted] = acct.positions.try_emplace(m);
@@ -481,9 +478,8 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
   order.oid = next_oid_++;
   globals_dirty_ = true;
   ++pos.open_orders;
-  acct.orders.insert(order.oid);
+  acct.orders.push_back(order.oid);
   if (!order.cloid.is_zero()) acct.cloids.emplace(std::pair{m, order.cloid}, order.oid);
-  auto& metas = order_meta_;
 
   // As Hyperliquid: a maker whose fill would leave it short of margin is cancelled, not filled.
   if (tif != TimeInForce::Alo) cancel_unaffordable_makers(m, order);
@@ -492,37 +488,30 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
 
   i128 filled_value = 0;  // sum of px * sz for the average price
   for (const MatchEvent& event : match_scratch_) {
-    auto meta_it = metas.find(event.maker_oid);
-    const OrderMeta maker_meta = meta_it->second;
     RestingOrder maker_order;
     maker_order.oid = event.maker_oid;
-    maker_order.owner = maker_meta.owner;
+    maker_order.owner = event.maker;
     maker_order.side = opposite(order.side);
-    maker_order.reduce_only = maker_meta.reduce_only;
+    maker_order.reduce_only = event.maker_reduce_only;
     maker_order.px = event.px;
-    maker_order.cloid = maker_meta.cloid;
+    maker_order.cloid = event.maker_cloid;
+    touch_order(m, event.maker_oid);
     if (event.kind == MatchEvent::Kind::SelfTradeExpired) {
       release_order(m, maker_order, event.sz, true);
-      metas.erase(meta_it);
-      touch_order(event.maker_oid);
       continue;
     }
     const std::uint64_t tid = next_tid_++;
     settle_fill(c, m, owner, order, event, tid);
     release_order(m, maker_order, event.sz, event.maker_done);
     // The taker's reservation was at its own price.
-    RestingOrder taker_part = order;
-    release_order(m, taker_part, event.sz, false);
-    if (event.maker_done) metas.erase(meta_it);
-    touch_order(event.maker_oid);
+    release_order(m, order, event.sz, false);
     filled_value += static_cast<i128>(event.px) * event.sz;
   }
 
   const Lots remaining = order.sz - placed.filled;
   const bool rests = placed.status == PlaceOutcome::Status::Rested && remaining > 0;
   if (rests) {
-    metas.emplace(order.oid, OrderMeta{m, owner, order.reduce_only, order.cloid});
-    touch_order(order.oid);
+    touch_order(m, order.oid);
   } else {
     release_order(m, order, remaining, true);
   }
@@ -561,7 +550,9 @@ void Exchange::release_order(MarketIndex m, const RestingOrder& order, Lots sz, 
     (order.side == Side::Bid ? pos.bid_ntl : pos.ask_ntl) -= notional(order.px, sz, markets_[m].lot_scale);
   if (leaves_book) {
     --pos.open_orders;
-    acct.orders.erase(order.oid);
+    auto it = std::find(acct.orders.begin(), acct.orders.end(), order.oid);
+    *it = acct.orders.back();
+    acct.orders.pop_back();
     if (!order.cloid.is_zero()) acct.cloids.erase({m, order.cloid});
   }
 }
@@ -634,7 +625,7 @@ void Exchange::cancel_unaffordable_makers(MarketIndex m, const RestingOrder& tak
     std::int64_t usd;
   };
   std::vector<WhatIf> accepted;  // makers' states after the fills accepted so far
-  std::vector<OrderId> unaffordable;
+  std::vector<std::pair<OrderId, AccountId>> unaffordable;
   Lots remaining = taker.sz;
   market.book.visit_side(opposite(taker.side), [&](const RestingOrder& maker) {
     const bool crosses = taker.side == Side::Bid ? maker.px <= taker.px : maker.px >= taker.px;
@@ -650,7 +641,7 @@ void Exchange::cancel_unaffordable_makers(MarketIndex m, const RestingOrder& tak
     next.usd -= fee_of(notional(maker.px, fill, market.lot_scale), kMakerFee);
     const std::int64_t after = free_collateral_with(acct, m, next.position, next.usd);
     if (after < 0 && after < before) {
-      unaffordable.push_back(maker.oid);
+      unaffordable.emplace_back(maker.oid, maker.owner);
       return true;
     }
     if (state != accepted.end())
@@ -660,7 +651,7 @@ void Exchange::cancel_unaffordable_makers(MarketIndex m, const RestingOrder& tak
     remaining -= fill;
     return true;
   });
-  for (OrderId oid : unaffordable) (void)cancel_order(m, oid, order_meta_.at(oid).owner);
+  for (const auto& [oid, owner] : unaffordable) (void)cancel_order(m, oid, owner);
 }
 
 void Exchange::enforce_reduce_only(AccountId id, MarketIndex m) {
@@ -669,12 +660,12 @@ void Exchange::enforce_reduce_only(AccountId id, MarketIndex m) {
   if (p.reduce_only_sz == 0) return;
   // Reduce-only orders may only shrink the position: cancel those now on the wrong side and trim
   // the newest first until they fit.
-  auto& metas = order_meta_;
   std::vector<OrderId> reduce_only;
-  for (auto it = acct.orders.rbegin(); it != acct.orders.rend(); ++it) {
-    auto meta = metas.find(*it);
-    if (meta != metas.end() && meta->second.market == m && meta->second.reduce_only) reduce_only.push_back(*it);
+  for (OrderId oid : acct.orders) {
+    const RestingOrder* order = markets_[m].book.find(oid);
+    if (order && order->reduce_only) reduce_only.push_back(oid);
   }
+  std::sort(reduce_only.rbegin(), reduce_only.rend());  // newest first
   for (OrderId oid : reduce_only) {
     const RestingOrder* order = markets_[m].book.find(oid);
     if (!order) continue;
@@ -686,15 +677,14 @@ void Exchange::enforce_reduce_only(AccountId id, MarketIndex m) {
     } else {
       markets_[m].book.reduce_size(oid, order->sz - excess);
       p.reduce_only_sz -= excess;
-      touch_order(oid);
+      touch_order(m, oid);
     }
   }
 }
 
 Status Exchange::cancel_order(MarketIndex m, OrderId oid, AccountId owner) {
-  auto& metas = order_meta_;
-  auto meta = metas.find(oid);
-  if (meta == metas.end() || meta->second.market != m || meta->second.owner != owner) {
+  const RestingOrder* resting = markets_[m].book.find(oid);
+  if (!resting || resting->owner != owner) {
     auto trigger = triggers_.find(oid);
     if (trigger != triggers_.end() && trigger->second.first == m && trigger->second.second.order.owner == owner) {
       triggers_.erase(trigger);
@@ -705,8 +695,7 @@ Status Exchange::cancel_order(MarketIndex m, OrderId oid, AccountId owner) {
   }
   std::optional<RestingOrder> removed = markets_[m].book.cancel(oid);
   release_order(m, *removed, removed->sz, true);
-  metas.erase(meta);
-  touch_order(oid);
+  touch_order(m, oid);
   return Status::Ok();
 }
 
@@ -956,31 +945,24 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
 
   std::sort(dirty_orders_.begin(), dirty_orders_.end());
   dirty_orders_.erase(std::unique(dirty_orders_.begin(), dirty_orders_.end()), dirty_orders_.end());
+  for (const auto& [m, oid] : dirty_orders_) {
+    const RestingOrder* resting = markets_[m].book.find(oid);
+    sink.set(tagged_key(kOrderTag, oid, 8),
+             resting ? std::optional<std::string_view>(encode_order(m, accounts_[resting->owner].address, *resting))
+                     : std::nullopt);
+  }
   std::sort(dirty_triggers_.begin(), dirty_triggers_.end());
-  auto& metas = order_meta_;
-  for (OrderId oid : dirty_orders_) {
-    std::string order_key = tagged_key(kOrderTag, oid, 8);
-    std::string trigger_key = tagged_key(kTriggerTag, oid, 8);
-    auto meta = metas.find(oid);
-    const RestingOrder* resting = meta == metas.end() ? nullptr : markets_[meta->second.market].book.find(oid);
-    if (resting)
-      sink.set(order_key, encode_order(meta->second.market, accounts_[resting->owner].address, *resting));
-    else
-      sink.set(order_key, std::nullopt);
-    if (!std::binary_search(dirty_triggers_.begin(), dirty_triggers_.end(), oid)) continue;
+  dirty_triggers_.erase(std::unique(dirty_triggers_.begin(), dirty_triggers_.end()), dirty_triggers_.end());
+  for (OrderId oid : dirty_triggers_) {
     auto trigger = triggers_.find(oid);
-    if (trigger != triggers_.end()) {
-      const auto& [m, t] = trigger->second;
-      std::string value = encode_order(m, accounts_[t.order.owner].address, t.order);
-      value += RecordWriter()
-                   .u8(static_cast<std::uint8_t>(t.tif))
-                   .u8(static_cast<std::uint8_t>(t.tpsl))
-                   .i64(t.trigger_px)
-                   .take();
-      sink.set(trigger_key, value);
-    } else {
-      sink.set(trigger_key, std::nullopt);
+    if (trigger == triggers_.end()) {
+      sink.set(tagged_key(kTriggerTag, oid, 8), std::nullopt);
+      continue;
     }
+    const auto& [m, t] = trigger->second;
+    std::string value = encode_order(m, accounts_[t.order.owner].address, t.order);
+    value += RecordWriter().u8(static_cast<std::uint8_t>(t.tif)).u8(static_cast<std::uint8_t>(t.tpsl)).i64(t.trigger_px).take();
+    sink.set(tagged_key(kTriggerTag, oid, 8), value);
   }
   dirty_orders_.clear();
   dirty_triggers_.clear();
@@ -1019,7 +1001,8 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
 
 void Exchange::collect_all(state::ChangeSink& sink) {
   for (AccountId id = 0; id < accounts_.size(); ++id) touch(id);
-  for (const auto& [oid, meta] : order_meta_) touch_order(oid);
+  for (MarketIndex m = 0; m < markets_.size(); ++m)
+    markets_[m].book.for_each_order([&](const RestingOrder& o) { touch_order(m, o.oid); });
   for (const auto& [oid, trigger] : triggers_) touch_trigger(oid);
   for (MarketIndex m = 0; m < markets_.size(); ++m) touch_market(m);
   for (const auto& [agent, owner] : agent_owner_) dirty_agents_.emplace_back(agent, true);
@@ -1124,7 +1107,6 @@ Status Exchange::finish_load() {
   // Orders go back in oid order, which within a price level is time priority.
   std::sort(pending_orders_.begin(), pending_orders_.end(),
             [](const auto& a, const auto& b) { return a.order.oid < b.order.oid; });
-  auto& metas = order_meta_;
   for (auto& pending : pending_orders_) {
     auto owner = account_by_address_.find(pending.owner);
     if (owner == account_by_address_.end()) return reject(Reason::StorageError, "order of an unknown account");
@@ -1147,9 +1129,8 @@ Status Exchange::finish_load() {
       (pending.order.side == Side::Bid ? pos.bid_ntl : pos.ask_ntl) +=
           notional(pending.order.px, pending.order.sz, market.lot_scale);
     ++pos.open_orders;
-    acct.orders.insert(pending.order.oid);
+    acct.orders.push_back(pending.order.oid);
     if (!pending.order.cloid.is_zero()) acct.cloids.emplace(std::pair{pending.market, pending.order.cloid}, pending.order.oid);
-    metas.emplace(pending.order.oid, OrderMeta{pending.market, owner->second, pending.order.reduce_only, pending.order.cloid});
   }
   pending_orders_.clear();
   for (auto& acct : accounts_) acct.dirty = false;

@@ -103,7 +103,7 @@ PlaceOutcome OrderBook::place(const RestingOrder& order, TimeInForce tif,
       RestingOrder& maker = nodes_[x].order;
       if (maker.owner == order.owner) {
         events.push_back(
-            {MatchEvent::Kind::SelfTradeExpired, maker.oid, maker.owner, maker.px, maker.sz, true});
+            {MatchEvent::Kind::SelfTradeExpired, maker.oid, maker.owner, maker.px, maker.sz, true, maker.reduce_only, maker.cloid});
         level.sz -= maker.sz;
         remove_node(level, x);
       } else {
@@ -112,7 +112,7 @@ PlaceOutcome OrderBook::place(const RestingOrder& order, TimeInForce tif,
         level.sz -= traded;
         remaining -= traded;
         const bool done = maker.sz == 0;
-        events.push_back({MatchEvent::Kind::Fill, maker.oid, maker.owner, maker.px, traded, done});
+        events.push_back({MatchEvent::Kind::Fill, maker.oid, maker.owner, maker.px, traded, done, maker.reduce_only, maker.cloid});
         if (done) remove_node(level, x);
       }
     } while (remaining > 0 && level.n > 0);

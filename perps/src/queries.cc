@@ -1,5 +1,6 @@
 // SPEC section 5 result shapes. Amounts and prices are decimal strings; identifiers, counts,
 // times and market parameters (oid, tid, n, szDecimals, maxLeverage) are JSON integers.
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "perps/book_level.h"
@@ -127,7 +128,9 @@ json::value open_orders_to_json(const Exchange& exchange, const state::Address& 
   json::array out;
   const Account* acct = exchange.find_account(user);
   if (!acct) return out;
-  for (OrderId oid : acct->orders) {
+  std::vector<OrderId> oids = acct->orders;
+  std::sort(oids.begin(), oids.end());
+  for (OrderId oid : oids) {
     for (const Market& m : exchange.markets()) {
       const RestingOrder* o = m.book.find(oid);
       if (!o) continue;

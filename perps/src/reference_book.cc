@@ -34,14 +34,14 @@ PlaceOutcome ReferenceBook::place(const RestingOrder& order, TimeInForce tif,
     bool maker_done = true;
     if (maker.owner == order.owner) {
       events.push_back(
-          {MatchEvent::Kind::SelfTradeExpired, maker.oid, maker.owner, maker.px, maker.sz, true});
+          {MatchEvent::Kind::SelfTradeExpired, maker.oid, maker.owner, maker.px, maker.sz, true, maker.reduce_only, maker.cloid});
     } else {
       const Lots traded = std::min(remaining, maker.sz);
       maker.sz -= traded;
       remaining -= traded;
       maker_done = maker.sz == 0;
       events.push_back(
-          {MatchEvent::Kind::Fill, maker.oid, maker.owner, maker.px, traded, maker_done});
+          {MatchEvent::Kind::Fill, maker.oid, maker.owner, maker.px, traded, maker_done, maker.reduce_only, maker.cloid});
     }
     if (maker_done) {
       where_.erase(maker.oid);

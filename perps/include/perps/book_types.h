@@ -46,6 +46,9 @@ struct MatchEvent {
   Px px = 0;
   Lots sz = 0;
   bool maker_done = false;  // the maker left the book (fully filled or expired)
+  // The maker's flags, so the exchange can settle a maker the book has already removed.
+  bool maker_reduce_only = false;
+  state::Bytes16 maker_cloid;
 };
 
 struct PlaceOutcome {

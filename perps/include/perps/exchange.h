@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -72,11 +73,47 @@ struct Position {
   bool empty() const { return szi == 0 && open_orders == 0 && isolated_margin == 0; }
 };
 
+// An account's positions by market, in a sorted vector: accounts trade few markets, and a flat
+// table is walked by every margin check without chasing tree nodes or allocating per position.
+class PositionTable {
+ public:
+  using Entry = std::pair<MarketIndex, Position>;
+  using iterator = std::vector<Entry>::iterator;
+  using const_iterator = std::vector<Entry>::const_iterator;
+
+  iterator begin() { return entries_.begin(); }
+  iterator end() { return entries_.end(); }
+  const_iterator begin() const { return entries_.begin(); }
+  const_iterator end() const { return entries_.end(); }
+  std::size_t size() const { return entries_.size(); }
+
+  iterator find(MarketIndex m) {
+    auto it = lower(m);
+    return it != entries_.end() && it->first == m ? it : entries_.end();
+  }
+  const_iterator find(MarketIndex m) const { return const_cast<PositionTable*>(this)->find(m); }
+  bool contains(MarketIndex m) const { return find(m) != end(); }
+  const Position& at(MarketIndex m) const { return find(m)->second; }
+  // The position in m, created empty if absent; true when created.
+  std::pair<iterator, bool> try_emplace(MarketIndex m) {
+    auto it = lower(m);
+    if (it != entries_.end() && it->first == m) return {it, false};
+    return {entries_.insert(it, Entry{m, Position{}}), true};
+  }
+
+ private:
+  iterator lower(MarketIndex m) {
+    return std::lower_bound(entries_.begin(), entries_.end(), m,
+                            [](const Entry& e, MarketIndex key) { return e.first < key; });
+  }
+  std::vector<Entry> entries_;
+};
+
 struct Account {
   state::Address address;
   std::int64_t usd = 0;  // cross collateral
-  std::map<MarketIndex, Position> positions;
-  std::set<OrderId> orders;  // open orders, all markets
+  PositionTable positions;
+  std::vector<OrderId> orders;  // open orders, all markets, unordered (sort to list them)
   std::map<std::pair<MarketIndex, state::Bytes16>, OrderId> cloids;
   bool dirty = false;
 };
@@ -166,7 +203,7 @@ class Exchange {
   Account& account(AccountId id) { return accounts_[id]; }
   void touch(AccountId id);
   void touch_market(MarketIndex market);
-  void touch_order(OrderId oid);
+  void touch_order(MarketIndex m, OrderId oid);
   void touch_trigger(OrderId oid);
 
   state::TxOutcome<Response> place_orders(Context& c, AccountId owner, const state::PlaceOrders& action);
@@ -204,15 +241,6 @@ class Exchange {
   // determinism: looked up only; account ids are assigned in first-seen (block) order.
   std::unordered_map<state::Address, AccountId, AddressHasher> account_by_address_;
   std::map<state::Address, state::Address> agent_owner_;  // agent -> approving account
-  // Per resting order, what the book does not keep, to settle a maker matching removed.
-  struct OrderMeta {
-    MarketIndex market;
-    AccountId owner;
-    bool reduce_only;
-    state::Bytes16 cloid;
-  };
-  // determinism: looked up by oid; collect_all sorts what it gathers from it.
-  std::unordered_map<OrderId, OrderMeta> order_meta_;
   struct TriggerOrder {
     RestingOrder order;
     TimeInForce tif = TimeInForce::Gtc;
@@ -236,7 +264,7 @@ class Exchange {
 
   // Changed since the last collect_changes.
   std::vector<AccountId> dirty_accounts_;
-  std::vector<OrderId> dirty_orders_;    // resting orders and triggers
+  std::vector<std::pair<MarketIndex, OrderId>> dirty_orders_;  // resting orders (and triggers)
   std::vector<OrderId> dirty_triggers_;  // triggers only (placed, cancelled or fired)
   std::vector<MarketIndex> dirty_markets_;
   std::vector<std::pair<state::Address, bool>> dirty_agents_;
