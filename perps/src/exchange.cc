@@ -36,12 +36,21 @@ std::int64_t pow10(unsigned n) {
   return v;
 }
 
-// Exact for prices on the market's tick; floors otherwise (mark prices).
+// Exact for prices on the market's tick; floors otherwise (mark prices). Margin checks call this
+// for every position of an account, so the product stays in 64 bits unless it would overflow.
 std::int64_t notional(Px px, Lots sz, std::int64_t lot_scale) {
-  return static_cast<std::int64_t>(state::div_floor(static_cast<i128>(px) * sz, lot_scale));
+  std::int64_t product;
+  if (__builtin_mul_overflow(px, sz, &product)) [[unlikely]]
+    return static_cast<std::int64_t>(state::div_floor(static_cast<i128>(px) * sz, lot_scale));
+  const std::int64_t q = product / lot_scale;
+  return (product % lot_scale != 0 && product < 0) ? q - 1 : q;
 }
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t d) { return static_cast<std::int64_t>(state::div_ceil(a, d)); }
+// ceil(a / d) for d > 0.
+std::int64_t ceil_div(std::int64_t a, std::int64_t d) {
+  const std::int64_t q = a / d;
+  return (a % d != 0 && a > 0) ? q + 1 : q;
+}
 
 // SPEC section 1: > 0, at most 6 - szDecimals decimals, at most 5 significant figures unless an
 // integer number of dollars.
@@ -455,8 +464,9 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
   // Either must leave free collateral non-negative; a reduce-only order passes whenever it does not
   // make free collateral worse, so an account short of margin can always reduce.
   {
-    const std::int64_t before = free_collateral(acct);
-    auto acceptable = [&](std::int64_t after) { return after >= 0 || (order.reduce_only && after >= before); };
+    auto acceptable = [&](std::int64_t after) {
+      return after >= 0 || (order.reduce_only && after >= free_collateral(acct));
+    };
     if (tif != TimeInForce::Ioc && !order.reduce_only) {
       Position resting = pos;
       (order.side == Side::Bid ? resting.bid_ntl : resting.ask_ntl) += ntl;

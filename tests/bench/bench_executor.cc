@@ -144,10 +144,16 @@ void BM_ExecuteOrderBlocks(benchmark::State& state) {
     for (const auto& m : executor->app().markets()) resting += m.book.size();
     state.counters["resting_orders_at_start"] = static_cast<double>(resting);
     state.ResumeTiming();
-    std::size_t fills = 0;
-    for (const auto& block : measured) fills += executor->execute(block).events.size() / 2;
+    std::size_t fills = 0, changed_keys = 0;
+    for (const auto& block : measured) {
+      auto result = executor->execute(block);
+      fills += result.events.size() / 2;
+      changed_keys += result.state_changes.size();
+    }
     state.PauseTiming();
     state.counters["fills"] = static_cast<double>(fills);
+    state.counters["changed_keys_per_order"] =
+        static_cast<double>(changed_keys) / static_cast<double>(measured.size() * static_cast<std::size_t>(block_size));
     executor.reset();
     state.ResumeTiming();
   }
