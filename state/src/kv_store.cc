@@ -12,12 +12,12 @@ Result<std::optional<std::string>> MemKvStore::get(std::string_view key) const {
 }
 
 Status MemKvStore::write(const WriteBatch& batch) {
-  for (const auto& op : batch.ops()) {
+  batch.for_each([&](const WriteBatch::Op& op) {
     if (op.value)
-      map_.insert_or_assign(op.key, *op.value);
+      map_.insert_or_assign(std::string(op.key), std::string(*op.value));
     else if (auto it = map_.find(op.key); it != map_.end())
       map_.erase(it);
-  }
+  });
   return Status::Ok();
 }
 
@@ -43,12 +43,13 @@ class LevelDbKvStore final : public KvStore {
 
   Status write(const WriteBatch& batch) override {
     leveldb::WriteBatch native;
-    for (const auto& op : batch.ops()) {
+    batch.for_each([&](const WriteBatch::Op& op) {
+      const leveldb::Slice key(op.key.data(), op.key.size());
       if (op.value)
-        native.Put(op.key, *op.value);
+        native.Put(key, leveldb::Slice(op.value->data(), op.value->size()));
       else
-        native.Delete(op.key);
-    }
+        native.Delete(key);
+    });
     leveldb::WriteOptions options;
     options.sync = true;  // a committed block survives power loss, not only a process crash
     leveldb::Status s = db_->Write(options, &native);

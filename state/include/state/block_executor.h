@@ -133,23 +133,23 @@ class BlockExecutor {
       receipt.tx_hash = tx.tx_hash;
       receipt.signer = tx.signer;
       // A rejected action changes nothing but its nonce use; a nonce that fails changes nothing.
-      NonceSet& nonces = nonce_sets_[tx.signer];
-      if (Status used = nonces.use(tx.signed_action.nonce, ctx.time_ms); !used) {
+      auto& [signer, nonces] = *nonce_sets_.try_emplace(tx.signer).first;
+      if (Status used = nonces.set.use(tx.signed_action.nonce, ctx.time_ms); !used) {
         receipt.outcome = TxOutcome<Response>::rejected(used.error());
         continue;
       }
-      dirty_signers_.push_back(tx.signer);
+      if (!nonces.dirty) {
+        nonces.dirty = true;
+        dirty_signers_.emplace_back(&signer, &nonces);
+      }
       receipt.outcome = app_.apply(ctx, tx);
     }
     app_.end_block(ctx);
 
     CommitSink sink(commitment_, result.state_changes);
-    std::sort(dirty_signers_.begin(), dirty_signers_.end());
-    dirty_signers_.erase(std::unique(dirty_signers_.begin(), dirty_signers_.end()), dirty_signers_.end());
-    for (const Address& signer : dirty_signers_) {
-      std::string key = nonce_key(signer);
-      std::string value = encode_nonce_set(nonce_sets_[signer]);
-      sink.set(key, value);
+    for (auto [signer, nonces] : dirty_signers_) {  // in first-use order: deterministic
+      nonces->dirty = false;
+      sink.set(nonce_key(*signer), encode_nonce_set(nonces->set));
     }
     dirty_signers_.clear();
     app_.collect_changes(sink);
@@ -164,7 +164,7 @@ class BlockExecutor {
   Status save(KvStore& store) {
     WriteBatch batch;
     CommitSink sink(commitment_, batch);  // re-setting equal values leaves the hash unchanged
-    for (const auto& [signer, nonces] : sorted_nonce_sets()) sink.set(nonce_key(signer), encode_nonce_set(*nonces));
+    for (const auto& [signer, nonces] : sorted_nonce_sets()) sink.set(nonce_key(signer), encode_nonce_set(nonces->set));
     app_.collect_all(sink);
     return store.write(batch);
   }
@@ -185,7 +185,7 @@ class BlockExecutor {
           loaded = make_error(Reason::StorageError, "damaged nonce record");
           return false;
         }
-        executor.nonce_sets_[*address] = std::move(*set);
+        executor.nonce_sets_[*address].set = std::move(*set);
         return true;
       }
       loaded = executor.app_.load(key, value);
@@ -199,7 +199,7 @@ class BlockExecutor {
 
   const NonceSet* nonces_of(const Address& signer) const {
     auto it = nonce_sets_.find(signer);
-    return it == nonce_sets_.end() ? nullptr : &it->second;
+    return it == nonce_sets_.end() ? nullptr : &it->second.set;
   }
 
  private:
@@ -217,17 +217,18 @@ class BlockExecutor {
     CommitSink(StateCommitment& commitment, WriteBatch& batch) : commitment_(commitment), batch_(batch) {}
     void set(std::string_view key, std::optional<std::string_view> value) override {
       commitment_.set(key, value);
-      std::string full_key(kStatePrefix);
-      full_key.append(key);
+      full_key_.assign(kStatePrefix);
+      full_key_.append(key);
       if (value)
-        batch_.put(full_key, *value);
+        batch_.put(full_key_, *value);
       else
-        batch_.del(full_key);
+        batch_.del(full_key_);
     }
 
    private:
     StateCommitment& commitment_;
     WriteBatch& batch_;
+    std::string full_key_;  // reused: no allocation per key
   };
 
   static std::string nonce_key(const Address& signer) {
@@ -241,8 +242,12 @@ class BlockExecutor {
     std::memcpy(address.data(), key.data() + 1, Address::size());
     return address;
   }
-  std::vector<std::pair<Address, const NonceSet*>> sorted_nonce_sets() const {
-    std::vector<std::pair<Address, const NonceSet*>> out;
+  struct SignerNonces {
+    NonceSet set;
+    bool dirty = false;  // used in the current block
+  };
+  std::vector<std::pair<Address, const SignerNonces*>> sorted_nonce_sets() const {
+    std::vector<std::pair<Address, const SignerNonces*>> out;
     for (const auto& [signer, set] : nonce_sets_) out.emplace_back(signer, &set);
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     return out;
@@ -251,8 +256,9 @@ class BlockExecutor {
   App app_;
   StateCommitment commitment_;
   // determinism: looked up by signer; iterated only through sorted_nonce_sets().
-  std::unordered_map<Address, NonceSet, AddressHash> nonce_sets_;
-  std::vector<Address> dirty_signers_;
+  std::unordered_map<Address, SignerNonces, AddressHash> nonce_sets_;
+  // Element addresses stay valid: unordered_map never moves its nodes.
+  std::vector<std::pair<const Address*, SignerNonces*>> dirty_signers_;
   std::uint64_t height_ = 0;
   WriteBatch genesis_changes_;
 };

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "state/kv_store.h"
 #include "state/lthash.h"
@@ -29,12 +30,34 @@ class StateCommitment {
   static Result<Hash256> recompute(const KvStore& store, std::string_view prefix);
 
  private:
-  struct KeyHash {
-    using is_transparent = void;  // look up by string_view without building a std::string
-    std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
-  };
+  // Key -> current element digest. Open addressing with the key inline in a 64-byte slot, so a
+  // lookup is one cache line (the node-based map cost a bucket and a node miss per changed key).
+  // Keys longer than kInlineKey bytes (none today) go to an ordinary map.
   // determinism: looked up by key only, never iterated; LtHash sums are order-independent.
-  std::unordered_map<std::string, Hash256, KeyHash, std::equal_to<>> digests_;
+  class DigestTable {
+   public:
+    static constexpr std::size_t kInlineKey = 30;
+    Hash256* find(std::string_view key);
+    void insert(std::string_view key, const Hash256& digest);  // key must be absent
+    void erase(std::string_view key);                          // key must be present
+    std::size_t size() const { return size_ + long_keys_.size(); }
+
+   private:
+    struct Slot {
+      std::uint8_t state = 0;  // 0 empty, 1 full, 2 deleted
+      std::uint8_t len = 0;
+      char key[kInlineKey];
+      Hash256 digest;
+    };
+    static_assert(sizeof(Slot) == 64);
+    std::size_t probe(std::string_view key) const;  // slot holding key, or the first free one
+    void grow();
+    std::vector<Slot> slots_;
+    std::size_t size_ = 0;
+    std::size_t used_ = 0;  // full + deleted
+    std::unordered_map<std::string, Hash256> long_keys_;
+  };
+  DigestTable digests_;
   LtHash16 hash_;
 };
 
