@@ -1,6 +1,7 @@
 // The exchange core rule by rule, with every expected number worked by hand in the comments.
 // Units: USD in micro-dollars; BTC sizes in lots of 0.001 (szDecimals 3), mark 50,000.
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "exchange_harness.h"
 #include "perps/protocol_constants.h"
@@ -335,4 +336,79 @@ TEST_CASE("save and restore give the same app hash - memory and LevelDB", "[exch
   // The restored book and accounts behave the same: cancelling by cloid works, same next oid.
   CHECK(restored->app().find_account(address_of_name("A"))->cloids.size() == 1);
   CHECK(restored->app().markets()[kBtc].book.size() == h.exchange().markets()[kBtc].book.size());
+}
+
+TEST_CASE("query results have the SPEC section 5 shapes with decimal strings", "[exchange]") {
+  Harness h;
+  auto bid = order("BTC", true, "49000", "0.5");
+  bid.cloid.bytes[15] = 9;
+  h.place("A", bid);
+  h.place("B", order("BTC", false, "50000", "1"));
+  h.place("A", order("BTC", true, "50000", "0.25", Tif::Ioc));
+
+  auto book = order_book_to_json(h.exchange(), kBtc, 5, 7, 123).as_object();
+  CHECK(book.at("market").as_string() == "BTC");
+  CHECK(book.at("bids").as_array().at(0).as_object().at("px").as_string() == "49000");
+  CHECK(book.at("bids").as_array().at(0).as_object().at("sz").as_string() == "0.5");
+  CHECK(book.at("asks").as_array().at(0).as_object().at("sz").as_string() == "0.75");
+  CHECK(book.at("asks").as_array().at(0).as_object().at("n").as_uint64() == 1);
+
+  auto acct = account_to_json(h.exchange(), address_of_name("A")).as_object();
+  // 100,000 - taker fee on 12,500 notional (5.625).
+  CHECK(acct.at("usd").as_string() == "99994.375");
+  const auto& pos = acct.at("positions").as_array().at(0).as_object();
+  CHECK(pos.at("szi").as_string() == "0.25");
+  CHECK(pos.at("entryPx").as_string() == "50000");
+  CHECK(pos.at("positionValue").as_string() == "12500");
+  CHECK(pos.at("leverage").as_object().at("type").as_string() == "cross");
+  // Margin: position 12,500 at 20x = 625; bid 24,500 joins the worst case: (12,500 + 24,500) / 20 = 1,850.
+  CHECK(acct.at("marginUsed").as_string() == "1850");
+
+  auto orders = open_orders_to_json(h.exchange(), address_of_name("A")).as_array();
+  REQUIRE(orders.size() == 1);
+  CHECK(orders[0].as_object().at("side").as_string() == "B");
+  CHECK(orders[0].as_object().at("cloid").as_string() == "0x00000000000000000000000000000009");
+
+  auto fills = fills_to_json(h.exchange(), address_of_name("A"), 0, UINT64_MAX, 10).as_array();
+  REQUIRE(fills.size() == 1);
+  CHECK(fills[0].as_object().at("dir").as_string() == "Open Long");
+  CHECK(fills[0].as_object().at("fee").as_string() == "5.625");
+
+  auto markets = markets_to_json(h.exchange()).as_array();
+  CHECK(markets.at(0).as_object().at("openInterest").as_string() == "0.25");
+  CHECK(markets.at(0).as_object().at("midPx").as_string() == "49500");
+}
+
+TEST_CASE("executor state saved to LevelDB restores to the same app hash and keeps trading alike", "[exchange]") {
+  Harness h;
+  h.place("B", order("BTC", false, "50000", "1"));
+  h.place("A", order("BTC", true, "49000", "1"));
+  h.place("A", order("BTC", true, "50000", "0.5", Tif::Ioc));
+  auto dir = std::filesystem::temp_directory_path() / ("perpd-exec-" + std::to_string(h.time()));
+  {
+    auto db = state::open_leveldb(dir.string(), true);
+    REQUIRE(db.ok());
+    // As a node would: genesis, then each block's changes (here: one save of the whole state).
+    REQUIRE(h.executor().save(**db).ok());
+  }
+  auto db = state::open_leveldb(dir.string(), false);
+  REQUIRE(db.ok());
+  auto restored = Executor::restore(**db, Exchange(test_genesis()), h.executor().height());
+  REQUIRE(restored.ok());
+  CHECK(restored->app_hash() == h.executor().app_hash());
+  // The same next block on both gives the same result.
+  state::Block block;
+  block.context = {h.executor().height() + 1, h.time() + 1000, {}};
+  state::VerifiedAction v;
+  state::PlaceOrders p;
+  p.orders.items.push_back(order("BTC", false, "49000", "1", Tif::Ioc));
+  v.signed_action.action = p;
+  v.signed_action.nonce = h.time() + 999;
+  v.signer = address_of_name("C");
+  block.txs.push_back(v);
+  auto a = h.executor().execute(block);
+  auto b = restored->execute(block);
+  CHECK(a.app_hash == b.app_hash);
+  CHECK(a.receipts[0].outcome.response[0].kind == OrderStatus::Kind::Filled);
+  std::filesystem::remove_all(dir);
 }
