@@ -904,7 +904,10 @@ const std::vector<FillEvent>& Exchange::fills_of(const Address& user) const {
   return it == fills_by_user_.end() ? none : it->second;
 }
 
-std::vector<FillEvent> Exchange::take_events() { return std::exchange(events_, {}); }
+void Exchange::take_events(std::vector<FillEvent>& out) {
+  out.swap(events_);  // out's old buffer becomes the next block's: no reallocation
+  events_.clear();
+}
 
 // ---------------------------------------------------------------------------------------------
 // State records (docs/protocol.md section 8)

@@ -170,7 +170,7 @@ class Exchange {
   void end_block(const state::BlockContext& ctx);
   void collect_changes(state::ChangeSink& sink);
   void collect_all(state::ChangeSink& sink);
-  std::vector<FillEvent> take_events();
+  void take_events(std::vector<FillEvent>& out);
   static bool places_gtc_or_ioc(const state::Action& action);
   state::Status load(std::string_view key, std::string_view value);
   state::Status finish_load();

@@ -69,8 +69,8 @@ concept Application = requires(App& app, const App& capp, const BlockContext& ct
   // Keys changed since the last call, each once; and every key (genesis, snapshots).
   app.collect_changes(sink);
   app.collect_all(sink);
-  // Events since the last call, in execution order.
-  { app.take_events() } -> std::same_as<std::vector<typename App::Event>>;
+  // Moves the events since the last call, in execution order, into out (replacing its contents).
+  app.take_events(std::declval<std::vector<typename App::Event>&>());
   // Whether the action belongs to the second in-block group (places Gtc/Ioc orders).
   { App::places_gtc_or_ioc(tx.signed_action.action) } -> std::same_as<bool>;
   // Rebuilds state from one stored pair (restore); returns false for a key it does not own.
@@ -118,16 +118,26 @@ class BlockExecutor {
   // in proposer order.
   BlockResult execute(const Block& block) {
     BlockResult result;
+    execute(block, result);
+    return result;
+  }
+
+  // The same into a result whose buffers are reused: a node executing block after block avoids
+  // allocating (and the kernel zeroing) megabytes of receipts and writes per block.
+  void execute(const Block& block, BlockResult& result) {
     const BlockContext& ctx = block.context;
-    std::vector<std::size_t> order(block.txs.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_partition(order.begin(), order.end(), [&](std::size_t i) {
+    order_.resize(block.txs.size());
+    for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = i;
+    std::stable_partition(order_.begin(), order_.end(), [&](std::size_t i) {
       return !App::places_gtc_or_ioc(block.txs[i].signed_action.action);
     });
 
+    result.receipts.clear();
     result.receipts.resize(block.txs.size());
+    result.events.clear();
+    result.state_changes.clear();
     app_.begin_block(ctx);
-    for (std::size_t i : order) {
+    for (std::size_t i : order_) {
       const VerifiedAction& tx = block.txs[i];
       auto& receipt = result.receipts[i];
       receipt.tx_hash = tx.tx_hash;
@@ -153,10 +163,9 @@ class BlockExecutor {
     }
     dirty_signers_.clear();
     app_.collect_changes(sink);
-    result.events = app_.take_events();
+    app_.take_events(result.events);
     result.app_hash = commitment_.app_hash();
     height_ = ctx.height;
-    return result;
   }
 
   // Writes the whole current state under "s/" (a fresh store, or a snapshot). A node instead
@@ -259,6 +268,7 @@ class BlockExecutor {
   std::unordered_map<Address, SignerNonces, AddressHash> nonce_sets_;
   // Element addresses stay valid: unordered_map never moves its nodes.
   std::vector<std::pair<const Address*, SignerNonces*>> dirty_signers_;
+  std::vector<std::size_t> order_;  // execution order of the current block
   std::uint64_t height_ = 0;
   WriteBatch genesis_changes_;
 };

@@ -28,6 +28,10 @@ class WriteBatch {
   void del(std::string_view key) { add(key, {}, false); }
   bool empty() const { return entries_.empty(); }
   std::size_t size() const { return entries_.size(); }
+  void clear() {  // keeps capacity
+    data_.clear();
+    entries_.clear();
+  }
   Op op(std::size_t i) const {
     const Entry& e = entries_[i];
     std::string_view key(data_.data() + e.offset, e.key_len);
