@@ -1130,6 +1130,10 @@ Status Exchange::finish_load() {
       continue;
     }
     Market& market = markets_[pending.market];
+    // A damaged record must not reach the book (it would file the order at a wrong level).
+    if (!price_valid(pending.order.px, market.sz_decimals) || pending.order.sz <= 0 ||
+        pending.order.sz > pending.order.orig_sz || market.book.find(pending.order.oid))
+      return reject(Reason::StorageError, "damaged order record " + std::to_string(pending.order.oid));
     match_scratch_.clear();
     PlaceOutcome placed = market.book.place(pending.order, TimeInForce::Gtc, match_scratch_);
     if (!match_scratch_.empty() || placed.status != PlaceOutcome::Status::Rested)

@@ -412,3 +412,34 @@ TEST_CASE("executor state saved to LevelDB restores to the same app hash and kee
   CHECK(a.receipts[0].outcome.response[0].kind == OrderStatus::Kind::Filled);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("restoring damaged state records is a StorageError - never a crash", "[exchange]") {
+  Harness h;
+  h.place("A", order("BTC", true, "49000", "1"));
+  state::MemKvStore store;
+  REQUIRE(h.executor().save(store).ok());
+  // Find the order record and damage its price (off the grid), then truncate an account record.
+  std::string order_key, account_key, account_value;
+  REQUIRE(store.scan("s/O", [&](std::string_view k, std::string_view) {
+                 order_key = std::string(k);
+                 return false;
+               }).ok());
+  REQUIRE(store.scan("s/A", [&](std::string_view k, std::string_view v) {
+                 account_key = std::string(k);
+                 account_value = std::string(v);
+                 return false;
+               }).ok());
+  std::string value = *store.get(order_key).value();
+  value[4 + 20 + 2 + 7] ^= 0x01;  // last byte of px: 49000.000001 is not a valid price
+  state::WriteBatch damage;
+  damage.put(order_key, value);
+  REQUIRE(store.write(damage).ok());
+  auto restored = Executor::restore(store, Exchange(test_genesis()), 1);
+  CHECK(restored.reason() == Reason::StorageError);
+
+  state::WriteBatch truncate;
+  truncate.put(order_key, "x");
+  truncate.put(account_key, account_value.substr(0, 5));
+  REQUIRE(store.write(truncate).ok());
+  CHECK(Executor::restore(store, Exchange(test_genesis()), 1).reason() == Reason::StorageError);
+}
