@@ -124,7 +124,7 @@ Exchange::Exchange(const GenesisState& genesis) {
     m.lot_scale = pow10(gm.sz_decimals);
     m.max_leverage = gm.max_leverage;
     m.impact_notional = gm.impact_notional;
-    m.tiers = {{0, gm.max_leverage}};
+    m.tiers = gm.tiers.empty() ? std::vector<MarginTierSpec>{{0, gm.max_leverage}} : gm.tiers;
     m.mark_px = m.oracle_px = gm.oracle_px;
     m.day_start_ms = genesis.genesis_time_ms - genesis.genesis_time_ms % kDayMs;
     m.book = OrderBook(PriceGrid::significant_figures(m.sz_decimals));

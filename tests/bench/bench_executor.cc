@@ -52,7 +52,7 @@ GenesisState make_genesis() {
   g.chain_id = 1337;
   g.genesis_time_ms = 1'767'225'600'000;
   for (int m = 0; m < kMarkets; ++m)
-    g.markets.push_back({"M" + std::to_string(m), 2, 20, (1'000 + 100 * m) * 1'000'000LL, 6'000'000'000});
+    g.markets.push_back({"M" + std::to_string(m), 2, 20, (1'000 + 100 * m) * 1'000'000LL, 6'000'000'000, {}});
   for (int i = 0; i < kAccounts; ++i) g.balances.push_back({trader(i), 10'000'000 * 1'000'000LL, 0});
   return g;
 }

@@ -27,7 +27,7 @@ inline GenesisState test_genesis(std::int64_t usd_each = 100'000'000'000, std::v
   GenesisState g;
   g.chain_id = 1337;
   g.genesis_time_ms = 1'767'225'600'000;
-  g.markets = {{"BTC", 3, 50, 50'000'000'000, 20'000'000'000}, {"ETH", 2, 25, 3'000'000'000, 20'000'000'000}};
+  g.markets = {{"BTC", 3, 50, 50'000'000'000, 20'000'000'000, {}}, {"ETH", 2, 25, 3'000'000'000, 20'000'000'000, {}}};
   for (const auto& n : names) g.balances.push_back({address_of_name(n), usd_each, 0});
   return g;
 }

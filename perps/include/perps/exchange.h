@@ -29,11 +29,6 @@ struct AddressHasher {
   std::size_t operator()(const state::Address& a) const;
 };
 
-struct MarginTierSpec {
-  std::int64_t lower_bound = 0;  // position notional (micro-dollars) where the tier starts
-  std::uint32_t max_leverage = 1;
-};
-
 struct Market {
   MarketIndex index = 0;
   std::string name;

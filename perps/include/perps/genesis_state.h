@@ -23,12 +23,20 @@ struct GenesisBalance {
   std::int64_t stake = 0;  // stake-token micro-units
 };
 
+// A margin tier: from this position notional up, at most this leverage (SPEC section 4: at most 3
+// tiers, increasing bounds, decreasing leverage).
+struct MarginTierSpec {
+  std::int64_t lower_bound = 0;  // position notional (micro-dollars) where the tier starts
+  std::uint32_t max_leverage = 1;
+};
+
 struct GenesisMarket {
   std::string name;  // core market: bare coin name ("BTC")
   unsigned sz_decimals = 0;
   std::uint32_t max_leverage = 1;
   Px oracle_px = 0;                  // initial oracle and mark price
   std::int64_t impact_notional = 0;  // micro-dollars
+  std::vector<MarginTierSpec> tiers;  // empty: one tier at max_leverage (deployers set more)
 };
 
 struct GenesisState {

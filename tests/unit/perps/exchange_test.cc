@@ -443,3 +443,23 @@ TEST_CASE("restoring damaged state records is a StorageError - never a crash", "
   REQUIRE(store.write(truncate).ok());
   CHECK(Executor::restore(store, Exchange(test_genesis()), 1).reason() == Reason::StorageError);
 }
+
+TEST_CASE("margin tiers: a larger position gets a lower maximum leverage and more maintenance", "[exchange]") {
+  GenesisState g = test_genesis();
+  // BTC: up to 50x below 100,000 USD of notional, 10x from there.
+  g.markets[0].tiers = {{0, 50}, {100'000 * kUsd, 10}};
+  Harness h(g);
+  REQUIRE(h.act("A", state::UpdateLeverage{"BTC", true, 40}).outcome.ok);
+  h.place("B", order("BTC", false, "50000", "3"));
+  h.place("A", order("BTC", true, "50000", "1", Tif::Ioc));
+  // 50,000 notional is in the first tier: 40x holds. Initial 1,250; maintenance 50,000 / 100 = 500.
+  MarginSummary m = h.exchange().margin_summary(h.account("A"));
+  CHECK(m.margin_required == 1'250 * kUsd);
+  CHECK(m.maintenance_margin == 500 * kUsd);
+  h.place("A", order("BTC", true, "50000", "2", Tif::Ioc));
+  // 150,000 notional is in the 10x tier: initial 150,000 / 10 = 15,000 whatever the 40x setting;
+  // maintenance = half the initial at the tier's maximum: 150,000 / 20 = 7,500.
+  m = h.exchange().margin_summary(h.account("A"));
+  CHECK(m.margin_required == 15'000 * kUsd);
+  CHECK(m.maintenance_margin == 7'500 * kUsd);
+}

@@ -40,9 +40,9 @@ class Simulation {
   explicit Simulation(std::uint64_t seed) : rng_(seed) {
     genesis_.chain_id = 1337;
     genesis_.genesis_time_ms = 1'767'225'600'000;
-    genesis_.markets = {{"BTC", 3, 50, 50'000'000'000, 20'000'000'000},
-                        {"ETH", 2, 25, 3'000'000'000, 20'000'000'000},
-                        {"SOL", 1, 20, 150'000'000, 6'000'000'000}};
+    genesis_.markets = {{"BTC", 3, 50, 50'000'000'000, 20'000'000'000, {}},
+                        {"ETH", 2, 25, 3'000'000'000, 20'000'000'000, {}},
+                        {"SOL", 1, 20, 150'000'000, 6'000'000'000, {}}};
     markets_ = {{"BTC", 1'000'000, 1000}, {"ETH", 100'000, 100}, {"SOL", 10'000, 10}};
     for (int i = 0; i < kAccounts; ++i) {
       std::int64_t usd = static_cast<std::int64_t>(10'000 + rng_() % 90'000) * kMicro;
