@@ -252,11 +252,14 @@ std::pair<std::int64_t, FillDirection> fill_position(const Market& market, Posit
   const Lots old = p.szi;
   const std::int64_t lev = std::max<std::int64_t>(1, std::min(p.leverage, market.max_leverage));
   auto open = [&](Lots lots) {  // lots signed, same sign as the (new) position
-    const std::int64_t ntl = notional(px, lots < 0 ? -lots : lots, market.lot_scale);
+    const Lots abs_lots = lots < 0 ? -lots : lots;
+    const std::int64_t ntl = notional(px, abs_lots, market.lot_scale);
     p.szi += lots;
     p.cost += lots < 0 ? -ntl : ntl;
     if (!p.is_cross) {
-      const std::int64_t margin = ceil_div(ntl, lev);
+      // Sized at the mark, like every margin figure: the draw on cross cash must not depend on
+      // the execution price, which for a sell may be anywhere above its limit.
+      const std::int64_t margin = ceil_div(notional(market.mark_px, abs_lots, market.lot_scale), lev);
       usd -= margin;
       p.isolated_margin += margin;
     }
@@ -473,8 +476,13 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
       if (!acceptable(free_collateral_with(acct, m, resting, acct.usd))) return error_status(Reason::InsufficientMargin, m);
     }
     if (tif != TimeInForce::Alo) {
+      // The fee is taken at the highest price the order can fill at: its limit for a buy, the
+      // best bid for a sell (a sell fills at or above its limit).
+      Px fee_px = order.px;
+      if (order.side == Side::Ask)
+        if (auto best_bid = market.book.best_bid()) fee_px = std::max(fee_px, *best_bid);
       Position filled = pos;
-      std::int64_t usd = acct.usd - fee_of(ntl, kTakerFee);
+      std::int64_t usd = acct.usd - fee_of(notional(fee_px, order.sz, market.lot_scale), kTakerFee);
       fill_position(market, filled, usd, order.side, order.sz, order.px);
       if (!acceptable(free_collateral_with(acct, m, filled, usd))) return error_status(Reason::InsufficientMargin, m);
     }
@@ -815,15 +823,19 @@ Outcome Exchange::update_leverage(AccountId owner, const state::UpdateLeverage& 
   Position& p = position(acct, *m);
   if (p.szi != 0 && p.is_cross != action.is_cross)
     return Outcome::rejected(make_error(Reason::OpenPosition, "close the position to change margin mode"));
+  // The change may not leave free collateral negative, unless it improves it (raising leverage
+  // is always allowed); lowering an isolated position's leverage needs its margin to cover it.
   const Position before = p;
+  const std::int64_t free_before = free_collateral(acct);
   p.leverage = action.leverage;
   p.is_cross = action.is_cross;
-  bool ok = free_collateral(acct) >= 0;
-  if (ok && !p.is_cross && p.szi != 0) {
+  const std::int64_t free_after = free_collateral(acct);
+  bool ok = free_after >= 0 || free_after >= free_before;
+  if (ok && !p.is_cross && p.szi != 0 && p.leverage < before.leverage) {
     PositionMargin pm = position_margin(market, p);
     ok = p.isolated_margin + pm.upnl >= pm.own_initial;
   }
-  if (!ok && !(before.leverage == p.leverage && before.is_cross == p.is_cross)) {
+  if (!ok) {
     p = before;
     return Outcome::rejected(make_error(Reason::InsufficientMargin, "not enough margin for that leverage"));
   }
@@ -875,7 +887,7 @@ Outcome Exchange::approve_agent(AccountId owner, const state::ApproveAgent& acti
   if (it != agent_owner_.end() && it->second != owner_address)
     return Outcome::rejected(make_error(Reason::BadAgent, "agent belongs to another account"));
   agent_owner_[action.agent] = owner_address;
-  dirty_agents_.emplace_back(action.agent, true);
+  dirty_agents_.push_back(action.agent);
   return {};
 }
 
@@ -996,13 +1008,12 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
   }
   dirty_markets_.clear();
 
-  for (const auto& [agent, present] : dirty_agents_) {
+  for (const state::Address& agent : dirty_agents_) {
     auto it = agent_owner_.find(agent);
     if (it == agent_owner_.end())
       sink.set(tagged_key(kAgentTag, agent), std::nullopt);
     else
       sink.set(tagged_key(kAgentTag, agent), RecordWriter().bytes(it->second).take());
-    (void)present;
   }
   dirty_agents_.clear();
 
@@ -1018,7 +1029,7 @@ void Exchange::collect_all(state::ChangeSink& sink) {
     markets_[m].book.for_each_order([&](const RestingOrder& o) { touch_order(m, o.oid); });
   for (const auto& [oid, trigger] : triggers_) touch_trigger(oid);
   for (MarketIndex m = 0; m < markets_.size(); ++m) touch_market(m);
-  for (const auto& [agent, owner] : agent_owner_) dirty_agents_.emplace_back(agent, true);
+  for (const auto& [agent, owner] : agent_owner_) dirty_agents_.push_back(agent);
   globals_dirty_ = true;
   collect_changes(sink);
 }

@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -262,7 +261,7 @@ class Exchange {
   std::vector<std::pair<MarketIndex, OrderId>> dirty_orders_;  // resting orders (and triggers)
   std::vector<OrderId> dirty_triggers_;  // triggers only (placed, cancelled or fired)
   std::vector<MarketIndex> dirty_markets_;
-  std::vector<std::pair<state::Address, bool>> dirty_agents_;
+  std::vector<state::Address> dirty_agents_;
   bool globals_dirty_ = true;
 
   std::vector<FillEvent> events_;

@@ -463,3 +463,19 @@ TEST_CASE("margin tiers: a larger position gets a lower maximum leverage and mor
   CHECK(m.margin_required == 15'000 * kUsd);
   CHECK(m.maintenance_margin == 7'500 * kUsd);
 }
+
+TEST_CASE("updateLeverage: lowering needs margin - raising is allowed even under water", "[exchange]") {
+  Harness h(test_genesis(3'000 * kUsd));
+  h.place("B", order("BTC", false, "50000", "1"));
+  // At 20x, 1 BTC (50,000) needs 2,500 of A's 3,000.
+  REQUIRE(h.place("A", order("BTC", true, "50000", "1", Tif::Ioc)).kind == OrderStatus::Kind::Filled);
+  // 10x would need 5,000: rejected.
+  CHECK(h.act("A", state::UpdateLeverage{"BTC", true, 10}).outcome.reason == Reason::InsufficientMargin);
+  // A 2% drop: account value 3,000 - 22.5 - 1,000 < 2,450 required: under water.
+  h.exchange().set_mark_px(kBtc, 49'000 * kUsd);
+  CHECK(h.exchange().margin_summary(h.account("A")).account_value <
+        h.exchange().margin_summary(h.account("A")).margin_required);
+  // Raising to 40x lowers the requirement: allowed.
+  CHECK(h.act("A", state::UpdateLeverage{"BTC", true, 40}).outcome.ok);
+  CHECK(h.position("A", kBtc).leverage == 40);
+}

@@ -219,8 +219,7 @@ TEST_CASE("randomized simulation: conservation - uncrossed books - margin - rest
       block.txs.push_back(std::move(v));
     }
     txs += block.txs.size();
-    std::map<state::Address, std::pair<std::int64_t, std::string>> before;
-    for (const Account& acct : a.exchange().accounts()) {
+    auto describe = [&](const Account& acct) {
       MarginSummary s = a.exchange().margin_summary(acct);
       std::string positions;
       for (const auto& [m, p] : acct.positions)
@@ -229,8 +228,11 @@ TEST_CASE("randomized simulation: conservation - uncrossed books - margin - rest
                      std::to_string(p.isolated_margin) + ",bid=" + std::to_string(p.bid_ntl) + ",ask=" +
                      std::to_string(p.ask_ntl) + ",ro=" + std::to_string(p.reduce_only_sz) + " mark=" +
                      std::to_string(a.exchange().markets()[m].mark_px) + "; ";
-      before[acct.address] = {s.account_value - s.margin_required, "usd=" + std::to_string(acct.usd) + " " + positions};
-    }
+      return "free=" + std::to_string(s.account_value - s.margin_required) + " av=" + std::to_string(s.account_value) +
+             " req=" + std::to_string(s.margin_required) + " usd=" + std::to_string(acct.usd) + " " + positions;
+    };
+    std::map<state::Address, std::string> before;
+    for (const Account& acct : a.exchange().accounts()) before[acct.address] = describe(acct);
     auto result_a = a.executor().execute(block);
     auto result_b = b->execute(block);
     fills += result_a.events.size();
@@ -250,8 +252,8 @@ TEST_CASE("randomized simulation: conservation - uncrossed books - margin - rest
             story += std::string(fill.crossed ? "taker" : "maker") + " fill " + std::to_string(fill.sz) + "@" +
                      std::to_string(fill.px) + "; ";
         FAIL_CHECK("account went under water by trading: free collateral "
-                   << s.account_value - s.margin_required << " after: " << story << " before: free="
-                   << before[acct.address].first << " " << before[acct.address].second);
+                   << s.account_value - s.margin_required << " after: " << story << " BEFORE: "
+                   << before[acct.address] << " AFTER: " << describe(acct));
         under_water.insert(acct.address);
       }
     }
