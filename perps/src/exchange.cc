@@ -27,7 +27,6 @@ constexpr char kMarketTag = 'M';   // + index (4)      -> market prices and coun
 constexpr char kAgentTag = 'a';    // + agent address  -> owner address
 constexpr char kGlobalsTag = 'G';  //                  -> fee pool, next oid, next trade id
 
-constexpr std::size_t kFillsKeptPerUser = 2000;
 constexpr std::uint32_t kDefaultLeverage = 20;
 
 std::int64_t pow10(unsigned n) {
@@ -615,9 +614,6 @@ void Exchange::settle_fill(Context& c, MarketIndex m, AccountId taker, const Res
     fill.time_ms = c.block.time_ms;
     fill.tx_hash = c.tx_hash;
     events_.push_back(fill);
-    auto& history = fills_by_user_[acct.address];
-    history.push_back(fill);
-    if (history.size() > 2 * kFillsKeptPerUser) history.erase(history.begin(), history.end() - kFillsKeptPerUser);
   }
   market.last_trade_px = event.px;
   market.day_volume += ntl;
@@ -910,11 +906,6 @@ std::int64_t Exchange::total_cost_basis() const {
   return total;
 }
 
-const std::vector<FillEvent>& Exchange::fills_of(const Address& user) const {
-  static const std::vector<FillEvent> none;
-  auto it = fills_by_user_.find(user);
-  return it == fills_by_user_.end() ? none : it->second;
-}
 
 void Exchange::take_events(std::vector<FillEvent>& out) {
   out.swap(events_);  // out's old buffer becomes the next block's: no reallocation

@@ -5,6 +5,7 @@
 
 #include "perps/book_level.h"
 #include "perps/exchange.h"
+#include "perps/fill_history.h"
 #include "state/crypto.h"
 #include "state/decimal.h"
 #include "state/fixed_point.h"
@@ -148,9 +149,9 @@ json::value open_orders_to_json(const Exchange& exchange, const state::Address& 
   return out;
 }
 
-json::value fills_to_json(const Exchange& exchange, const state::Address& user, std::uint64_t start_ms,
-                          std::uint64_t end_ms, std::size_t limit) {
-  const auto& fills = exchange.fills_of(user);
+json::value fills_to_json(const Exchange& exchange, const FillHistory& history, const state::Address& user,
+                          std::uint64_t start_ms, std::uint64_t end_ms, std::size_t limit) {
+  const auto& fills = history.of(user);
   std::vector<const FillEvent*> selected;
   for (const auto& f : fills)
     if (f.time_ms >= start_ms && f.time_ms <= end_ms) selected.push_back(&f);

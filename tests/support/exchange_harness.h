@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "perps/exchange.h"
+#include "perps/fill_history.h"
 #include "state/block_executor.h"
 #include "state/keccak.h"
 
@@ -67,8 +68,13 @@ class Harness {
       v.tx_hash = state::keccak256(std::to_string(height_) + "/" + std::to_string(nonce_bump_));
       b.txs.push_back(std::move(v));
     }
-    return executor_.execute(b);
+    auto result = executor_.execute(b);
+    history_.record(result.events);
+    return result;
   }
+  // What the node's fill index would hold (fed from every block's events).
+  const FillHistory& history() const { return history_; }
+  const std::vector<FillEvent>& fills_of(std::string_view who) const { return history_.of(address_of_name(who)); }
   OrderStatus place(std::string_view who, state::OrderSpec spec) {
     state::PlaceOrders p;
     p.orders.items.push_back(std::move(spec));
@@ -81,6 +87,7 @@ class Harness {
 
  private:
   Executor executor_;
+  FillHistory history_;
   std::uint64_t time_;
   std::uint64_t height_ = 0;
   std::uint64_t nonce_bump_ = 0;

@@ -188,7 +188,6 @@ class Exchange {
   std::int64_t total_cost_basis() const;
   std::size_t account_count() const { return accounts_.size(); }
   const std::vector<Account>& accounts() const { return accounts_; }
-  const std::vector<FillEvent>& fills_of(const state::Address& user) const;
 
  private:
   struct Context;  // one action's execution context (ctx, tx hash, events)
@@ -266,8 +265,6 @@ class Exchange {
 
   std::vector<FillEvent> events_;
   std::vector<MatchEvent> match_scratch_;
-  // Non-consensus query index: recent fills per user (bounded), kept by the node's process.
-  std::map<state::Address, std::vector<FillEvent>> fills_by_user_;
 };
 
 // JSON forms of SPEC section 5 results (decimal strings for every number a user sees).
@@ -277,7 +274,8 @@ boost::json::value order_book_to_json(const Exchange& exchange, MarketIndex mark
                                       std::uint64_t height, std::uint64_t time_ms);
 boost::json::value account_to_json(const Exchange& exchange, const state::Address& user);
 boost::json::value open_orders_to_json(const Exchange& exchange, const state::Address& user);
-boost::json::value fills_to_json(const Exchange& exchange, const state::Address& user, std::uint64_t start_ms,
-                                 std::uint64_t end_ms, std::size_t limit);
+class FillHistory;
+boost::json::value fills_to_json(const Exchange& exchange, const FillHistory& history, const state::Address& user,
+                                 std::uint64_t start_ms, std::uint64_t end_ms, std::size_t limit);
 
 }  // namespace perps

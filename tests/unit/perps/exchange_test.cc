@@ -45,7 +45,7 @@ TEST_CASE("a buy across two ask levels: avgPx - fees - position - fee pool", "[e
   CHECK(asks[0].px == 50'100 * kUsd);
   CHECK(asks[0].sz == 500);
   // Two fills, two sides each, sharing trade ids 1 and 2.
-  const auto& fills = h.exchange().fills_of(address_of_name("A"));
+  const auto& fills = h.fills_of("A");
   REQUIRE(fills.size() == 2);
   CHECK(fills[0].tid == 1);
   CHECK(fills[1].tid == 2);
@@ -90,7 +90,7 @@ TEST_CASE("a flip realizes PnL on the closed part and opens the rest at the fill
   CHECK(p.cost == -102'000 * kUsd);
   // Taker fee on 153,000 notional: 68.85.
   CHECK(h.account("A").usd == usd_before + 1'000 * kUsd - 68'850'000);
-  const auto& fills = h.exchange().fills_of(address_of_name("A"));
+  const auto& fills = h.fills_of("A");
   CHECK(fills.back().dir == FillDirection::LongToShort);
   CHECK(fills.back().closed_pnl == 1'000 * kUsd);
   // B went from short 1 (at 50,000) to long 2 (at 51,000): realized 50,000 - 51,000 = -1,000.
@@ -110,7 +110,7 @@ TEST_CASE("a partial close keeps the average entry and realizes in proportion", 
   h.place("A", order("BTC", false, "53000", "0.5", Tif::Ioc));
   CHECK(h.position("A", kBtc).szi == 1500);
   CHECK(h.position("A", kBtc).cost == 76'500 * kUsd);
-  CHECK(h.exchange().fills_of(address_of_name("A")).back().closed_pnl == 1'000 * kUsd);
+  CHECK(h.fills_of("A").back().closed_pnl == 1'000 * kUsd);
 }
 
 TEST_CASE("order validation: tick - lot - minimum notional - unknown market", "[exchange]") {
@@ -369,7 +369,7 @@ TEST_CASE("query results have the SPEC section 5 shapes with decimal strings", "
   CHECK(orders[0].as_object().at("side").as_string() == "B");
   CHECK(orders[0].as_object().at("cloid").as_string() == "0x00000000000000000000000000000009");
 
-  auto fills = fills_to_json(h.exchange(), address_of_name("A"), 0, UINT64_MAX, 10).as_array();
+  auto fills = fills_to_json(h.exchange(), h.history(), address_of_name("A"), 0, UINT64_MAX, 10).as_array();
   REQUIRE(fills.size() == 1);
   CHECK(fills[0].as_object().at("dir").as_string() == "Open Long");
   CHECK(fills[0].as_object().at("fee").as_string() == "5.625");
