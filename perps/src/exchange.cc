@@ -215,23 +215,41 @@ MarginSummary Exchange::margin_summary(const Account& account) const {
   return margin_summary_with(account, std::nullopt, nullptr, account.usd);
 }
 
+namespace {
+
+// One position's part of the cross figures.
+void add_position(MarginSummary& out, const Market& market, const Position& p) {
+  PositionMargin pm = position_margin(market, p);
+  if (p.is_cross) {
+    out.account_value += pm.upnl;
+    out.margin_required += pm.initial;
+    out.maintenance_margin += pm.maintenance;
+  } else {
+    // An isolated position carries itself; its open orders draw on cross collateral.
+    out.margin_required += std::max<std::int64_t>(0, pm.initial - pm.own_initial);
+  }
+}
+
+}  // namespace
+
+Exchange::WhatIfMargin::WhatIfMargin(const Exchange& exchange, const Account& account, MarketIndex m)
+    : market_(exchange.markets_[m]) {
+  for (const auto& [index, p] : account.positions)
+    if (index != m) add_position(others_, exchange.markets_[index], p);
+}
+
+std::int64_t Exchange::WhatIfMargin::free_collateral(const Position& position, std::int64_t usd) const {
+  MarginSummary s = others_;
+  add_position(s, market_, position);
+  return usd + s.account_value - s.margin_required;
+}
+
 MarginSummary Exchange::margin_summary_with(const Account& account, std::optional<MarketIndex> m,
                                             const Position* what_if, std::int64_t usd) const {
   MarginSummary out;
   out.account_value = usd;
-  auto add = [&](MarketIndex index, const Position& p) {
-    PositionMargin pm = position_margin(markets_[index], p);
-    if (p.is_cross) {
-      out.account_value += pm.upnl;
-      out.margin_required += pm.initial;
-      out.maintenance_margin += pm.maintenance;
-    } else {
-      // An isolated position carries itself; its open orders draw on cross collateral.
-      out.margin_required += std::max<std::int64_t>(0, pm.initial - pm.own_initial);
-    }
-  };
-  for (const auto& [index, p] : account.positions) add(index, m && index == *m ? *what_if : p);
-  if (m && !account.positions.contains(*m)) add(*m, *what_if);
+  for (const auto& [index, p] : account.positions) add_position(out, markets_[index], m && index == *m ? *what_if : p);
+  if (m && !account.positions.contains(*m)) add_position(out, markets_[*m], *what_if);
   out.withdrawable = std::max<std::int64_t>(0, std::min(usd, out.account_value - out.margin_required));
   return out;
 }
@@ -466,13 +484,14 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
   // Either must leave free collateral non-negative; a reduce-only order passes whenever it does not
   // make free collateral worse, so an account short of margin can always reduce.
   {
+    const WhatIfMargin what_if(*this, acct, m);
     auto acceptable = [&](std::int64_t after) {
       return after >= 0 || (order.reduce_only && after >= free_collateral(acct));
     };
     if (tif != TimeInForce::Ioc && !order.reduce_only) {
       Position resting = pos;
       (order.side == Side::Bid ? resting.bid_ntl : resting.ask_ntl) += ntl;
-      if (!acceptable(free_collateral_with(acct, m, resting, acct.usd))) return error_status(Reason::InsufficientMargin, m);
+      if (!acceptable(what_if.free_collateral(resting, acct.usd))) return error_status(Reason::InsufficientMargin, m);
     }
     if (tif != TimeInForce::Alo) {
       // The fee is taken at the highest price the order can fill at: its limit for a buy, the
@@ -483,7 +502,7 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
       Position filled = pos;
       std::int64_t usd = acct.usd - fee_of(notional(fee_px, order.sz, market.lot_scale), kTakerFee);
       fill_position(market, filled, usd, order.side, order.sz, order.px);
-      if (!acceptable(free_collateral_with(acct, m, filled, usd))) return error_status(Reason::InsufficientMargin, m);
+      if (!acceptable(what_if.free_collateral(filled, usd))) return error_status(Reason::InsufficientMargin, m);
     }
   }
   // What rests reserves at its own price; reduce-only orders reserve nothing (they only shrink).
@@ -625,11 +644,6 @@ std::pair<std::int64_t, FillDirection> Exchange::apply_fill(Account& acct, Marke
   return fill_position(markets_[m], position(acct, m), acct.usd, side, sz, px);
 }
 
-std::int64_t Exchange::free_collateral_with(const Account& account, MarketIndex m, const Position& what_if,
-                                            std::int64_t usd) const {
-  MarginSummary s = margin_summary_with(account, m, &what_if, usd);
-  return s.account_value - s.margin_required;
-}
 
 void Exchange::cancel_unaffordable_makers(MarketIndex m, const RestingOrder& taker) {
   const Market& market = markets_[m];
@@ -649,11 +663,12 @@ void Exchange::cancel_unaffordable_makers(MarketIndex m, const RestingOrder& tak
     auto state = std::find_if(accepted.begin(), accepted.end(), [&](const WhatIf& w) { return w.id == maker.owner; });
     const Account& acct = accounts_[maker.owner];
     WhatIf next = state != accepted.end() ? *state : WhatIf{maker.owner, acct.positions.at(m), acct.usd};
-    const std::int64_t before = free_collateral_with(acct, m, next.position, next.usd);
+    const WhatIfMargin what_if(*this, acct, m);
+    const std::int64_t before = what_if.free_collateral(next.position, next.usd);
     release_reservation(market, next.position, maker.side, maker.reduce_only, maker.px, fill);
     fill_position(market, next.position, next.usd, maker.side, fill, maker.px);
     next.usd -= fee_of(notional(maker.px, fill, market.lot_scale), kMakerFee);
-    const std::int64_t after = free_collateral_with(acct, m, next.position, next.usd);
+    const std::int64_t after = what_if.free_collateral(next.position, next.usd);
     if (after < 0 && after < before) {
       unaffordable.emplace_back(maker.oid, maker.owner);
       return true;

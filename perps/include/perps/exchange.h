@@ -221,9 +221,17 @@ class Exchange {
   void enforce_reduce_only(AccountId id, MarketIndex m);
   Position& position(Account& acct, MarketIndex m);
   std::int64_t free_collateral(const Account& account) const;
-  // Free collateral if the account's position in m and its cash were what_if and usd.
-  std::int64_t free_collateral_with(const Account& account, MarketIndex m, const Position& what_if,
-                                    std::int64_t usd) const;
+  // Free collateral of an account with its position in one market replaced, for margin checks:
+  // the other positions are summed once, then each variant costs one position.
+  class WhatIfMargin {
+   public:
+    WhatIfMargin(const Exchange& exchange, const Account& account, MarketIndex m);
+    std::int64_t free_collateral(const Position& position, std::int64_t usd) const;
+
+   private:
+    const Market& market_;
+    MarginSummary others_;  // positions other than m; cash excluded
+  };
   // Cancels the makers a taker would meet whose fill they could not carry.
   void cancel_unaffordable_makers(MarketIndex m, const RestingOrder& taker);
   void release_triggers(Context& c);
