@@ -51,28 +51,18 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t d) {
   return (a % d != 0 && a > 0) ? q + 1 : q;
 }
 
-// SPEC section 1: > 0, at most 6 - szDecimals decimals, at most 5 significant figures unless an
-// integer number of dollars.
-// The rule is PriceGrid's, the one the books index by; building a grid costs far more than a
-// lookup, so there is one per szDecimals, built once.
-bool price_valid(Px px, unsigned sz_decimals) {
-  static const std::vector<PriceGrid> grids = [] {
-    std::vector<PriceGrid> all;
-    for (unsigned d = 0; d <= kMaxSzDecimals; ++d) all.push_back(PriceGrid::significant_figures(d));
-    return all;
-  }();
-  if (sz_decimals < grids.size()) return grids[sz_decimals].valid(px);
-  return PriceGrid::significant_figures(sz_decimals).valid(px);
+Lots signed_lots(Side side, Lots sz) {
+  return side == Side::Bid ? sz : -sz;
 }
-
-Lots signed_lots(Side side, Lots sz) { return side == Side::Bid ? sz : -sz; }
 
 std::int64_t fee_of(std::int64_t ntl, std::int64_t rate) {
   // Rounded up: the trader pays at least the rate; the fee pool receives exactly what is paid.
   return static_cast<std::int64_t>(state::div_ceil(static_cast<i128>(ntl) * rate, kFractionOne));
 }
 
-Status reject(Reason reason, std::string message) { return make_error(reason, std::move(message)); }
+Status reject(Reason reason, std::string message) {
+  return make_error(reason, std::move(message));
+}
 
 OrderStatus error_status(Reason reason, MarketIndex market = 0) {
   OrderStatus status;
@@ -92,12 +82,18 @@ std::size_t AddressHasher::operator()(const Address& a) const {
 
 std::string_view fill_direction_name(FillDirection dir) {
   switch (dir) {
-    case FillDirection::OpenLong: return "Open Long";
-    case FillDirection::OpenShort: return "Open Short";
-    case FillDirection::CloseLong: return "Close Long";
-    case FillDirection::CloseShort: return "Close Short";
-    case FillDirection::LongToShort: return "Long > Short";
-    case FillDirection::ShortToLong: return "Short > Long";
+    case FillDirection::OpenLong:
+      return "Open Long";
+    case FillDirection::OpenShort:
+      return "Open Short";
+    case FillDirection::CloseLong:
+      return "Close Long";
+    case FillDirection::CloseShort:
+      return "Close Short";
+    case FillDirection::LongToShort:
+      return "Long > Short";
+    case FillDirection::ShortToLong:
+      return "Short > Long";
   }
   return "";
 }
@@ -126,7 +122,8 @@ Exchange::Exchange(const GenesisState& genesis) {
     m.tiers = gm.tiers.empty() ? std::vector<MarginTierSpec>{{0, gm.max_leverage}} : gm.tiers;
     m.mark_px = m.oracle_px = gm.oracle_px;
     m.day_start_ms = genesis.genesis_time_ms - genesis.genesis_time_ms % kDayMs;
-    m.book = OrderBook(PriceGrid::significant_figures(m.sz_decimals));
+    m.grid = PriceGrid::significant_figures(m.sz_decimals);
+    m.book = OrderBook(m.grid);
     market_by_name_.emplace(m.name, m.index);
     markets_.push_back(std::move(m));
   }
@@ -142,7 +139,8 @@ Exchange::Exchange(const GenesisState& genesis) {
 // Bookkeeping
 
 AccountId Exchange::account_id(const Address& address) {
-  auto [it, inserted] = account_by_address_.emplace(address, static_cast<AccountId>(accounts_.size()));
+  auto [it, inserted] =
+      account_by_address_.emplace(address, static_cast<AccountId>(accounts_.size()));
   if (inserted) {
     Account acct;
     acct.address = address;
@@ -169,9 +167,15 @@ void Exchange::touch(AccountId id) {
     dirty_accounts_.push_back(id);
   }
 }
-void Exchange::touch_market(MarketIndex market) { dirty_markets_.push_back(market); }
-void Exchange::touch_order(MarketIndex m, OrderId oid) { dirty_orders_.emplace_back(m, oid); }
-void Exchange::touch_trigger(OrderId oid) { dirty_triggers_.push_back(oid); }
+void Exchange::touch_market(MarketIndex market) {
+  dirty_markets_.push_back(market);
+}
+void Exchange::touch_order(MarketIndex m, OrderId oid) {
+  dirty_orders_.emplace_back(m, oid);
+}
+void Exchange::touch_trigger(OrderId oid) {
+  dirty_triggers_.push_back(oid);
+}
 
 Position& Exchange::position(Account& acct, MarketIndex m) {
   auto [it, inserted] = acct.positions.try_emplace(m);
@@ -185,16 +189,6 @@ Position& Exchange::position(Account& acct, MarketIndex m) {
 // ---------------------------------------------------------------------------------------------
 // Margin (docs/protocol.md section 8)
 
-namespace {
-
-struct PositionMargin {
-  std::int64_t value = 0;        // signed notional at mark
-  std::int64_t upnl = 0;         // value - cost
-  std::int64_t initial = 0;      // ceil(worst-case notional incl. open orders / leverage)
-  std::int64_t own_initial = 0;  // ceil(|value| / leverage): the position alone
-  std::int64_t maintenance = 0;  // ceil(|value| / (2 * tier max leverage))
-};
-
 PositionMargin position_margin(const Market& market, const Position& p) {
   PositionMargin out;
   out.value = notional(market.mark_px, p.szi, market.lot_scale);
@@ -207,12 +201,6 @@ PositionMargin position_margin(const Market& market, const Position& p) {
   out.own_initial = ceil_div(abs_value, lev);
   out.maintenance = ceil_div(abs_value, 2 * static_cast<std::int64_t>(tier_max));
   return out;
-}
-
-}  // namespace
-
-MarginSummary Exchange::margin_summary(const Account& account) const {
-  return margin_summary_with(account, std::nullopt, nullptr, account.usd);
 }
 
 namespace {
@@ -232,25 +220,26 @@ void add_position(MarginSummary& out, const Market& market, const Position& p) {
 
 }  // namespace
 
-Exchange::WhatIfMargin::WhatIfMargin(const Exchange& exchange, const Account& account, MarketIndex m)
+Exchange::WhatIfMargin::WhatIfMargin(const Exchange& exchange, const Account& account,
+                                     MarketIndex m)
     : market_(exchange.markets_[m]) {
   for (const auto& [index, p] : account.positions)
     if (index != m) add_position(others_, exchange.markets_[index], p);
 }
 
-std::int64_t Exchange::WhatIfMargin::free_collateral(const Position& position, std::int64_t usd) const {
+std::int64_t Exchange::WhatIfMargin::free_collateral(const Position& position,
+                                                     std::int64_t usd) const {
   MarginSummary s = others_;
   add_position(s, market_, position);
   return usd + s.account_value - s.margin_required;
 }
 
-MarginSummary Exchange::margin_summary_with(const Account& account, std::optional<MarketIndex> m,
-                                            const Position* what_if, std::int64_t usd) const {
+MarginSummary Exchange::margin_summary(const Account& account) const {
   MarginSummary out;
-  out.account_value = usd;
-  for (const auto& [index, p] : account.positions) add_position(out, markets_[index], m && index == *m ? *what_if : p);
-  if (m && !account.positions.contains(*m)) add_position(out, markets_[*m], *what_if);
-  out.withdrawable = std::max<std::int64_t>(0, std::min(usd, out.account_value - out.margin_required));
+  out.account_value = account.usd;
+  for (const auto& [index, p] : account.positions) add_position(out, markets_[index], p);
+  out.withdrawable =
+      std::max<std::int64_t>(0, std::min(account.usd, out.account_value - out.margin_required));
   return out;
 }
 
@@ -263,8 +252,8 @@ namespace {
 
 // One side of a fill applied to a position and its owner's cash: returns realized PnL and the
 // direction. Pure, so margin what-ifs can run it on copies.
-std::pair<std::int64_t, FillDirection> fill_position(const Market& market, Position& p, std::int64_t& usd, Side side,
-                                                     Lots sz, Px px) {
+std::pair<std::int64_t, FillDirection> fill_position(const Market& market, Position& p,
+                                                     std::int64_t& usd, Side side, Lots sz, Px px) {
   const Lots delta = signed_lots(side, sz);
   const Lots old = p.szi;
   const std::int64_t lev = std::max<std::int64_t>(1, std::min(p.leverage, market.max_leverage));
@@ -276,7 +265,8 @@ std::pair<std::int64_t, FillDirection> fill_position(const Market& market, Posit
     if (!p.is_cross) {
       // Sized at the mark, like every margin figure: the draw on cross cash must not depend on
       // the execution price, which for a sell may be anywhere above its limit.
-      const std::int64_t margin = ceil_div(notional(market.mark_px, abs_lots, market.lot_scale), lev);
+      const std::int64_t margin =
+          ceil_div(notional(market.mark_px, abs_lots, market.lot_scale), lev);
       usd -= margin;
       p.isolated_margin += margin;
     }
@@ -292,15 +282,17 @@ std::pair<std::int64_t, FillDirection> fill_position(const Market& market, Posit
   // Cost basis leaves in proportion to the lots closed, truncated toward zero; all of it on a
   // full close. Whatever the rounding, cash and cost basis move by the same amount.
   const std::int64_t removed =
-      closed == abs_old ? p.cost : static_cast<std::int64_t>(static_cast<i128>(p.cost) * closed / abs_old);
+      closed == abs_old ? p.cost
+                        : static_cast<std::int64_t>(static_cast<i128>(p.cost) * closed / abs_old);
   const std::int64_t realized = (old > 0 ? closed_ntl : -closed_ntl) - removed;
   p.cost -= removed;
   p.szi += old > 0 ? -closed : closed;
   usd += realized;
   if (!p.is_cross) {
-    const std::int64_t released = closed == abs_old ? p.isolated_margin
-                                                    : static_cast<std::int64_t>(static_cast<i128>(p.isolated_margin) *
-                                                                                closed / abs_old);
+    const std::int64_t released =
+        closed == abs_old
+            ? p.isolated_margin
+            : static_cast<std::int64_t>(static_cast<i128>(p.isolated_margin) * closed / abs_old);
     p.isolated_margin -= released;
     usd += released;
   }
@@ -313,7 +305,8 @@ std::pair<std::int64_t, FillDirection> fill_position(const Market& market, Posit
 }
 
 // An order's reservation shrinking by sz (filled or cancelled part).
-void release_reservation(const Market& market, Position& p, Side side, bool reduce_only, Px px, Lots sz) {
+void release_reservation(const Market& market, Position& p, Side side, bool reduce_only, Px px,
+                         Lots sz) {
   if (reduce_only)
     p.reduce_only_sz -= sz;
   else
@@ -358,9 +351,12 @@ Outcome Exchange::apply(const state::BlockContext& ctx, const state::VerifiedAct
     if (it == account_by_address_.end()) return std::nullopt;
     return it->second;
   };
-  auto no_account = [] { return Outcome::rejected(make_error(Reason::InsufficientMargin, "account has no funds")); };
+  auto no_account = [] {
+    return Outcome::rejected(make_error(Reason::InsufficientMargin, "account has no funds"));
+  };
   auto agents_barred = [&]() -> std::optional<Outcome> {
-    if (by_agent) return Outcome::rejected(make_error(Reason::AgentNotAllowed, "agents may only trade"));
+    if (by_agent)
+      return Outcome::rejected(make_error(Reason::AgentNotAllowed, "agents may only trade"));
     return std::nullopt;
   };
 
@@ -371,15 +367,18 @@ Outcome Exchange::apply(const state::BlockContext& ctx, const state::VerifiedAct
   }
   if (const auto* a = std::get_if<state::CancelOrders>(&action)) {
     auto id = existing();
-    return id ? cancel_orders(c, *id, *a) : Outcome::rejected(make_error(Reason::UnknownOrder, "no open orders"));
+    return id ? cancel_orders(c, *id, *a)
+              : Outcome::rejected(make_error(Reason::UnknownOrder, "no open orders"));
   }
   if (const auto* a = std::get_if<state::CancelByCloid>(&action)) {
     auto id = existing();
-    return id ? cancel_by_cloid(c, *id, *a) : Outcome::rejected(make_error(Reason::UnknownOrder, "no open orders"));
+    return id ? cancel_by_cloid(c, *id, *a)
+              : Outcome::rejected(make_error(Reason::UnknownOrder, "no open orders"));
   }
   if (const auto* a = std::get_if<state::ModifyOrder>(&action)) {
     auto id = existing();
-    return id ? modify(c, *id, *a) : Outcome::rejected(make_error(Reason::UnknownOrder, "no open orders"));
+    return id ? modify(c, *id, *a)
+              : Outcome::rejected(make_error(Reason::UnknownOrder, "no open orders"));
   }
   if (const auto* a = std::get_if<state::UpdateLeverage>(&action)) {
     auto id = existing();
@@ -400,8 +399,8 @@ Outcome Exchange::apply(const state::BlockContext& ctx, const state::VerifiedAct
     return approve_agent(account_id(owner_address), *a);
   }
   if (auto barred = agents_barred()) return *barred;
-  return Outcome::rejected(make_error(Reason::UnsupportedAction,
-                                      std::string(state::action_type(action)) + " is not handled yet"));
+  return Outcome::rejected(make_error(
+      Reason::UnsupportedAction, std::string(state::action_type(action)) + " is not handled yet"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -410,7 +409,8 @@ Outcome Exchange::apply(const state::BlockContext& ctx, const state::VerifiedAct
 Outcome Exchange::place_orders(Context& c, AccountId owner, const state::PlaceOrders& action) {
   Outcome outcome;
   outcome.response.reserve(action.orders.items.size());
-  for (const auto& spec : action.orders.items) outcome.response.push_back(place_one(c, owner, spec));
+  for (const auto& spec : action.orders.items)
+    outcome.response.push_back(place_one(c, owner, spec));
   return outcome;
 }
 
@@ -420,9 +420,10 @@ OrderStatus Exchange::place_one(Context& c, AccountId owner, const state::OrderS
   Market& market = markets_[*m];
   if (market.halted) return error_status(Reason::MarketHalted, *m);
   const Px px = spec.px.units;  // the px field has 6 decimals: micro-dollars
-  if (!price_valid(px, market.sz_decimals)) return error_status(Reason::InvalidPrice, *m);
+  if (!market.grid.valid(px)) return error_status(Reason::InvalidPrice, *m);
   const std::int64_t units_per_lot = pow10(kMaxSzDecimals - market.sz_decimals);
-  if (spec.sz.units <= 0 || spec.sz.units % units_per_lot != 0) return error_status(Reason::InvalidSize, *m);
+  if (spec.sz.units <= 0 || spec.sz.units % units_per_lot != 0)
+    return error_status(Reason::InvalidSize, *m);
 
   RestingOrder order;
   order.owner = owner;
@@ -436,13 +437,14 @@ OrderStatus Exchange::place_one(Context& c, AccountId owner, const state::OrderS
                           : spec.tif == state::Tif::Ioc ? TimeInForce::Ioc
                                                         : TimeInForce::Alo;
   if (spec.tpsl != state::TpSl::None) {
-    if (!price_valid(spec.trigger_px.units, market.sz_decimals)) return error_status(Reason::InvalidPrice, *m);
+    if (!market.grid.valid(spec.trigger_px.units)) return error_status(Reason::InvalidPrice, *m);
     Account& acct = account(owner);
     if (!order.cloid.is_zero() && acct.cloids.contains({*m, order.cloid}))
       return error_status(Reason::DuplicateCloid, *m);
     order.oid = next_oid_++;
     globals_dirty_ = true;
-    triggers_.emplace(order.oid, std::pair{*m, TriggerOrder{order, tif, spec.tpsl, spec.trigger_px.units}});
+    triggers_.emplace(order.oid,
+                      std::pair{*m, TriggerOrder{order, tif, spec.tpsl, spec.trigger_px.units}});
     touch_trigger(order.oid);
     OrderStatus status;
     status.kind = OrderStatus::Kind::Resting;
@@ -453,18 +455,22 @@ OrderStatus Exchange::place_one(Context& c, AccountId owner, const state::OrderS
   return place_validated(c, owner, *m, order, tif);
 }
 
-OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m, RestingOrder order,
-                                      TimeInForce tif) {
+OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m,
+                                      RestingOrder order, TimeInForce tif) {
   Market& market = markets_[m];
   Account& acct = account(owner);
   Position& pos = position(acct, m);
-  if (acct.orders.size() >= kMaxOpenOrdersPerAccount) return error_status(Reason::TooManyOpenOrders, m);
-  if (!order.cloid.is_zero() && acct.cloids.contains({m, order.cloid})) return error_status(Reason::DuplicateCloid, m);
-  if (static_cast<i128>(order.px) * order.sz / market.lot_scale > std::numeric_limits<std::int64_t>::max() / 4)
+  if (acct.orders.size() >= kMaxOpenOrdersPerAccount)
+    return error_status(Reason::TooManyOpenOrders, m);
+  if (!order.cloid.is_zero() && acct.cloids.contains({m, order.cloid}))
+    return error_status(Reason::DuplicateCloid, m);
+  if (static_cast<i128>(order.px) * order.sz / market.lot_scale >
+      std::numeric_limits<std::int64_t>::max() / 4)
     return error_status(Reason::InvalidSize, m);
 
   if (order.reduce_only) {
-    const bool opposite = (pos.szi > 0 && order.side == Side::Ask) || (pos.szi < 0 && order.side == Side::Bid);
+    const bool opposite =
+        (pos.szi > 0 && order.side == Side::Ask) || (pos.szi < 0 && order.side == Side::Bid);
     const Lots available = std::abs(pos.szi) - pos.reduce_only_sz;
     if (!opposite || available <= 0) return error_status(Reason::ReduceOnlyWouldIncrease, m);
     order.sz = order.orig_sz = std::min(order.sz, available);
@@ -491,7 +497,8 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
     if (tif != TimeInForce::Ioc && !order.reduce_only) {
       Position resting = pos;
       (order.side == Side::Bid ? resting.bid_ntl : resting.ask_ntl) += ntl;
-      if (!acceptable(what_if.free_collateral(resting, acct.usd))) return error_status(Reason::InsufficientMargin, m);
+      if (!acceptable(what_if.free_collateral(resting, acct.usd)))
+        return error_status(Reason::InsufficientMargin, m);
     }
     if (tif != TimeInForce::Alo) {
       // The fee is taken at the highest price the order can fill at: its limit for a buy, the
@@ -502,7 +509,8 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
       Position filled = pos;
       std::int64_t usd = acct.usd - fee_of(notional(fee_px, order.sz, market.lot_scale), kTakerFee);
       fill_position(market, filled, usd, order.side, order.sz, order.px);
-      if (!acceptable(what_if.free_collateral(filled, usd))) return error_status(Reason::InsufficientMargin, m);
+      if (!acceptable(what_if.free_collateral(filled, usd)))
+        return error_status(Reason::InsufficientMargin, m);
     }
   }
   // What rests reserves at its own price; reduce-only orders reserve nothing (they only shrink).
@@ -569,9 +577,10 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
     status.total_sz = placed.filled;
     if (placed.filled > 0) status.avg_px = static_cast<Px>(filled_value / placed.filled);
   } else {
-    status = error_status(placed.status == PlaceOutcome::Status::AloWouldCross ? Reason::AloWouldCross
-                                                                                : Reason::IocNotFilled,
-                          m);
+    status =
+        error_status(placed.status == PlaceOutcome::Status::AloWouldCross ? Reason::AloWouldCross
+                                                                          : Reason::IocNotFilled,
+                     m);
     status.oid = order.oid;
   }
   return status;
@@ -580,10 +589,7 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
 void Exchange::release_order(MarketIndex m, const RestingOrder& order, Lots sz, bool leaves_book) {
   Account& acct = account(order.owner);
   Position& pos = position(acct, m);
-  if (order.reduce_only)
-    pos.reduce_only_sz -= sz;
-  else
-    (order.side == Side::Bid ? pos.bid_ntl : pos.ask_ntl) -= notional(order.px, sz, markets_[m].lot_scale);
+  release_reservation(markets_[m], pos, order.side, order.reduce_only, order.px, sz);
   if (leaves_book) {
     --pos.open_orders;
     auto it = std::find(acct.orders.begin(), acct.orders.end(), order.oid);
@@ -593,8 +599,9 @@ void Exchange::release_order(MarketIndex m, const RestingOrder& order, Lots sz, 
   }
 }
 
-void Exchange::settle_fill(Context& c, MarketIndex m, AccountId taker, const RestingOrder& taker_order,
-                           const MatchEvent& event, std::uint64_t tid) {
+void Exchange::settle_fill(Context& c, MarketIndex m, AccountId taker,
+                           const RestingOrder& taker_order, const MatchEvent& event,
+                           std::uint64_t tid) {
   Market& market = markets_[m];
   const std::int64_t ntl = notional(event.px, event.sz, market.lot_scale);
   struct Party {
@@ -604,8 +611,9 @@ void Exchange::settle_fill(Context& c, MarketIndex m, AccountId taker, const Res
     bool crossed;
     std::int64_t rate;
   };
-  const Party parties[2] = {{taker, taker_order.oid, taker_order.side, true, kTakerFee},
-                            {event.maker, event.maker_oid, opposite(taker_order.side), false, kMakerFee}};
+  const Party parties[2] = {
+      {taker, taker_order.oid, taker_order.side, true, kTakerFee},
+      {event.maker, event.maker_oid, opposite(taker_order.side), false, kMakerFee}};
   for (const Party& party : parties) {
     Account& acct = account(party.id);
     const Lots start = position(acct, m).szi;
@@ -640,10 +648,10 @@ void Exchange::settle_fill(Context& c, MarketIndex m, AccountId taker, const Res
   touch_market(m);
 }
 
-std::pair<std::int64_t, FillDirection> Exchange::apply_fill(Account& acct, MarketIndex m, Side side, Lots sz, Px px) {
+std::pair<std::int64_t, FillDirection> Exchange::apply_fill(Account& acct, MarketIndex m, Side side,
+                                                            Lots sz, Px px) {
   return fill_position(markets_[m], position(acct, m), acct.usd, side, sz, px);
 }
-
 
 void Exchange::cancel_unaffordable_makers(MarketIndex m, const RestingOrder& taker) {
   const Market& market = markets_[m];
@@ -660,9 +668,11 @@ void Exchange::cancel_unaffordable_makers(MarketIndex m, const RestingOrder& tak
     if (!crosses || remaining == 0) return false;
     if (maker.owner == taker.owner) return true;  // expired by self-trade prevention, not filled
     const Lots fill = std::min(remaining, maker.sz);
-    auto state = std::find_if(accepted.begin(), accepted.end(), [&](const WhatIf& w) { return w.id == maker.owner; });
+    auto state = std::find_if(accepted.begin(), accepted.end(),
+                              [&](const WhatIf& w) { return w.id == maker.owner; });
     const Account& acct = accounts_[maker.owner];
-    WhatIf next = state != accepted.end() ? *state : WhatIf{maker.owner, acct.positions.at(m), acct.usd};
+    WhatIf next =
+        state != accepted.end() ? *state : WhatIf{maker.owner, acct.positions.at(m), acct.usd};
     const WhatIfMargin what_if(*this, acct, m);
     const std::int64_t before = what_if.free_collateral(next.position, next.usd);
     release_reservation(market, next.position, maker.side, maker.reduce_only, maker.px, fill);
@@ -698,7 +708,8 @@ void Exchange::enforce_reduce_only(AccountId id, MarketIndex m) {
   for (OrderId oid : reduce_only) {
     const RestingOrder* order = markets_[m].book.find(oid);
     if (!order) continue;
-    const bool opposite = (p.szi > 0 && order->side == Side::Ask) || (p.szi < 0 && order->side == Side::Bid);
+    const bool opposite =
+        (p.szi > 0 && order->side == Side::Ask) || (p.szi < 0 && order->side == Side::Bid);
     const Lots excess = p.reduce_only_sz - (opposite ? std::abs(p.szi) : 0);
     if (excess <= 0) break;
     if (!opposite || order->sz <= excess) {
@@ -715,7 +726,8 @@ Status Exchange::cancel_order(MarketIndex m, OrderId oid, AccountId owner) {
   const RestingOrder* resting = markets_[m].book.find(oid);
   if (!resting || resting->owner != owner) {
     auto trigger = triggers_.find(oid);
-    if (trigger != triggers_.end() && trigger->second.first == m && trigger->second.second.order.owner == owner) {
+    if (trigger != triggers_.end() && trigger->second.first == m &&
+        trigger->second.second.order.owner == owner) {
       triggers_.erase(trigger);
       touch_trigger(oid);
       return Status::Ok();
@@ -823,17 +835,20 @@ void Exchange::set_mark_px(MarketIndex market, Px px) {
 
 Outcome Exchange::update_leverage(AccountId owner, const state::UpdateLeverage& action) {
   auto m = find_market(action.market);
-  if (!m) return Outcome::rejected(make_error(Reason::UnknownMarket, "unknown market " + action.market));
+  if (!m)
+    return Outcome::rejected(make_error(Reason::UnknownMarket, "unknown market " + action.market));
   const Market& market = markets_[*m];
   if (action.leverage < kMinLeverage || action.leverage > market.max_leverage)
-    return Outcome::rejected(make_error(Reason::LeverageOutOfRange,
-                                        "leverage must be 1.." + std::to_string(market.max_leverage)));
+    return Outcome::rejected(make_error(
+        Reason::LeverageOutOfRange, "leverage must be 1.." + std::to_string(market.max_leverage)));
   if (action.is_cross && market.only_isolated)
-    return Outcome::rejected(make_error(Reason::CrossNotAllowed, market.name + " is isolated-only"));
+    return Outcome::rejected(
+        make_error(Reason::CrossNotAllowed, market.name + " is isolated-only"));
   Account& acct = account(owner);
   Position& p = position(acct, *m);
   if (p.szi != 0 && p.is_cross != action.is_cross)
-    return Outcome::rejected(make_error(Reason::OpenPosition, "close the position to change margin mode"));
+    return Outcome::rejected(
+        make_error(Reason::OpenPosition, "close the position to change margin mode"));
   // The change may not leave free collateral negative, unless it improves it (raising leverage
   // is always allowed); lowering an isolated position's leverage needs its margin to cover it.
   const Position before = p;
@@ -848,29 +863,35 @@ Outcome Exchange::update_leverage(AccountId owner, const state::UpdateLeverage& 
   }
   if (!ok) {
     p = before;
-    return Outcome::rejected(make_error(Reason::InsufficientMargin, "not enough margin for that leverage"));
+    return Outcome::rejected(
+        make_error(Reason::InsufficientMargin, "not enough margin for that leverage"));
   }
   touch(owner);
   return {};
 }
 
-Outcome Exchange::update_isolated_margin(AccountId owner, const state::UpdateIsolatedMargin& action) {
+Outcome Exchange::update_isolated_margin(AccountId owner,
+                                         const state::UpdateIsolatedMargin& action) {
   auto m = find_market(action.market);
-  if (!m) return Outcome::rejected(make_error(Reason::UnknownMarket, "unknown market " + action.market));
+  if (!m)
+    return Outcome::rejected(make_error(Reason::UnknownMarket, "unknown market " + action.market));
   Account& acct = account(owner);
   auto it = acct.positions.find(*m);
   if (it == acct.positions.end() || it->second.szi == 0 || it->second.is_cross)
-    return Outcome::rejected(make_error(Reason::NotIsolated, "no isolated position on " + action.market));
+    return Outcome::rejected(
+        make_error(Reason::NotIsolated, "no isolated position on " + action.market));
   Position& p = it->second;
   const std::int64_t amount = action.amount.units;
-  if (amount == 0) return Outcome::rejected(make_error(Reason::InvalidAmount, "amount must not be zero"));
+  if (amount == 0)
+    return Outcome::rejected(make_error(Reason::InvalidAmount, "amount must not be zero"));
   if (amount > 0) {
     if (margin_summary(acct).withdrawable < amount)
       return Outcome::rejected(make_error(Reason::InsufficientBalance, "not enough free USD"));
   } else {
     PositionMargin pm = position_margin(markets_[*m], p);
     if (p.isolated_margin + amount < 0 || p.isolated_margin + amount + pm.upnl < pm.own_initial)
-      return Outcome::rejected(make_error(Reason::InsufficientMargin, "the position needs that margin"));
+      return Outcome::rejected(
+          make_error(Reason::InsufficientMargin, "the position needs that margin"));
   }
   acct.usd -= amount;
   p.isolated_margin += amount;
@@ -880,9 +901,11 @@ Outcome Exchange::update_isolated_margin(AccountId owner, const state::UpdateIso
 
 Outcome Exchange::usd_send(AccountId owner, const state::UsdSend& action) {
   const std::int64_t amount = action.amount.units;
-  if (amount <= 0) return Outcome::rejected(make_error(Reason::InvalidAmount, "amount must be positive"));
+  if (amount <= 0)
+    return Outcome::rejected(make_error(Reason::InvalidAmount, "amount must be positive"));
   if (margin_summary(account(owner)).withdrawable < amount)
-    return Outcome::rejected(make_error(Reason::InsufficientBalance, "not enough withdrawable USD"));
+    return Outcome::rejected(
+        make_error(Reason::InsufficientBalance, "not enough withdrawable USD"));
   AccountId to = account_id(action.destination);  // may grow accounts_: take references after
   account(owner).usd -= amount;
   account(to).usd += amount;
@@ -893,7 +916,8 @@ Outcome Exchange::usd_send(AccountId owner, const state::UsdSend& action) {
 
 Outcome Exchange::approve_agent(AccountId owner, const state::ApproveAgent& action) {
   const Address& owner_address = account(owner).address;
-  if (action.agent == owner_address) return Outcome::rejected(make_error(Reason::BadAgent, "cannot approve yourself"));
+  if (action.agent == owner_address)
+    return Outcome::rejected(make_error(Reason::BadAgent, "cannot approve yourself"));
   auto it = agent_owner_.find(action.agent);
   if (it != agent_owner_.end() && it->second != owner_address)
     return Outcome::rejected(make_error(Reason::BadAgent, "agent belongs to another account"));
@@ -921,7 +945,6 @@ std::int64_t Exchange::total_cost_basis() const {
   return total;
 }
 
-
 void Exchange::take_events(std::vector<FillEvent>& out) {
   out.swap(events_);  // out's old buffer becomes the next block's: no reallocation
   events_.clear();
@@ -938,7 +961,8 @@ using detail::tagged_key;
 
 bool position_persisted(const Market& market, const Position& p) {
   return p.szi != 0 || p.cost != 0 || p.cum_funding != 0 || p.isolated_margin != 0 ||
-         p.leverage != std::min(kDefaultLeverage, market.max_leverage) || p.is_cross == market.only_isolated;
+         p.leverage != std::min(kDefaultLeverage, market.max_leverage) ||
+         p.is_cross == market.only_isolated;
 }
 
 std::string encode_order(MarketIndex m, const Address& owner, const RestingOrder& o) {
@@ -968,7 +992,13 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
     w.u32(count);
     for (const auto& [m, p] : acct.positions) {
       if (!position_persisted(markets_[m], p)) continue;
-      w.u32(m).i64(p.szi).i64(p.cost).i64(p.cum_funding).u32(p.leverage).u8(p.is_cross).i64(p.isolated_margin);
+      w.u32(m)
+          .i64(p.szi)
+          .i64(p.cost)
+          .i64(p.cum_funding)
+          .u32(p.leverage)
+          .u8(p.is_cross)
+          .i64(p.isolated_margin);
     }
     sink.set(tagged_key(kAccountTag, acct.address), w.take());
   }
@@ -979,11 +1009,13 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
   for (const auto& [m, oid] : dirty_orders_) {
     const RestingOrder* resting = markets_[m].book.find(oid);
     sink.set(tagged_key(kOrderTag, oid, 8),
-             resting ? std::optional<std::string_view>(encode_order(m, accounts_[resting->owner].address, *resting))
+             resting ? std::optional<std::string_view>(
+                           encode_order(m, accounts_[resting->owner].address, *resting))
                      : std::nullopt);
   }
   std::sort(dirty_triggers_.begin(), dirty_triggers_.end());
-  dirty_triggers_.erase(std::unique(dirty_triggers_.begin(), dirty_triggers_.end()), dirty_triggers_.end());
+  dirty_triggers_.erase(std::unique(dirty_triggers_.begin(), dirty_triggers_.end()),
+                        dirty_triggers_.end());
   for (OrderId oid : dirty_triggers_) {
     auto trigger = triggers_.find(oid);
     if (trigger == triggers_.end()) {
@@ -992,25 +1024,30 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
     }
     const auto& [m, t] = trigger->second;
     std::string value = encode_order(m, accounts_[t.order.owner].address, t.order);
-    value += RecordWriter().u8(static_cast<std::uint8_t>(t.tif)).u8(static_cast<std::uint8_t>(t.tpsl)).i64(t.trigger_px).take();
+    value += RecordWriter()
+                 .u8(static_cast<std::uint8_t>(t.tif))
+                 .u8(static_cast<std::uint8_t>(t.tpsl))
+                 .i64(t.trigger_px)
+                 .take();
     sink.set(tagged_key(kTriggerTag, oid, 8), value);
   }
   dirty_orders_.clear();
   dirty_triggers_.clear();
 
   std::sort(dirty_markets_.begin(), dirty_markets_.end());
-  dirty_markets_.erase(std::unique(dirty_markets_.begin(), dirty_markets_.end()), dirty_markets_.end());
+  dirty_markets_.erase(std::unique(dirty_markets_.begin(), dirty_markets_.end()),
+                       dirty_markets_.end());
   for (MarketIndex m : dirty_markets_) {
     const Market& market = markets_[m];
     sink.set(tagged_key(kMarketTag, m, 4), RecordWriter()
-                                                .i64(market.mark_px)
-                                                .i64(market.oracle_px)
-                                                .i64(market.last_trade_px)
-                                                .i64(market.open_interest)
-                                                .i64(market.day_volume)
-                                                .u64(market.day_start_ms)
-                                                .u8(market.halted)
-                                                .take());
+                                               .i64(market.mark_px)
+                                               .i64(market.oracle_px)
+                                               .i64(market.last_trade_px)
+                                               .i64(market.open_interest)
+                                               .i64(market.day_volume)
+                                               .u64(market.day_start_ms)
+                                               .u8(market.halted)
+                                               .take());
   }
   dirty_markets_.clear();
 
@@ -1024,7 +1061,8 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
   dirty_agents_.clear();
 
   if (globals_dirty_) {
-    sink.set(std::string(1, kGlobalsTag), RecordWriter().i64(fee_pool_).u64(next_oid_).u64(next_tid_).take());
+    sink.set(std::string(1, kGlobalsTag),
+             RecordWriter().i64(fee_pool_).u64(next_oid_).u64(next_tid_).take());
     globals_dirty_ = false;
   }
 }
@@ -1053,7 +1091,8 @@ Status Exchange::load(std::string_view key, std::string_view value) {
       if (!r.ok()) return damaged();
       if (id >= accounts_.size()) accounts_.resize(id + 1);
       Account& acct = accounts_[id];
-      if (auto old = account_by_address_.find(address); old != account_by_address_.end() && old->second != id)
+      if (auto old = account_by_address_.find(address);
+          old != account_by_address_.end() && old->second != id)
         return damaged();
       acct = Account{};
       acct.address = address;
@@ -1139,7 +1178,8 @@ Status Exchange::finish_load() {
             [](const auto& a, const auto& b) { return a.order.oid < b.order.oid; });
   for (auto& pending : pending_orders_) {
     auto owner = account_by_address_.find(pending.owner);
-    if (owner == account_by_address_.end()) return reject(Reason::StorageError, "order of an unknown account");
+    if (owner == account_by_address_.end())
+      return reject(Reason::StorageError, "order of an unknown account");
     pending.order.owner = owner->second;
     if (pending.is_trigger) {
       pending.trigger.order = pending.order;
@@ -1148,9 +1188,10 @@ Status Exchange::finish_load() {
     }
     Market& market = markets_[pending.market];
     // A damaged record must not reach the book (it would file the order at a wrong level).
-    if (!price_valid(pending.order.px, market.sz_decimals) || pending.order.sz <= 0 ||
+    if (!market.grid.valid(pending.order.px) || pending.order.sz <= 0 ||
         pending.order.sz > pending.order.orig_sz || market.book.find(pending.order.oid))
-      return reject(Reason::StorageError, "damaged order record " + std::to_string(pending.order.oid));
+      return reject(Reason::StorageError,
+                    "damaged order record " + std::to_string(pending.order.oid));
     match_scratch_.clear();
     PlaceOutcome placed = market.book.place(pending.order, TimeInForce::Gtc, match_scratch_);
     if (!match_scratch_.empty() || placed.status != PlaceOutcome::Status::Rested)
@@ -1164,7 +1205,8 @@ Status Exchange::finish_load() {
           notional(pending.order.px, pending.order.sz, market.lot_scale);
     ++pos.open_orders;
     acct.orders.push_back(pending.order.oid);
-    if (!pending.order.cloid.is_zero()) acct.cloids.emplace(std::pair{pending.market, pending.order.cloid}, pending.order.oid);
+    if (!pending.order.cloid.is_zero())
+      acct.cloids.emplace(std::pair{pending.market, pending.order.cloid}, pending.order.oid);
   }
   pending_orders_.clear();
   for (auto& acct : accounts_) acct.dirty = false;

@@ -16,9 +16,15 @@ using state::format_decimal;
 
 namespace {
 
-std::string px_text(Px px) { return format_decimal(px, 6); }
-std::string usd_text(std::int64_t usd) { return format_decimal(usd, 6); }
-std::string sz_text(const Market& market, Lots lots) { return format_decimal(lots, market.sz_decimals); }
+std::string px_text(Px px) {
+  return format_decimal(px, 6);
+}
+std::string usd_text(std::int64_t usd) {
+  return format_decimal(usd, 6);
+}
+std::string sz_text(const Market& market, Lots lots) {
+  return format_decimal(lots, market.sz_decimals);
+}
 
 json::value mid_px(const Market& market) {
   auto bid = market.book.best_bid(), ask = market.book.best_ask();
@@ -28,7 +34,8 @@ json::value mid_px(const Market& market) {
 
 }  // namespace
 
-json::value order_statuses_to_json(const Exchange& exchange, const std::vector<OrderStatus>& statuses) {
+json::value order_statuses_to_json(const Exchange& exchange,
+                                   const std::vector<OrderStatus>& statuses) {
   json::array out;
   for (const OrderStatus& s : statuses) {
     const Market& market = exchange.markets()[s.market < exchange.markets().size() ? s.market : 0];
@@ -71,8 +78,8 @@ json::value markets_to_json(const Exchange& exchange) {
   return out;
 }
 
-json::value order_book_to_json(const Exchange& exchange, MarketIndex market, std::size_t depth, std::uint64_t height,
-                               std::uint64_t time_ms) {
+json::value order_book_to_json(const Exchange& exchange, MarketIndex market, std::size_t depth,
+                               std::uint64_t height, std::uint64_t time_ms) {
   const Market& m = exchange.markets()[market];
   std::vector<BookLevel> levels;
   auto side_json = [&](Side side) {
@@ -80,11 +87,15 @@ json::value order_book_to_json(const Exchange& exchange, MarketIndex market, std
     m.book.levels(side, depth, levels);
     json::array out;
     for (const auto& level : levels)
-      out.push_back(json::object{{"px", px_text(level.px)}, {"sz", sz_text(m, level.sz)}, {"n", level.n}});
+      out.push_back(
+          json::object{{"px", px_text(level.px)}, {"sz", sz_text(m, level.sz)}, {"n", level.n}});
     return out;
   };
-  return json::object{{"market", m.name}, {"height", height}, {"time", time_ms},
-                      {"bids", side_json(Side::Bid)}, {"asks", side_json(Side::Ask)}};
+  return json::object{{"market", m.name},
+                      {"height", height},
+                      {"time", time_ms},
+                      {"bids", side_json(Side::Bid)},
+                      {"asks", side_json(Side::Ask)}};
 }
 
 json::value account_to_json(const Exchange& exchange, const state::Address& user) {
@@ -96,20 +107,20 @@ json::value account_to_json(const Exchange& exchange, const state::Address& user
   for (const auto& [index, p] : acct->positions) {
     if (p.szi == 0) continue;
     const Market& m = exchange.markets()[index];
-    const std::int64_t value = static_cast<std::int64_t>(state::div_floor(static_cast<state::i128>(m.mark_px) * p.szi, m.lot_scale));
+    const PositionMargin pm = position_margin(m, p);
+    const std::int64_t value = pm.value;
     const std::int64_t abs_szi = p.szi < 0 ? -p.szi : p.szi;
     const std::int64_t abs_cost = p.cost < 0 ? -p.cost : p.cost;
     const Px entry = static_cast<Px>(static_cast<state::i128>(abs_cost) * m.lot_scale / abs_szi);
-    const std::int64_t lev = std::min(p.leverage, m.tier_max_leverage(value < 0 ? -value : value));
-    const std::int64_t margin_used =
-        p.is_cross ? static_cast<std::int64_t>(state::div_ceil(value < 0 ? -value : value, lev)) : p.isolated_margin;
+    const std::int64_t margin_used = p.is_cross ? pm.own_initial : p.isolated_margin;
     positions.push_back(json::object{
         {"market", m.name},
         {"szi", sz_text(m, p.szi)},
         {"entryPx", px_text(entry)},
         {"positionValue", usd_text(value < 0 ? -value : value)},
-        {"unrealizedPnl", usd_text(value - p.cost)},
-        {"leverage", json::object{{"type", p.is_cross ? "cross" : "isolated"}, {"value", p.leverage}}},
+        {"unrealizedPnl", usd_text(pm.upnl)},
+        {"leverage",
+         json::object{{"type", p.is_cross ? "cross" : "isolated"}, {"value", p.leverage}}},
         {"liquidationPx", nullptr},
         {"marginUsed", usd_text(margin_used)},
         {"cumFunding", usd_text(p.cum_funding)}});
@@ -135,27 +146,31 @@ json::value open_orders_to_json(const Exchange& exchange, const state::Address& 
     for (const Market& m : exchange.markets()) {
       const RestingOrder* o = m.book.find(oid);
       if (!o) continue;
-      out.push_back(json::object{{"market", m.name},
-                                 {"oid", o->oid},
-                                 {"cloid", o->cloid.is_zero() ? json::value(nullptr) : json::value(state::to_hex(o->cloid))},
-                                 {"side", o->side == Side::Bid ? "B" : "A"},
-                                 {"px", px_text(o->px)},
-                                 {"sz", sz_text(m, o->sz)},
-                                 {"origSz", sz_text(m, o->orig_sz)},
-                                 {"timestamp", o->time_ms}});
+      out.push_back(
+          json::object{{"market", m.name},
+                       {"oid", o->oid},
+                       {"cloid", o->cloid.is_zero() ? json::value(nullptr)
+                                                    : json::value(state::to_hex(o->cloid))},
+                       {"side", o->side == Side::Bid ? "B" : "A"},
+                       {"px", px_text(o->px)},
+                       {"sz", sz_text(m, o->sz)},
+                       {"origSz", sz_text(m, o->orig_sz)},
+                       {"timestamp", o->time_ms}});
       break;
     }
   }
   return out;
 }
 
-json::value fills_to_json(const Exchange& exchange, const FillHistory& history, const state::Address& user,
-                          std::uint64_t start_ms, std::uint64_t end_ms, std::size_t limit) {
+json::value fills_to_json(const Exchange& exchange, const FillHistory& history,
+                          const state::Address& user, std::uint64_t start_ms, std::uint64_t end_ms,
+                          std::size_t limit) {
   const auto& fills = history.of(user);
   std::vector<const FillEvent*> selected;
   for (const auto& f : fills)
     if (f.time_ms >= start_ms && f.time_ms <= end_ms) selected.push_back(&f);
-  if (selected.size() > limit) selected.erase(selected.begin(), selected.end() - static_cast<std::ptrdiff_t>(limit));
+  if (selected.size() > limit)
+    selected.erase(selected.begin(), selected.end() - static_cast<std::ptrdiff_t>(limit));
   json::array out;
   for (const FillEvent* f : selected) {
     const Market& m = exchange.markets()[f->market];

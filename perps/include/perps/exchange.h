@@ -7,8 +7,8 @@
 // micro-dollars. notional = px * lots / 10^szDecimals, exact for prices on the market's tick.
 #pragma once
 
-#include <boost/json/value.hpp>
 #include <algorithm>
+#include <boost/json/value.hpp>
 #include <map>
 #include <optional>
 #include <string>
@@ -18,6 +18,7 @@
 #include "perps/book_types.h"
 #include "perps/genesis_state.h"
 #include "perps/order_book.h"
+#include "perps/price_grid.h"
 #include "state/block_executor.h"
 
 namespace perps {
@@ -41,11 +42,13 @@ struct Market {
 
   Px mark_px = 0;
   Px oracle_px = 0;
-  Px last_trade_px = 0;  // 0: no trade yet
-  Lots open_interest = 0;  // sum of long sizes
+  Px last_trade_px = 0;         // 0: no trade yet
+  Lots open_interest = 0;       // sum of long sizes
   std::int64_t day_volume = 0;  // notional traded since day_start_ms
   std::uint64_t day_start_ms = 0;
 
+  PriceGrid grid =
+      PriceGrid::uniform(1);  // valid prices (SPEC section 1); the book indexes its levels by it
   OrderBook book;
 
   // Tier maximum leverage for a position of this notional.
@@ -53,8 +56,8 @@ struct Market {
 };
 
 struct Position {
-  Lots szi = 0;              // signed size: + long, - short
-  std::int64_t cost = 0;     // signed cost basis of the open lots (micro-dollars), exact
+  Lots szi = 0;           // signed size: + long, - short
+  std::int64_t cost = 0;  // signed cost basis of the open lots (micro-dollars), exact
   std::int64_t cum_funding = 0;
   std::uint32_t leverage = 0;  // the account's setting for this market
   bool is_cross = true;
@@ -112,6 +115,16 @@ struct Account {
   bool dirty = false;
 };
 
+// One position's margin figures at the market's mark (docs/protocol.md section 8).
+struct PositionMargin {
+  std::int64_t value = 0;        // signed notional at mark
+  std::int64_t upnl = 0;         // value - cost
+  std::int64_t initial = 0;      // ceil(worst-case notional incl. open orders / leverage)
+  std::int64_t own_initial = 0;  // ceil(|value| / leverage): the position alone
+  std::int64_t maintenance = 0;  // ceil(|value| / (2 * tier max leverage))
+};
+PositionMargin position_margin(const Market& market, const Position& p);
+
 // Margin figures of an account at current marks (SPEC section 4; docs/protocol.md section 8).
 struct MarginSummary {
   std::int64_t account_value = 0;       // cross: usd + unrealized PnL of cross positions
@@ -120,7 +133,14 @@ struct MarginSummary {
   std::int64_t withdrawable = 0;        // max(0, min(usd, account_value - margin_required))
 };
 
-enum class FillDirection : std::uint8_t { OpenLong, OpenShort, CloseLong, CloseShort, LongToShort, ShortToLong };
+enum class FillDirection : std::uint8_t {
+  OpenLong,
+  OpenShort,
+  CloseLong,
+  CloseShort,
+  LongToShort,
+  ShortToLong
+};
 std::string_view fill_direction_name(FillDirection dir);
 
 struct FillEvent {
@@ -178,9 +198,6 @@ class Exchange {
   std::optional<MarketIndex> find_market(std::string_view name) const;
   const Account* find_account(const state::Address& address) const;
   MarginSummary margin_summary(const Account& account) const;
-  // The same with the position in market m replaced by what_if and cash by usd (what-if checks).
-  MarginSummary margin_summary_with(const Account& account, std::optional<MarketIndex> m, const Position* what_if,
-                                    std::int64_t usd) const;
   std::int64_t fee_pool() const { return fee_pool_; }
   // All USD the exchange holds: balances, isolated margins and the fee pool (conservation checks).
   std::int64_t total_cash() const;
@@ -199,14 +216,19 @@ class Exchange {
   void touch_order(MarketIndex m, OrderId oid);
   void touch_trigger(OrderId oid);
 
-  state::TxOutcome<Response> place_orders(Context& c, AccountId owner, const state::PlaceOrders& action);
+  state::TxOutcome<Response> place_orders(Context& c, AccountId owner,
+                                          const state::PlaceOrders& action);
   OrderStatus place_one(Context& c, AccountId owner, const state::OrderSpec& spec);
-  OrderStatus place_validated(Context& c, AccountId owner, MarketIndex m, RestingOrder order, TimeInForce tif);
-  state::TxOutcome<Response> cancel_orders(Context& c, AccountId owner, const state::CancelOrders& action);
-  state::TxOutcome<Response> cancel_by_cloid(Context& c, AccountId owner, const state::CancelByCloid& action);
+  OrderStatus place_validated(Context& c, AccountId owner, MarketIndex m, RestingOrder order,
+                              TimeInForce tif);
+  state::TxOutcome<Response> cancel_orders(Context& c, AccountId owner,
+                                           const state::CancelOrders& action);
+  state::TxOutcome<Response> cancel_by_cloid(Context& c, AccountId owner,
+                                             const state::CancelByCloid& action);
   state::TxOutcome<Response> modify(Context& c, AccountId owner, const state::ModifyOrder& action);
   state::TxOutcome<Response> update_leverage(AccountId owner, const state::UpdateLeverage& action);
-  state::TxOutcome<Response> update_isolated_margin(AccountId owner, const state::UpdateIsolatedMargin& action);
+  state::TxOutcome<Response> update_isolated_margin(AccountId owner,
+                                                    const state::UpdateIsolatedMargin& action);
   state::TxOutcome<Response> usd_send(AccountId owner, const state::UsdSend& action);
   state::TxOutcome<Response> approve_agent(AccountId owner, const state::ApproveAgent& action);
 
@@ -217,7 +239,8 @@ class Exchange {
   void settle_fill(Context& c, MarketIndex m, AccountId taker, const RestingOrder& taker_order,
                    const MatchEvent& event, std::uint64_t tid);
   // Applies one side of a fill to a position; returns realized PnL and the direction.
-  std::pair<std::int64_t, FillDirection> apply_fill(Account& acct, MarketIndex m, Side side, Lots sz, Px px);
+  std::pair<std::int64_t, FillDirection> apply_fill(Account& acct, MarketIndex m, Side side,
+                                                    Lots sz, Px px);
   void enforce_reduce_only(AccountId id, MarketIndex m);
   Position& position(Account& acct, MarketIndex m);
   std::int64_t free_collateral(const Account& account) const;
@@ -276,14 +299,17 @@ class Exchange {
 };
 
 // JSON forms of SPEC section 5 results (decimal strings for every number a user sees).
-boost::json::value order_statuses_to_json(const Exchange& exchange, const std::vector<OrderStatus>& statuses);
+boost::json::value order_statuses_to_json(const Exchange& exchange,
+                                          const std::vector<OrderStatus>& statuses);
 boost::json::value markets_to_json(const Exchange& exchange);
-boost::json::value order_book_to_json(const Exchange& exchange, MarketIndex market, std::size_t depth,
-                                      std::uint64_t height, std::uint64_t time_ms);
+boost::json::value order_book_to_json(const Exchange& exchange, MarketIndex market,
+                                      std::size_t depth, std::uint64_t height,
+                                      std::uint64_t time_ms);
 boost::json::value account_to_json(const Exchange& exchange, const state::Address& user);
 boost::json::value open_orders_to_json(const Exchange& exchange, const state::Address& user);
 class FillHistory;
-boost::json::value fills_to_json(const Exchange& exchange, const FillHistory& history, const state::Address& user,
-                                 std::uint64_t start_ms, std::uint64_t end_ms, std::size_t limit);
+boost::json::value fills_to_json(const Exchange& exchange, const FillHistory& history,
+                                 const state::Address& user, std::uint64_t start_ms,
+                                 std::uint64_t end_ms, std::size_t limit);
 
 }  // namespace perps
