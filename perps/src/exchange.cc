@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "exchange_arithmetic.h"
 #include "perps/price_grid.h"
 #include "perps/protocol_constants.h"
 #include "record_codec.h"
@@ -16,6 +17,7 @@ using state::make_error;
 using state::Reason;
 using state::Status;
 using Outcome = state::TxOutcome<Exchange::Response>;
+using namespace detail;
 
 namespace {
 
@@ -26,39 +28,10 @@ constexpr char kTriggerTag = 'T';  // + oid            -> trigger order waiting 
 constexpr char kMarketTag = 'M';   // + index (4)      -> market prices and counters
 constexpr char kAgentTag = 'a';    // + agent address  -> owner address
 constexpr char kGlobalsTag = 'G';  //                  -> fee pool, next oid, next trade id
+constexpr char kVoteTag = 'V';     // + market (4) + validator -> latest oracle vote
+constexpr char kFundingTag = 'F';  // + market (4) + time (8)  -> funding settlement
 
 constexpr std::uint32_t kDefaultLeverage = 20;
-
-std::int64_t pow10(unsigned n) {
-  std::int64_t v = 1;
-  while (n--) v *= 10;
-  return v;
-}
-
-// Exact for prices on the market's tick; floors otherwise (mark prices). Margin checks call this
-// for every position of an account, so the product stays in 64 bits unless it would overflow.
-std::int64_t notional(Px px, Lots sz, std::int64_t lot_scale) {
-  std::int64_t product;
-  if (__builtin_mul_overflow(px, sz, &product)) [[unlikely]]
-    return static_cast<std::int64_t>(state::div_floor(static_cast<i128>(px) * sz, lot_scale));
-  const std::int64_t q = product / lot_scale;
-  return (product % lot_scale != 0 && product < 0) ? q - 1 : q;
-}
-
-// ceil(a / d) for d > 0.
-std::int64_t ceil_div(std::int64_t a, std::int64_t d) {
-  const std::int64_t q = a / d;
-  return (a % d != 0 && a > 0) ? q + 1 : q;
-}
-
-Lots signed_lots(Side side, Lots sz) {
-  return side == Side::Bid ? sz : -sz;
-}
-
-std::int64_t fee_of(std::int64_t ntl, std::int64_t rate) {
-  // Rounded up: the trader pays at least the rate; the fee pool receives exactly what is paid.
-  return static_cast<std::int64_t>(state::div_ceil(static_cast<i128>(ntl) * rate, kFractionOne));
-}
 
 Status reject(Reason reason, std::string message) {
   return make_error(reason, std::move(message));
@@ -78,6 +51,20 @@ std::size_t AddressHasher::operator()(const Address& a) const {
   std::size_t h;
   std::memcpy(&h, a.data(), sizeof h);
   return h;
+}
+
+std::string_view liquidation_method_name(LiquidationMethod method) {
+  switch (method) {
+    case LiquidationMethod::None:
+      return "";
+    case LiquidationMethod::Market:
+      return "market";
+    case LiquidationMethod::Backstop:
+      return "backstop";
+    case LiquidationMethod::Adl:
+      return "adl";
+  }
+  return "";
 }
 
 std::string_view fill_direction_name(FillDirection dir) {
@@ -105,11 +92,6 @@ std::uint32_t Market::tier_max_leverage(std::int64_t ntl) const {
   return lev;
 }
 
-struct Exchange::Context {
-  const state::BlockContext& block;
-  state::Hash256 tx_hash;
-};
-
 Exchange::Exchange(const GenesisState& genesis) {
   for (const auto& gm : genesis.markets) {
     Market m;
@@ -120,8 +102,13 @@ Exchange::Exchange(const GenesisState& genesis) {
     m.max_leverage = gm.max_leverage;
     m.impact_notional = gm.impact_notional;
     m.tiers = gm.tiers.empty() ? std::vector<MarginTierSpec>{{0, gm.max_leverage}} : gm.tiers;
-    m.mark_px = m.oracle_px = gm.oracle_px;
+    m.mark_px = m.prev_mark_px = m.oracle_px = m.day_start_px = gm.oracle_px;
+    m.oracle_time_ms = genesis.genesis_time_ms;
     m.day_start_ms = genesis.genesis_time_ms - genesis.genesis_time_ms % kDayMs;
+    m.funding = {kCoreInterestRate8h, kCoreClamp8h, kCoreMultiplier, kCoreFundingIntervalHours};
+    m.next_sample_ms = genesis.genesis_time_ms;
+    const std::uint64_t interval = m.funding.interval_hours * kHourMs;
+    m.next_funding_ms = genesis.genesis_time_ms - genesis.genesis_time_ms % interval + interval;
     m.grid = PriceGrid::significant_figures(m.sz_decimals);
     m.book = OrderBook(m.grid);
     market_by_name_.emplace(m.name, m.index);
@@ -131,6 +118,13 @@ Exchange::Exchange(const GenesisState& genesis) {
     AccountId id = account_id(balance.address);
     accounts_[id].usd += balance.usd;
     touch(id);
+  }
+  Address vault;
+  std::memcpy(vault.data(), kBackstopVaultAddress, 20);
+  vault_id_ = account_id(vault);
+  for (const auto& v : genesis.validators) {
+    validators_[v.address] += v.power;
+    total_power_ += v.power;
   }
   for (MarketIndex m = 0; m < markets_.size(); ++m) touch_market(m);
 }
@@ -263,10 +257,14 @@ std::pair<std::int64_t, FillDirection> fill_position(const Market& market, Posit
     p.szi += lots;
     p.cost += lots < 0 ? -ntl : ntl;
     if (!p.is_cross) {
-      // Sized at the mark, like every margin figure: the draw on cross cash must not depend on
-      // the execution price, which for a sell may be anywhere above its limit.
-      const std::int64_t margin =
-          ceil_div(notional(market.mark_px, abs_lots, market.lot_scale), lev);
+      // Sized at the mark, like every margin figure, plus whatever the fill price loses against
+      // the mark at once (a buy above it, a sell below it), so a new isolated position starts
+      // with its full initial margin as equity. Either way a better fill price draws less, so a
+      // what-if at the limit price bounds the real draw.
+      const std::int64_t at_mark = notional(market.mark_px, abs_lots, market.lot_scale);
+      const std::int64_t immediate_loss =
+          std::max<std::int64_t>(0, lots > 0 ? ntl - at_mark : at_mark - ntl);
+      const std::int64_t margin = ceil_div(at_mark, lev) + immediate_loss;
       usd -= margin;
       p.isolated_margin += margin;
     }
@@ -330,15 +328,34 @@ void Exchange::begin_block(const state::BlockContext& ctx) {
   for (auto& m : markets_) {
     if (ctx.time_ms >= m.day_start_ms + kDayMs) {
       m.day_start_ms = ctx.time_ms - ctx.time_ms % kDayMs;
+      m.day_start_px = m.oracle_px;
       m.day_volume = 0;
       touch_market(m.index);
     }
   }
 }
 
+// Time-driven work, in this order: oracle updates (and the marks they move), premium samples and
+// funding settlements, trigger orders released by the new marks, then liquidations of the accounts
+// holding positions in markets whose mark moved or that paid funding.
 void Exchange::end_block(const state::BlockContext& ctx) {
   Context c{ctx, {}};
+  const std::uint64_t now = ctx.time_ms;
+  for (MarketIndex m = 0; m < markets_.size(); ++m) {
+    Market& market = markets_[m];
+    if (market.votes_pending && now >= market.oracle_time_ms + kSetOracleMinSpacingMs)
+      update_oracle(m, now);
+    if (now >= market.next_sample_ms) sample_premium(m, now);
+    if (now >= market.next_funding_ms) settle_funding(m, now);
+  }
+  std::sort(marks_moved_.begin(), marks_moved_.end());
+  marks_moved_.erase(std::unique(marks_moved_.begin(), marks_moved_.end()), marks_moved_.end());
   release_triggers(c);
+  std::vector<MarketIndex> scan = marks_moved_;
+  scan.insert(scan.end(), funding_paid_.begin(), funding_paid_.end());
+  marks_moved_.clear();
+  funding_paid_.clear();
+  if (!scan.empty()) liquidate(c, std::move(scan));
 }
 
 Outcome Exchange::apply(const state::BlockContext& ctx, const state::VerifiedAction& tx) {
@@ -398,6 +415,7 @@ Outcome Exchange::apply(const state::BlockContext& ctx, const state::VerifiedAct
     if (auto barred = agents_barred()) return *barred;
     return approve_agent(account_id(owner_address), *a);
   }
+  if (const auto* a = std::get_if<state::OracleVote>(&action)) return oracle_vote(c, tx.signer, *a);
   if (auto barred = agents_barred()) return *barred;
   return Outcome::rejected(make_error(
       Reason::UnsupportedAction, std::string(state::action_type(action)) + " is not handled yet"));
@@ -456,7 +474,7 @@ OrderStatus Exchange::place_one(Context& c, AccountId owner, const state::OrderS
 }
 
 OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m,
-                                      RestingOrder order, TimeInForce tif) {
+                                      RestingOrder order, TimeInForce tif, bool liquidation) {
   Market& market = markets_[m];
   Account& acct = account(owner);
   Position& pos = position(acct, m);
@@ -488,8 +506,9 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
   // worst case of the account's open orders) and fully filled at its limit price (the position it
   // makes valued at the mark, the taker fee paid; for an isolated position, its margin moved).
   // Either must leave free collateral non-negative; a reduce-only order passes whenever it does not
-  // make free collateral worse, so an account short of margin can always reduce.
-  {
+  // make free collateral worse, so an account short of margin can always reduce. A liquidation
+  // order is the protocol closing a position: nothing to check.
+  if (!liquidation) {
     const WhatIfMargin what_if(*this, acct, m);
     auto acceptable = [&](std::int64_t after) {
       return after >= 0 || (order.reduce_only && after >= free_collateral(acct));
@@ -640,6 +659,11 @@ void Exchange::settle_fill(Context& c, MarketIndex m, AccountId taker,
     fill.start_position = start;
     fill.time_ms = c.block.time_ms;
     fill.tx_hash = c.tx_hash;
+    if (c.liquidation != LiquidationMethod::None) {
+      fill.liquidation = c.liquidation;
+      fill.liquidated_user = accounts_[c.liquidated].address;
+      fill.liquidation_mark_px = market.mark_px;
+    }
     events_.push_back(fill);
   }
   market.last_trade_px = event.px;
@@ -650,7 +674,17 @@ void Exchange::settle_fill(Context& c, MarketIndex m, AccountId taker,
 
 std::pair<std::int64_t, FillDirection> Exchange::apply_fill(Account& acct, MarketIndex m, Side side,
                                                             Lots sz, Px px) {
-  return fill_position(markets_[m], position(acct, m), acct.usd, side, sz, px);
+  Position& p = position(acct, m);
+  const bool held = p.szi != 0;
+  auto result = fill_position(markets_[m], p, acct.usd, side, sz, px);
+  if (held != (p.szi != 0)) {
+    const AccountId id = account_by_address_.at(acct.address);
+    if (held)
+      markets_[m].holders.erase(id);
+    else
+      markets_[m].holders.insert(id);
+  }
+  return result;
 }
 
 void Exchange::cancel_unaffordable_makers(MarketIndex m, const RestingOrder& taker) {
@@ -796,10 +830,9 @@ Outcome Exchange::modify(Context& c, AccountId owner, const state::ModifyOrder& 
   return outcome;
 }
 
+// marks_moved_ is sorted and unique here (end_block).
 void Exchange::release_triggers(Context& c) {
   if (marks_moved_.empty()) return;
-  std::sort(marks_moved_.begin(), marks_moved_.end());
-  marks_moved_.erase(std::unique(marks_moved_.begin(), marks_moved_.end()), marks_moved_.end());
   std::vector<OrderId> fired;
   for (const auto& [oid, entry] : triggers_) {
     const auto& [m, trigger] = entry;
@@ -811,7 +844,6 @@ void Exchange::release_triggers(Context& c) {
     const bool take_profit = trigger.tpsl == state::TpSl::Tp;
     if ((sell == take_profit) ? above : below) fired.push_back(oid);
   }
-  marks_moved_.clear();
   for (OrderId oid : fired) {
     auto it = triggers_.find(oid);
     auto [m, trigger] = it->second;
@@ -825,6 +857,7 @@ void Exchange::release_triggers(Context& c) {
 }
 
 void Exchange::set_mark_px(MarketIndex market, Px px) {
+  markets_[market].prev_mark_px = markets_[market].mark_px;
   markets_[market].mark_px = px;
   touch_market(market);
   marks_moved_.push_back(market);
@@ -1000,6 +1033,7 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
           .u8(p.is_cross)
           .i64(p.isolated_margin);
     }
+    w.u64(acct.liquidation_cooldown_until_ms);
     sink.set(tagged_key(kAccountTag, acct.address), w.take());
   }
   dirty_accounts_.clear();
@@ -1041,15 +1075,45 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
     const Market& market = markets_[m];
     sink.set(tagged_key(kMarketTag, m, 4), RecordWriter()
                                                .i64(market.mark_px)
+                                               .i64(market.prev_mark_px)
                                                .i64(market.oracle_px)
+                                               .i64(market.day_start_px)
+                                               .u64(market.oracle_time_ms)
+                                               .u8(market.votes_pending)
+                                               .i64(market.mid_ema.value)
+                                               .u64(market.mid_ema.time_ms)
+                                               .u8(market.mid_ema.started)
                                                .i64(market.last_trade_px)
                                                .i64(market.open_interest)
                                                .i64(market.day_volume)
                                                .u64(market.day_start_ms)
+                                               .i64(market.premium_sum)
+                                               .u32(market.premium_samples)
+                                               .u64(market.next_sample_ms)
+                                               .u64(market.next_funding_ms)
                                                .u8(market.halted)
                                                .take());
   }
   dirty_markets_.clear();
+
+  std::sort(dirty_votes_.begin(), dirty_votes_.end());
+  dirty_votes_.erase(std::unique(dirty_votes_.begin(), dirty_votes_.end()), dirty_votes_.end());
+  for (const auto& [m, validator] : dirty_votes_) {
+    const Vote& vote = votes_.at({m, validator});
+    std::string key = tagged_key(kVoteTag, m, 4);
+    key.append(reinterpret_cast<const char*>(validator.data()), validator.size());
+    sink.set(key, RecordWriter().i64(vote.px).u64(vote.time_ms).take());
+  }
+  dirty_votes_.clear();
+
+  for (const auto& [m, index] : new_funding_records_) {
+    const FundingRecord& f = markets_[m].funding_history[index];
+    std::string key = tagged_key(kFundingTag, m, 4);
+    for (int shift = 56; shift >= 0; shift -= 8)
+      key.push_back(static_cast<char>(f.time_ms >> shift));
+    sink.set(key, RecordWriter().i64(f.rate_8h).i64(f.premium).u32(f.interval_hours).take());
+  }
+  new_funding_records_.clear();
 
   for (const state::Address& agent : dirty_agents_) {
     auto it = agent_owner_.find(agent);
@@ -1074,6 +1138,10 @@ void Exchange::collect_all(state::ChangeSink& sink) {
   for (const auto& [oid, trigger] : triggers_) touch_trigger(oid);
   for (MarketIndex m = 0; m < markets_.size(); ++m) touch_market(m);
   for (const auto& [agent, owner] : agent_owner_) dirty_agents_.push_back(agent);
+  for (const auto& [key, vote] : votes_) dirty_votes_.push_back(key);
+  for (MarketIndex m = 0; m < markets_.size(); ++m)
+    for (std::size_t i = 0; i < markets_[m].funding_history.size(); ++i)
+      new_funding_records_.emplace_back(m, i);
   globals_dirty_ = true;
   collect_changes(sink);
 }
@@ -1109,7 +1177,9 @@ Status Exchange::load(std::string_view key, std::string_view value) {
         p.leverage = r.u32();
         p.is_cross = r.u8() != 0;
         p.isolated_margin = r.i64();
+        if (p.szi != 0) markets_[m].holders.insert(id);
       }
+      acct.liquidation_cooldown_until_ms = r.u64();
       return r.done() ? Status::Ok() : damaged();
     }
     case kOrderTag:
@@ -1146,12 +1216,49 @@ Status Exchange::load(std::string_view key, std::string_view value) {
       if (m >= markets_.size()) return damaged();
       Market& market = markets_[m];
       market.mark_px = r.i64();
+      market.prev_mark_px = r.i64();
       market.oracle_px = r.i64();
+      market.day_start_px = r.i64();
+      market.oracle_time_ms = r.u64();
+      market.votes_pending = r.u8() != 0;
+      market.mid_ema.value = r.i64();
+      market.mid_ema.time_ms = r.u64();
+      market.mid_ema.started = r.u8() != 0;
       market.last_trade_px = r.i64();
       market.open_interest = r.i64();
       market.day_volume = r.i64();
       market.day_start_ms = r.u64();
+      market.premium_sum = r.i64();
+      market.premium_samples = r.u32();
+      market.next_sample_ms = r.u64();
+      market.next_funding_ms = r.u64();
       market.halted = r.u8() != 0;
+      return r.done() ? Status::Ok() : damaged();
+    }
+    case kVoteTag: {
+      if (key.size() != 25) return damaged();
+      MarketIndex m = 0;
+      for (int i = 1; i < 5; ++i) m = m << 8 | static_cast<std::uint8_t>(key[i]);
+      Address validator;
+      std::memcpy(validator.data(), key.data() + 5, 20);
+      if (m >= markets_.size()) return damaged();
+      Vote& vote = votes_[{m, validator}];
+      vote.px = r.i64();
+      vote.time_ms = r.u64();
+      return r.done() ? Status::Ok() : damaged();
+    }
+    case kFundingTag: {
+      if (key.size() != 13) return damaged();
+      MarketIndex m = 0;
+      for (int i = 1; i < 5; ++i) m = m << 8 | static_cast<std::uint8_t>(key[i]);
+      FundingRecord f;
+      for (int i = 5; i < 13; ++i) f.time_ms = f.time_ms << 8 | static_cast<std::uint8_t>(key[i]);
+      f.rate_8h = r.i64();
+      f.premium = r.i64();
+      f.interval_hours = r.u32();
+      if (m >= markets_.size()) return damaged();
+      // Keys sort by market then time, so records arrive in time order.
+      markets_[m].funding_history.push_back(f);
       return r.done() ? Status::Ok() : damaged();
     }
     case kAgentTag: {
@@ -1209,12 +1316,20 @@ Status Exchange::finish_load() {
       acct.cloids.emplace(std::pair{pending.market, pending.order.cloid}, pending.order.oid);
   }
   pending_orders_.clear();
+  Address vault;
+  std::memcpy(vault.data(), kBackstopVaultAddress, 20);
+  auto vault_it = account_by_address_.find(vault);
+  if (vault_it == account_by_address_.end())
+    return reject(Reason::StorageError, "no backstop vault account");
+  vault_id_ = vault_it->second;
   for (auto& acct : accounts_) acct.dirty = false;
   dirty_accounts_.clear();
   dirty_orders_.clear();
   dirty_triggers_.clear();
   dirty_markets_.clear();
   dirty_agents_.clear();
+  dirty_votes_.clear();
+  new_funding_records_.clear();
   globals_dirty_ = false;
   return Status::Ok();
 }

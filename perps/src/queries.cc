@@ -26,6 +26,11 @@ std::string sz_text(const Market& market, Lots lots) {
   return format_decimal(lots, market.sz_decimals);
 }
 
+// The rate one funding interval pays, F * intervalHours / 8 (F in 1e-8): exact in 1e-11 units.
+std::string interval_rate_text(std::int64_t rate_8h, std::uint32_t interval_hours) {
+  return format_decimal(rate_8h * static_cast<std::int64_t>(interval_hours) * 125, 11);
+}
+
 json::value mid_px(const Market& market) {
   auto bid = market.book.best_bid(), ask = market.book.best_ask();
   if (!bid || !ask) return nullptr;
@@ -62,18 +67,23 @@ json::value order_statuses_to_json(const Exchange& exchange,
 json::value markets_to_json(const Exchange& exchange) {
   json::array out;
   for (const Market& m : exchange.markets()) {
-    out.push_back(json::object{{"name", m.name},
-                               {"dex", ""},
-                               {"szDecimals", m.sz_decimals},
-                               {"maxLeverage", m.max_leverage},
-                               {"onlyIsolated", m.only_isolated},
-                               {"halted", m.halted},
-                               {"markPx", px_text(m.mark_px)},
-                               {"oraclePx", px_text(m.oracle_px)},
-                               {"midPx", mid_px(m)},
-                               {"funding", "0"},
-                               {"openInterest", sz_text(m, m.open_interest)},
-                               {"dayNtlVlm", usd_text(m.day_volume)}});
+    out.push_back(json::object{
+        {"name", m.name},
+        {"dex", ""},
+        {"szDecimals", m.sz_decimals},
+        {"maxLeverage", m.max_leverage},
+        {"onlyIsolated", m.only_isolated},
+        {"halted", m.halted},
+        {"markPx", px_text(m.mark_px)},
+        {"oraclePx", px_text(m.oracle_px)},
+        {"midPx", mid_px(m)},
+        // The rate the current interval pays if its premium holds.
+        {"funding",
+         interval_rate_text(
+             funding_rate_8h(m.premium_samples ? m.premium_sum / m.premium_samples : 0, m.funding),
+             m.funding.interval_hours)},
+        {"openInterest", sz_text(m, m.open_interest)},
+        {"dayNtlVlm", usd_text(m.day_volume)}});
   }
   return out;
 }
@@ -98,6 +108,13 @@ json::value order_book_to_json(const Exchange& exchange, MarketIndex market, std
                       {"asks", side_json(Side::Ask)}};
 }
 
+namespace {
+json::value liquidation_px_json(const Exchange& exchange, const Account& acct, MarketIndex m) {
+  auto px = exchange.liquidation_px(acct, m);
+  return px ? json::value(px_text(*px)) : json::value(nullptr);
+}
+}  // namespace
+
 json::value account_to_json(const Exchange& exchange, const state::Address& user) {
   const Account* acct = exchange.find_account(user);
   Account empty;
@@ -121,7 +138,7 @@ json::value account_to_json(const Exchange& exchange, const state::Address& user
         {"unrealizedPnl", usd_text(pm.upnl)},
         {"leverage",
          json::object{{"type", p.is_cross ? "cross" : "isolated"}, {"value", p.leverage}}},
-        {"liquidationPx", nullptr},
+        {"liquidationPx", liquidation_px_json(exchange, *acct, index)},
         {"marginUsed", usd_text(margin_used)},
         {"cumFunding", usd_text(p.cum_funding)}});
   }
@@ -162,6 +179,29 @@ json::value open_orders_to_json(const Exchange& exchange, const state::Address& 
   return out;
 }
 
+namespace {
+// Hyperliquid's fill field: null, or {liquidatedUser, markPx, method}.
+json::value liquidation_json(const FillEvent& f) {
+  if (f.liquidation == LiquidationMethod::None) return nullptr;
+  return json::object{{"liquidatedUser", state::to_checksum_address(f.liquidated_user)},
+                      {"markPx", px_text(f.liquidation_mark_px)},
+                      {"method", liquidation_method_name(f.liquidation)}};
+}
+}  // namespace
+
+json::value funding_history_to_json(const Exchange& exchange, MarketIndex market,
+                                    std::uint64_t start_ms, std::uint64_t end_ms) {
+  const Market& m = exchange.markets()[market];
+  json::array out;
+  for (const FundingRecord& f : m.funding_history)
+    if (f.time_ms >= start_ms && f.time_ms <= end_ms)
+      out.push_back(json::object{{"market", m.name},
+                                 {"time", f.time_ms},
+                                 {"fundingRate", interval_rate_text(f.rate_8h, f.interval_hours)},
+                                 {"premium", format_decimal(f.premium, 8)}});
+  return out;
+}
+
 json::value fills_to_json(const Exchange& exchange, const FillHistory& history,
                           const state::Address& user, std::uint64_t start_ms, std::uint64_t end_ms,
                           std::size_t limit) {
@@ -184,7 +224,7 @@ json::value fills_to_json(const Exchange& exchange, const FillHistory& history,
                                {"fee", usd_text(f->fee)},
                                {"closedPnl", usd_text(f->closed_pnl)},
                                {"dir", fill_direction_name(f->dir)},
-                               {"liquidation", f->liquidation},
+                               {"liquidation", liquidation_json(*f)},
                                {"txHash", state::to_hex(f->tx_hash)}});
   }
   return out;

@@ -11,12 +11,15 @@
 #include <boost/json/value.hpp>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "perps/book_types.h"
+#include "perps/funding.h"
 #include "perps/genesis_state.h"
+#include "perps/oracle.h"
 #include "perps/order_book.h"
 #include "perps/price_grid.h"
 #include "state/block_executor.h"
@@ -27,6 +30,14 @@ using MarketIndex = std::uint32_t;
 
 struct AddressHasher {
   std::size_t operator()(const state::Address& a) const;
+};
+
+// One funding settlement (SPEC section 4): the interval's average premium and its 8-hour rate.
+struct FundingRecord {
+  std::uint64_t time_ms = 0;  // the interval boundary
+  std::int64_t rate_8h = 0;   // F, 1e-8; the interval paid F * interval_hours / 8
+  std::int64_t premium = 0;   // P, 1e-8
+  std::uint32_t interval_hours = 1;
 };
 
 struct Market {
@@ -41,11 +52,26 @@ struct Market {
   std::vector<MarginTierSpec> tiers;  // ascending lower_bound; tiers[0].lower_bound == 0
 
   Px mark_px = 0;
+  Px prev_mark_px = 0;  // the mark before its latest update: auto-deleveraging ranks at it
   Px oracle_px = 0;
-  Px last_trade_px = 0;         // 0: no trade yet
-  Lots open_interest = 0;       // sum of long sizes
-  std::int64_t day_volume = 0;  // notional traded since day_start_ms
+  Px day_start_px = 0;  // oracle when the UTC day began: every price stays within 10x of it
+  std::uint64_t oracle_time_ms = 0;  // last oracle update
+  bool votes_pending = false;        // votes arrived since the last oracle update
+  TimeEma mid_ema;                   // 150 s EMA of (mid - oracle), micro-dollars
+  Px last_trade_px = 0;              // 0: no trade yet
+  Lots open_interest = 0;            // sum of long sizes
+  std::int64_t day_volume = 0;       // notional traded since day_start_ms
   std::uint64_t day_start_ms = 0;
+
+  FundingParams funding;
+  std::int64_t premium_sum = 0;  // premium samples of the current interval (1e-8 each)
+  std::uint32_t premium_samples = 0;
+  std::uint64_t next_sample_ms = 0;
+  std::uint64_t next_funding_ms = 0;
+  std::vector<FundingRecord> funding_history;  // ascending time
+
+  // Accounts with a nonzero position here: what funding pays and a mark move can liquidate.
+  std::set<AccountId> holders;
 
   PriceGrid grid =
       PriceGrid::uniform(1);  // valid prices (SPEC section 1); the book indexes its levels by it
@@ -112,6 +138,7 @@ struct Account {
   PositionTable positions;
   std::vector<OrderId> orders;  // open orders, all markets, unordered (sort to list them)
   std::map<std::pair<MarketIndex, state::Bytes16>, OrderId> cloids;
+  std::uint64_t liquidation_cooldown_until_ms = 0;  // after a partial liquidation
   bool dirty = false;
 };
 
@@ -143,6 +170,12 @@ enum class FillDirection : std::uint8_t {
 };
 std::string_view fill_direction_name(FillDirection dir);
 
+// Why a fill happened outside the account holder's own orders (Hyperliquid's fill field
+// liquidation.method): a liquidation order sent to the book, the backstop vault taking a position
+// at the mark, or auto-deleveraging against an underwater account.
+enum class LiquidationMethod : std::uint8_t { None, Market, Backstop, Adl };
+std::string_view liquidation_method_name(LiquidationMethod method);
+
 struct FillEvent {
   MarketIndex market = 0;
   state::Address user;
@@ -158,7 +191,9 @@ struct FillEvent {
   Lots start_position = 0;
   std::uint64_t time_ms = 0;
   state::Hash256 tx_hash;
-  bool liquidation = false;
+  LiquidationMethod liquidation = LiquidationMethod::None;
+  state::Address liquidated_user;  // when liquidation != None
+  Px liquidation_mark_px = 0;      // the mark the liquidation acted at
 };
 
 struct OrderStatus {
@@ -189,8 +224,9 @@ class Exchange {
   state::Status load(std::string_view key, std::string_view value);
   state::Status finish_load();
 
-  // --- prices (the oracle issue drives these; tests set them directly) ---
-  // Sets the mark and releases trigger orders it crosses (at the next end_block).
+  // --- prices ---
+  // Sets the mark as an oracle update would (without its clamps): releases the trigger orders it
+  // crosses and liquidates what it must at the next end_block. Tests and the oracle use it.
   void set_mark_px(MarketIndex market, Px px);
 
   // --- queries ---
@@ -205,9 +241,20 @@ class Exchange {
   std::int64_t total_cost_basis() const;
   std::size_t account_count() const { return accounts_.size(); }
   const std::vector<Account>& accounts() const { return accounts_; }
+  // The backstop vault's account (protocol-owned; takes positions below 2/3 of maintenance).
+  const Account& backstop_vault() const { return accounts_[vault_id_]; }
+  const std::map<state::Address, std::uint64_t>& validators() const { return validators_; }
+  // A position's liquidation price at current marks (docs/protocol.md section 10).
+  std::optional<Px> liquidation_px(const Account& account, MarketIndex market) const;
 
  private:
-  struct Context;  // one action's execution context (ctx, tx hash, events)
+  // One action's (or end-of-block step's) execution context.
+  struct Context {
+    const state::BlockContext& block;
+    state::Hash256 tx_hash;  // zero for the protocol's own steps (liquidations)
+    LiquidationMethod liquidation = LiquidationMethod::None;
+    AccountId liquidated = 0;  // when liquidation != None
+  };
 
   AccountId account_id(const state::Address& address);  // creates on first sight
   Account& account(AccountId id) { return accounts_[id]; }
@@ -219,8 +266,9 @@ class Exchange {
   state::TxOutcome<Response> place_orders(Context& c, AccountId owner,
                                           const state::PlaceOrders& action);
   OrderStatus place_one(Context& c, AccountId owner, const state::OrderSpec& spec);
+  // liquidation: the protocol's own order (no margin checks, no minimum notional).
   OrderStatus place_validated(Context& c, AccountId owner, MarketIndex m, RestingOrder order,
-                              TimeInForce tif);
+                              TimeInForce tif, bool liquidation = false);
   state::TxOutcome<Response> cancel_orders(Context& c, AccountId owner,
                                            const state::CancelOrders& action);
   state::TxOutcome<Response> cancel_by_cloid(Context& c, AccountId owner,
@@ -231,7 +279,28 @@ class Exchange {
                                                     const state::UpdateIsolatedMargin& action);
   state::TxOutcome<Response> usd_send(AccountId owner, const state::UsdSend& action);
   state::TxOutcome<Response> approve_agent(AccountId owner, const state::ApproveAgent& action);
+  state::TxOutcome<Response> oracle_vote(const Context& c, const state::Address& validator,
+                                         const state::OracleVote& action);
 
+  // Prices and funding at the end of a block (exchange_prices.cc).
+  void update_oracle(MarketIndex m, std::uint64_t now_ms);
+  void update_mark(MarketIndex m);
+  void sample_premium(MarketIndex m, std::uint64_t now_ms);
+  void settle_funding(MarketIndex m, std::uint64_t now_ms);
+
+  // Liquidation and auto-deleveraging (exchange_liquidation.cc).
+  void liquidate(Context& c, std::vector<MarketIndex> markets);
+  void liquidate_cross(Context& c, AccountId id);
+  void liquidate_isolated(Context& c, AccountId id, MarketIndex m);
+  void cancel_all_orders(AccountId id, std::optional<MarketIndex> only);
+  // Sends (part of) a position to the book as a reduce-only Ioc order whose limit keeps the
+  // account's cover above zero; true when the order was partial (cooldown).
+  bool book_liquidation(Context& c, AccountId id, MarketIndex m, std::int64_t cover);
+  // Moves sz of from's position in m to `to` at px (both sides settle as a fill without fees).
+  void transfer_position(Context& c, AccountId from, AccountId to, MarketIndex m, Lots sz, Px px);
+  // cross: the account's cross positions (its cash goes with them); else one isolated position.
+  void backstop(Context& c, AccountId id, std::vector<MarketIndex> markets, bool cross);
+  void deleverage(Context& c, AccountId id, std::vector<MarketIndex> markets, bool cross);
   // Removes a resting order from its book and from its owner's bookkeeping.
   state::Status cancel_order(MarketIndex m, OrderId oid, AccountId owner);
   // Bookkeeping of an order leaving the book (cancelled, expired, filled) or shrinking by sz.
@@ -265,6 +334,14 @@ class Exchange {
   // determinism: looked up only; account ids are assigned in first-seen (block) order.
   std::unordered_map<state::Address, AccountId, AddressHasher> account_by_address_;
   std::map<state::Address, state::Address> agent_owner_;  // agent -> approving account
+  std::map<state::Address, std::uint64_t> validators_;    // address -> voting power (genesis)
+  std::uint64_t total_power_ = 0;
+  struct Vote {
+    Px px = 0;
+    std::uint64_t time_ms = 0;
+  };
+  std::map<std::pair<MarketIndex, state::Address>, Vote> votes_;  // latest per validator
+  AccountId vault_id_ = 0;
   struct TriggerOrder {
     RestingOrder order;
     TimeInForce tif = TimeInForce::Gtc;
@@ -284,7 +361,8 @@ class Exchange {
   std::int64_t fee_pool_ = 0;
   OrderId next_oid_ = 1;
   std::uint64_t next_tid_ = 1;
-  std::vector<MarketIndex> marks_moved_;
+  std::vector<MarketIndex> marks_moved_;   // since the last end_block
+  std::vector<MarketIndex> funding_paid_;  // this end_block
 
   // Changed since the last collect_changes.
   std::vector<AccountId> dirty_accounts_;
@@ -292,6 +370,8 @@ class Exchange {
   std::vector<OrderId> dirty_triggers_;  // triggers only (placed, cancelled or fired)
   std::vector<MarketIndex> dirty_markets_;
   std::vector<state::Address> dirty_agents_;
+  std::vector<std::pair<MarketIndex, state::Address>> dirty_votes_;
+  std::vector<std::pair<MarketIndex, std::size_t>> new_funding_records_;  // (market, index)
   bool globals_dirty_ = true;
 
   std::vector<FillEvent> events_;
@@ -307,6 +387,8 @@ boost::json::value order_book_to_json(const Exchange& exchange, MarketIndex mark
                                       std::uint64_t time_ms);
 boost::json::value account_to_json(const Exchange& exchange, const state::Address& user);
 boost::json::value open_orders_to_json(const Exchange& exchange, const state::Address& user);
+boost::json::value funding_history_to_json(const Exchange& exchange, MarketIndex market,
+                                           std::uint64_t start_ms, std::uint64_t end_ms);
 class FillHistory;
 boost::json::value fills_to_json(const Exchange& exchange, const FillHistory& history,
                                  const state::Address& user, std::uint64_t start_ms,

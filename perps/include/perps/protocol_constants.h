@@ -35,6 +35,9 @@ inline constexpr std::int64_t kOracleRangeFactor = 10;              // [SoD / 10
 inline constexpr std::uint64_t kSetOracleMinSpacingMs = 2'500;
 inline constexpr std::uint64_t kStaleOracleFallbackMs = 10'000;
 inline constexpr std::uint64_t kMarkEmaWindowMs = 150'000;  // 150 s EMA of (mid - oracle)
+// Validator votes count toward the oracle for this long (votes arrive about every 3 s), and the
+// oracle moves only when fresh votes hold more than 2/3 of the voting power.
+inline constexpr std::uint64_t kOracleVoteMaxAgeMs = 10'000;
 
 // HIP-3 deployers, staking, slashing.
 inline constexpr std::int64_t kDeployerStake = 500'000 * kMicro;
@@ -64,6 +67,12 @@ inline constexpr std::uint64_t kLiquidationCooldownMs = 30'000;
 // Backstop takes over below 2/3 of maintenance margin.
 inline constexpr std::int64_t kBackstopNumerator = 2;
 inline constexpr std::int64_t kBackstopDenominator = 3;
+// Liquidation orders go to the book as Ioc orders at most 10% through the mark (as Hyperliquid's
+// market tp/sl), and never at a price that would leave the account's cover below zero.
+inline constexpr std::int64_t kLiquidationSlippage = 10 * kFractionOne / 100;
+// The backstop vault: a protocol account no key controls (0x000...00ba0c57, "backst").
+inline constexpr std::uint8_t kBackstopVaultAddress[20] = {0, 0, 0, 0, 0, 0, 0, 0, 0,    0,
+                                                           0, 0, 0, 0, 0, 0, 0, 0xba, 0x0c, 0x57};
 
 // Orders.
 inline constexpr std::int64_t kMinOrderNotional = 10 * kMicro;

@@ -58,6 +58,7 @@ namespace state {
   X(AgentNotAllowed)    /* agents may only trade, not move funds or approve agents */          \
   X(BadAgent)           /* an account cannot approve itself, or the agent belongs to another */ \
   X(InvalidAmount)      /* zero amount where a positive one is required */                     \
+  X(NotValidator)       /* oracleVote (or slashVote) signed by an address outside the set */    \
   X(UnsupportedAction)  /* the action type is not handled by this version of the node */
 
 enum class Reason : std::uint16_t {

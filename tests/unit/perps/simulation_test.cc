@@ -1,18 +1,22 @@
-// Seeded randomized simulation of the exchange core: hundreds of accounts, several markets,
-// thousands of blocks of random orders, cancels, modifies, leverage changes, transfers and price
-// moves, with invariants checked after every block:
-//   - USD is conserved exactly: cash (balances, isolated margins, fee pool) minus the open
-//     positions' cost bases equals the genesis total; positions net to zero per market and open
-//     interest equals the longs;
-//   - no book is crossed;
-//   - an account with negative free collateral got there through a price move (the liquidation
-//     issue resolves those), never through trading;
+// Seeded randomized simulation of the exchange: hundreds of accounts, several markets, thousands
+// of 3-second blocks of random orders, cancels, modifies, leverage changes and transfers, with
+// validators voting oracle prices along random paths (walks, trends, gaps, and 20x spikes the
+// clamps must hold), so funding, liquidation, the backstop and auto-deleveraging all run.
+// Invariants checked after every block:
+//   - USD is conserved exactly: cash (balances, isolated margins, fee pool, the vault) minus the
+//     open positions' cost bases equals the genesis total, across funding, liquidations, backstop
+//     and ADL; positions net to zero per market and open interest equals the longs;
+//   - no account has negative equity (cross account value, or an isolated position's margin plus
+//     PnL) after the block;
+//   - no book is crossed; the mark moved at most 1% and stays within 10x of the day's start;
+//   - in a block where no price moved and no funding was paid, no account lost its margin by
+//     trading;
 //   - a second executor, saved to a store and restored midway, reaches the same app hash.
-// PERPD_SIM_SEED=<n> replays a seed; PERPD_SIM_BLOCKS=<n> runs longer (default 1500).
+// PERPD_SIM_SEED=<n> replays a seed; PERPD_SIM_BLOCKS=<n> runs longer (default 2500).
 #include <catch2/catch.hpp>
 #include <cstdlib>
-#include <random>
 #include <map>
+#include <random>
 #include <set>
 
 #include "exchange_harness.h"
@@ -44,6 +48,15 @@ class Simulation {
                         {"ETH", 2, 25, 3'000'000'000, 20'000'000'000, {}},
                         {"SOL", 1, 20, 150'000'000, 6'000'000'000, {}}};
     markets_ = {{"BTC", 1'000'000, 1000}, {"ETH", 100'000, 100}, {"SOL", 10'000, 10}};
+    for (int v = 0; v < kValidators; ++v)
+      genesis_.validators.push_back(
+          {address_of_name("v" + std::to_string(v)), 10ULL * (v + 1), ""});
+    for (const auto& m : genesis_.markets) true_px_.push_back(m.oracle_px);
+    // The backstop vault starts with capital, as Hyperliquid's liquidator vault does.
+    state::Address vault;
+    std::memcpy(vault.data(), kBackstopVaultAddress, 20);
+    genesis_.balances.push_back({vault, 100'000 * kMicro, 0});
+    genesis_total_ += 100'000 * kMicro;
     for (int i = 0; i < kAccounts; ++i) {
       std::int64_t usd = static_cast<std::int64_t>(10'000 + rng_() % 90'000) * kMicro;
       genesis_.balances.push_back({address_of_name("u" + std::to_string(i)), usd, 0});
@@ -54,28 +67,58 @@ class Simulation {
   const GenesisState& genesis() const { return genesis_; }
   std::int64_t genesis_total() const { return genesis_total_; }
 
-  // The next block's transactions, and price moves to apply before it.
+  // The next block's transactions: validators' oracle votes, then users' actions.
   struct Step {
     std::vector<std::pair<std::string, state::Action>> txs;
-    std::vector<std::pair<MarketIndex, Px>> marks;
   };
   Step next(const Exchange& exchange) {
     Step step;
-    if (rng_() % 10 == 0) {
-      MarketIndex m = static_cast<MarketIndex>(rng_() % markets_.size());
-      Px mark = exchange.markets()[m].mark_px;
-      // A move of up to 1% either way, on the market's price grid.
-      Px move = mark / 100 * static_cast<Px>(rng_() % 201 - 100) / 100;
-      Px next = (mark + move) / markets_[m].tick * markets_[m].tick;
-      step.marks.push_back({m, std::max(markets_[m].tick, next)});
-    }
+    add_votes(step);
     const int count = static_cast<int>(rng_() % 16);
     for (int i = 0; i < count; ++i) step.txs.push_back(random_tx(exchange));
     return step;
   }
 
+  std::size_t spikes() const { return spikes_; }
+
  private:
   static constexpr int kAccounts = 300;
+  static constexpr int kValidators = 4;  // voting power 10, 20, 30, 40
+
+  // Moves each market's true price along its path and has validators vote it: mostly small walks,
+  // trends that persist, gaps of 3-8%, and 20x spikes for one round. Sometimes validators holding
+  // too little power vote (no quorum), and one validator sometimes votes nonsense.
+  void add_votes(Step& step) {
+    if (rng_() % 4 == 0) return;  // not every block carries votes
+    state::OracleVote vote;
+    std::vector<Px> quoted;
+    for (std::size_t m = 0; m < markets_.size(); ++m) {
+      const unsigned regime = static_cast<unsigned>(rng_() % 100);
+      Px& px = true_px_[m];
+      if (regime < 5) trend_[m] = static_cast<int>(rng_() % 21) - 10;  // bp per round
+      std::int64_t bp = static_cast<std::int64_t>(rng_() % 61) - 30 + trend_[m];
+      if (regime >= 95) bp = (rng_() % 2 ? 1 : -1) * static_cast<std::int64_t>(300 + rng_() % 500);
+      px = std::max<Px>(1'000, px + static_cast<Px>(static_cast<state::i128>(px) * bp / 10'000));
+      Px q = px;
+      if (regime == 94) {
+        q = rng_() % 2 ? px * 20 : px / 20;  // a spike: every validator, one round
+        ++spikes_;
+      }
+      quoted.push_back(q);
+    }
+    const int voters = rng_() % 10 == 0 ? 2 : kValidators;  // v0 + v1 hold 30 of 100
+    for (int v = 0; v < voters; ++v) {
+      vote.pxs.items.clear();
+      for (std::size_t m = 0; m < markets_.size(); ++m) {
+        Px q = quoted[m];
+        if (v == 0 && rng_() % 5 == 0) q = q * 5;  // a faulty validator, outvoted
+        q += static_cast<Px>(static_cast<state::i128>(q) *
+                             (static_cast<std::int64_t>(rng_() % 11) - 5) / 10'000);
+        vote.pxs.items.push_back({markets_[m].name, {state::format_decimal(q, 6), q}});
+      }
+      step.txs.emplace_back("v" + std::to_string(v), vote);
+    }
+  }
 
   std::pair<std::string, state::Action> random_tx(const Exchange& exchange) {
     std::string who = "u" + std::to_string(rng_() % kAccounts);
@@ -99,7 +142,8 @@ class Simulation {
       }
       state::ModifyOrder mod;
       mod.oid = oid;
-      auto placed = std::get<state::PlaceOrders>(place(exchange, *exchange.find_market(market_name)));
+      auto placed =
+          std::get<state::PlaceOrders>(place(exchange, *exchange.find_market(market_name)));
       mod.order = placed.orders.items[0];
       return {who, mod};
     }
@@ -137,7 +181,8 @@ class Simulation {
     px = std::max(sm.tick, px / sm.tick * sm.tick);
     // Notional between ~12 and ~20,000 USD.
     std::int64_t target = static_cast<std::int64_t>(12 + rng_() % 20'000) * kMicro;
-    Lots lots = std::max<Lots>(1, static_cast<Lots>(static_cast<state::i128>(target) * sm.lots_per_unit / px));
+    Lots lots = std::max<Lots>(
+        1, static_cast<Lots>(static_cast<state::i128>(target) * sm.lots_per_unit / px));
     state::Tif tif = style < 6 ? state::Tif::Gtc : style < 7 ? state::Tif::Alo : state::Tif::Ioc;
     auto spec = order(sm.name, buy, state::format_decimal(px, 6),
                       state::format_decimal(lots, market.sz_decimals), tif, rng_() % 12 == 0);
@@ -148,23 +193,17 @@ class Simulation {
   }
 
   std::mt19937_64 rng_;
+  std::vector<Px> true_px_;
+  int trend_[3] = {0, 0, 0};
+  std::size_t spikes_ = 0;
   GenesisState genesis_;
   std::vector<SimMarket> markets_;
   std::int64_t genesis_total_ = 0;
 };
 
-// In need of liquidation (the next issue's work): cross free collateral below zero, or an
-// isolated position whose margin no longer covers its loss.
-bool under_water_now(const Exchange& exchange, const Account& acct) {
-  MarginSummary s = exchange.margin_summary(acct);
-  if (s.account_value - s.margin_required < 0) return true;
-  for (const auto& [m, p] : acct.positions) {
-    if (p.is_cross || p.szi == 0) continue;
-    const Market& market = exchange.markets()[m];
-    const std::int64_t value = static_cast<std::int64_t>(state::div_floor(static_cast<state::i128>(market.mark_px) * p.szi, market.lot_scale));
-    if (p.isolated_margin + value - p.cost < 0) return true;
-  }
-  return false;
+std::int64_t free_collateral(const Exchange& exchange, const Account& acct) {
+  const MarginSummary s = exchange.margin_summary(acct);
+  return s.account_value - s.margin_required;
 }
 
 void check_invariants(const Exchange& exchange, std::int64_t genesis_total) {
@@ -181,34 +220,42 @@ void check_invariants(const Exchange& exchange, std::int64_t genesis_total) {
     }
     REQUIRE(net == 0);
     REQUIRE(longs == market.open_interest);
+    REQUIRE(market.mark_px >= (market.day_start_px + 9) / 10);
+    REQUIRE(market.mark_px <= market.day_start_px * 10);
+    REQUIRE(market.oracle_px >= (market.day_start_px + 9) / 10);
+    REQUIRE(market.oracle_px <= market.day_start_px * 10);
+  }
+  // No account is left with negative equity.
+  for (const Account& acct : exchange.accounts()) {
+    INFO("account " << state::to_hex(acct.address));
+    REQUIRE(exchange.margin_summary(acct).account_value >= 0);
+    for (const auto& [m, p] : acct.positions) {
+      if (p.is_cross || p.szi == 0) continue;
+      REQUIRE(p.isolated_margin + position_margin(exchange.markets()[m], p).upnl >= 0);
+    }
   }
 }
 
 }  // namespace
 
-TEST_CASE("randomized simulation: conservation - uncrossed books - margin - restore", "[simulation]") {
+TEST_CASE("randomized simulation: conservation - solvency - clamps - uncrossed books - restore",
+          "[simulation]") {
   const std::uint64_t seed = env_or("PERPD_SIM_SEED", std::random_device{}());
-  const std::uint64_t blocks = env_or("PERPD_SIM_BLOCKS", 1500);
+  const std::uint64_t blocks = env_or("PERPD_SIM_BLOCKS", 2500);
   WARN("simulation seed " << seed << " blocks " << blocks << " (PERPD_SIM_SEED to replay)");
   Simulation sim(seed);
   Harness a(sim.genesis());
   std::optional<Executor> b(Exchange(sim.genesis()));
-  std::set<state::Address> under_water;  // healthy no more after a price move
   std::uint64_t time = sim.genesis().genesis_time_ms;
-  std::size_t fills = 0, txs = 0;
+  std::size_t txs = 0, fills = 0, settlements = 0;
+  std::map<LiquidationMethod, std::size_t> liquidation_fills;
+  const state::Address vault = a.exchange().backstop_vault().address;
 
   for (std::uint64_t height = 1; height <= blocks; ++height) {
     INFO("seed " << seed << " height " << height);
     Simulation::Step step = sim.next(a.exchange());
-    for (auto [m, px] : step.marks) {
-      a.exchange().set_mark_px(m, px);
-      b->app().set_mark_px(m, px);
-    }
-    for (const Account& acct : a.exchange().accounts())
-      if (under_water_now(a.exchange(), acct)) under_water.insert(acct.address);
-
     state::Block block;
-    time += 1000;
+    time += 3000;
     block.context = {height, time, {}};
     for (auto& [who, action] : step.txs) {
       state::VerifiedAction v;
@@ -219,42 +266,40 @@ TEST_CASE("randomized simulation: conservation - uncrossed books - margin - rest
       block.txs.push_back(std::move(v));
     }
     txs += block.txs.size();
-    auto describe = [&](const Account& acct) {
-      MarginSummary s = a.exchange().margin_summary(acct);
-      std::string positions;
-      for (const auto& [m, p] : acct.positions)
-        positions += std::to_string(m) + ":szi=" + std::to_string(p.szi) + ",cost=" + std::to_string(p.cost) +
-                     ",lev=" + std::to_string(p.leverage) + (p.is_cross ? "c" : "i") + ",iso=" +
-                     std::to_string(p.isolated_margin) + ",bid=" + std::to_string(p.bid_ntl) + ",ask=" +
-                     std::to_string(p.ask_ntl) + ",ro=" + std::to_string(p.reduce_only_sz) + " mark=" +
-                     std::to_string(a.exchange().markets()[m].mark_px) + "; ";
-      return "free=" + std::to_string(s.account_value - s.margin_required) + " av=" + std::to_string(s.account_value) +
-             " req=" + std::to_string(s.margin_required) + " usd=" + std::to_string(acct.usd) + " " + positions;
-    };
-    std::map<state::Address, std::string> before;
-    for (const Account& acct : a.exchange().accounts()) before[acct.address] = describe(acct);
+
+    std::vector<Px> marks_before;
+    std::size_t funding_before = 0;
+    for (const Market& m : a.exchange().markets()) {
+      marks_before.push_back(m.mark_px);
+      funding_before += m.funding_history.size();
+    }
+    std::map<state::Address, std::int64_t> free_before;
+    for (const Account& acct : a.exchange().accounts())
+      free_before[acct.address] = free_collateral(a.exchange(), acct);
+
     auto result_a = a.executor().execute(block);
     auto result_b = b->execute(block);
-    fills += result_a.events.size();
     REQUIRE(result_a.app_hash == result_b.app_hash);
+    fills += result_a.events.size();
+    for (const auto& fill : result_a.events) ++liquidation_fills[fill.liquidation];
 
     check_invariants(a.exchange(), sim.genesis_total());
-    for (const Account& acct : a.exchange().accounts()) {
-      MarginSummary s = a.exchange().margin_summary(acct);
-      if (s.account_value - s.margin_required < 0 && !under_water.contains(acct.address)) {
-        std::string story;
-        for (std::size_t i = 0; i < block.txs.size(); ++i)
-          if (block.txs[i].signer == acct.address)
-            story += std::string(state::action_type(block.txs[i].signed_action.action)) +
-                     (result_a.receipts[i].outcome.ok ? " ok; " : " rejected; ");
-        for (const auto& fill : result_a.events)
-          if (fill.user == acct.address)
-            story += std::string(fill.crossed ? "taker" : "maker") + " fill " + std::to_string(fill.sz) + "@" +
-                     std::to_string(fill.px) + "; ";
-        FAIL_CHECK("account went under water by trading: free collateral "
-                   << s.account_value - s.margin_required << " after: " << story << " BEFORE: "
-                   << before[acct.address] << " AFTER: " << describe(acct));
-        under_water.insert(acct.address);
+    bool prices_moved = false;
+    std::size_t funding_after = 0;
+    for (const Market& m : a.exchange().markets()) {
+      const Px before = marks_before[m.index];
+      REQUIRE(std::abs(m.mark_px - before) <= before / 100 + 1);  // the 1% move clamp
+      prices_moved |= m.mark_px != before;
+      funding_after += m.funding_history.size();
+    }
+    settlements += funding_after - funding_before;
+    if (!prices_moved && funding_after == funding_before) {
+      for (const Account& acct : a.exchange().accounts()) {
+        if (acct.address == vault) continue;
+        auto it = free_before.find(acct.address);
+        const std::int64_t free = free_collateral(a.exchange(), acct);
+        if (free < 0 && (it == free_before.end() || it->second >= 0))
+          FAIL("account lost its margin by trading: free collateral " << free);
       }
     }
 
@@ -267,6 +312,10 @@ TEST_CASE("randomized simulation: conservation - uncrossed books - margin - rest
       b.emplace(std::move(*restored));
     }
   }
-  WARN("simulated " << blocks << " blocks, " << txs << " txs, " << fills << " fill events, "
-                    << under_water.size() << " accounts under water after price moves");
+  WARN("simulated " << blocks << " blocks (" << blocks * 3 / 60 << " min), " << txs << " txs, "
+                    << fills << " fill events, " << settlements << " funding settlements, "
+                    << sim.spikes() << " spiked votes; liquidation fills: market "
+                    << liquidation_fills[LiquidationMethod::Market] << ", backstop "
+                    << liquidation_fills[LiquidationMethod::Backstop] << ", adl "
+                    << liquidation_fills[LiquidationMethod::Adl]);
 }
