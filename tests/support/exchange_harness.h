@@ -24,11 +24,13 @@ inline state::Address address_of_name(std::string_view name) {
 }
 
 // BTC: 3 size decimals, max leverage 50, mark 50,000; ETH: 2 size decimals, max leverage 25.
-inline GenesisState test_genesis(std::int64_t usd_each = 100'000'000'000, std::vector<std::string> names = {"A", "B", "C"}) {
+inline GenesisState test_genesis(std::int64_t usd_each = 100'000'000'000,
+                                 std::vector<std::string> names = {"A", "B", "C"}) {
   GenesisState g;
   g.chain_id = 1337;
   g.genesis_time_ms = 1'767'225'600'000;
-  g.markets = {{"BTC", 3, 50, 50'000'000'000, 20'000'000'000, {}}, {"ETH", 2, 25, 3'000'000'000, 20'000'000'000, {}}};
+  g.markets = {{"BTC", 3, 50, 50'000'000'000, 20'000'000'000, {}},
+               {"ETH", 2, 25, 3'000'000'000, 20'000'000'000, {}}};
   for (const auto& n : names) g.balances.push_back({address_of_name(n), usd_each, 0});
   return g;
 }
@@ -47,7 +49,8 @@ inline state::OrderSpec order(std::string market, bool buy, std::string px, std:
 
 class Harness {
  public:
-  explicit Harness(const GenesisState& genesis = test_genesis()) : executor_(Exchange(genesis)), time_(genesis.genesis_time_ms) {}
+  explicit Harness(const GenesisState& genesis = test_genesis())
+      : executor_(Exchange(genesis)), time_(genesis.genesis_time_ms) {}
 
   Executor& executor() { return executor_; }
   Exchange& exchange() { return executor_.app(); }
@@ -58,7 +61,7 @@ class Harness {
   }
   Executor::BlockResult block(std::vector<std::pair<std::string, state::Action>> txs) {
     state::Block b;
-    time_ += 1000;
+    time_ += interval_ms_;
     b.context = {++height_, time_, {}};
     for (auto& [who, action] : txs) {
       state::VerifiedAction v;
@@ -74,16 +77,24 @@ class Harness {
   }
   // What the node's fill index would hold (fed from every block's events).
   const FillHistory& history() const { return history_; }
-  const std::vector<FillEvent>& fills_of(std::string_view who) const { return history_.of(address_of_name(who)); }
+  const std::vector<FillEvent>& fills_of(std::string_view who) const {
+    return history_.of(address_of_name(who));
+  }
   OrderStatus place(std::string_view who, state::OrderSpec spec) {
     state::PlaceOrders p;
     p.orders.items.push_back(std::move(spec));
     auto receipt = act(who, p);
     return receipt.outcome.response.at(0);
   }
-  const Account& account(std::string_view who) { return *exchange().find_account(address_of_name(who)); }
-  const Position& position(std::string_view who, MarketIndex m) { return account(who).positions.at(m); }
+  const Account& account(std::string_view who) {
+    return *exchange().find_account(address_of_name(who));
+  }
+  const Position& position(std::string_view who, MarketIndex m) {
+    return account(who).positions.at(m);
+  }
   std::uint64_t time() const { return time_; }
+  // Block time advances by this much per block (default one second).
+  void set_block_interval(std::uint64_t ms) { interval_ms_ = ms; }
 
  private:
   Executor executor_;
@@ -91,6 +102,7 @@ class Harness {
   std::uint64_t time_;
   std::uint64_t height_ = 0;
   std::uint64_t nonce_bump_ = 0;
+  std::uint64_t interval_ms_ = 1000;
 };
 
 }  // namespace perps::testing
