@@ -228,6 +228,13 @@ std::int64_t Exchange::WhatIfMargin::free_collateral(const Position& position,
   return usd + s.account_value - s.margin_required;
 }
 
+bool Exchange::WhatIfMargin::solvent(const Position& position, std::int64_t usd) const {
+  const PositionMargin pm = position_margin(market_, position);
+  if (position.is_cross) return usd + others_.account_value + pm.upnl >= 0;
+  return usd + others_.account_value >= 0 &&
+         (position.szi == 0 || position.isolated_margin + pm.upnl >= 0);
+}
+
 MarginSummary Exchange::margin_summary(const Account& account) const {
   MarginSummary out;
   out.account_value = account.usd;
@@ -510,14 +517,17 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
   // order is the protocol closing a position: nothing to check.
   if (!liquidation) {
     const WhatIfMargin what_if(*this, acct, m);
-    auto acceptable = [&](std::int64_t after) {
-      return after >= 0 || (order.reduce_only && after >= free_collateral(acct));
+    // The exemption never reaches negative equity: dumping a position far below the mark could
+    // improve free collateral (margin released) while the account goes bankrupt.
+    auto acceptable = [&](const Position& position, std::int64_t usd) {
+      const std::int64_t after = what_if.free_collateral(position, usd);
+      return after >= 0 || (order.reduce_only && after >= free_collateral(acct) &&
+                            what_if.solvent(position, usd));
     };
     if (tif != TimeInForce::Ioc && !order.reduce_only) {
       Position resting = pos;
       (order.side == Side::Bid ? resting.bid_ntl : resting.ask_ntl) += ntl;
-      if (!acceptable(what_if.free_collateral(resting, acct.usd)))
-        return error_status(Reason::InsufficientMargin, m);
+      if (!acceptable(resting, acct.usd)) return error_status(Reason::InsufficientMargin, m);
     }
     if (tif != TimeInForce::Alo) {
       // The fee is taken at the highest price the order can fill at: its limit for a buy, the
@@ -528,8 +538,7 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
       Position filled = pos;
       std::int64_t usd = acct.usd - fee_of(notional(fee_px, order.sz, market.lot_scale), kTakerFee);
       fill_position(market, filled, usd, order.side, order.sz, order.px);
-      if (!acceptable(what_if.free_collateral(filled, usd)))
-        return error_status(Reason::InsufficientMargin, m);
+      if (!acceptable(filled, usd)) return error_status(Reason::InsufficientMargin, m);
     }
   }
   // What rests reserves at its own price; reduce-only orders reserve nothing (they only shrink).
@@ -713,7 +722,10 @@ void Exchange::cancel_unaffordable_makers(MarketIndex m, const RestingOrder& tak
     fill_position(market, next.position, next.usd, maker.side, fill, maker.px);
     next.usd -= fee_of(notional(maker.px, fill, market.lot_scale), kMakerFee);
     const std::int64_t after = what_if.free_collateral(next.position, next.usd);
-    if (after < 0 && after < before) {
+    // A fill that leaves free collateral negative is taken only if it improves it (a close) and
+    // keeps the maker solvent: a released order reservation can outweigh a loss that empties the
+    // account.
+    if (after < 0 && (after < before || !what_if.solvent(next.position, next.usd))) {
       unaffordable.emplace_back(maker.oid, maker.owner);
       return true;
     }

@@ -61,6 +61,43 @@ void Exchange::liquidate(Context& c, std::vector<MarketIndex> markets) {
     Context lc{c.block, {}, LiquidationMethod::Adl, vault_id_};
     deleverage(lc, vault_id_, held, /*cross=*/true);
   }
+  cover_bad_debt();
+}
+
+// A deficit the opposite side could not pay lands on the vault; what the vault cannot carry is
+// covered by the fee pool, and then shared by every account with positive equity in proportion
+// to it (rounded up, at most its equity). Reached only after a cascade the clamps make rare; the
+// last step costs one pass over the accounts.
+void Exchange::cover_bad_debt() {
+  Account& vault = accounts_[vault_id_];
+  std::int64_t debt = -margin_summary(vault).account_value;
+  if (debt <= 0) return;
+  const std::int64_t from_pool = std::min(debt, fee_pool_);
+  fee_pool_ -= from_pool;
+  vault.usd += from_pool;
+  debt -= from_pool;
+  globals_dirty_ = true;
+  touch(vault_id_);
+  if (debt == 0) return;
+  std::vector<std::pair<AccountId, std::int64_t>> equity;
+  i128 total = 0;
+  for (AccountId id = 0; id < accounts_.size(); ++id) {
+    if (id == vault_id_) continue;
+    const std::int64_t value = margin_summary(accounts_[id]).account_value;
+    if (value <= 0) continue;
+    equity.emplace_back(id, value);
+    total += value;
+  }
+  for (const auto& [id, value] : equity) {
+    if (debt == 0 || total == 0) break;
+    const std::int64_t share = std::min<std::int64_t>(
+        value, static_cast<std::int64_t>(state::div_ceil(static_cast<i128>(debt) * value, total)));
+    total -= value;
+    accounts_[id].usd -= share;
+    accounts_[vault_id_].usd += share;
+    debt -= share;
+    touch(id);
+  }
 }
 
 void Exchange::liquidate_cross(Context& c, AccountId id) {

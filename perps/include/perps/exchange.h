@@ -301,6 +301,7 @@ class Exchange {
   // cross: the account's cross positions (its cash goes with them); else one isolated position.
   void backstop(Context& c, AccountId id, std::vector<MarketIndex> markets, bool cross);
   void deleverage(Context& c, AccountId id, std::vector<MarketIndex> markets, bool cross);
+  void cover_bad_debt();
   // Removes a resting order from its book and from its owner's bookkeeping.
   state::Status cancel_order(MarketIndex m, OrderId oid, AccountId owner);
   // Bookkeeping of an order leaving the book (cancelled, expired, filled) or shrinking by sz.
@@ -319,6 +320,9 @@ class Exchange {
    public:
     WhatIfMargin(const Exchange& exchange, const Account& account, MarketIndex m);
     std::int64_t free_collateral(const Position& position, std::int64_t usd) const;
+    // Whether the account keeps non-negative equity: its cross account value and, for an
+    // isolated position, that position's margin plus PnL.
+    bool solvent(const Position& position, std::int64_t usd) const;
 
    private:
     const Market& market_;
