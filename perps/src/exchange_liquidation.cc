@@ -40,9 +40,16 @@ void Exchange::liquidate(Context& c, std::vector<MarketIndex> markets) {
       else
         isolated.push_back(m);
     }
-    if (has_cross) {
-      const MarginSummary s = margin_summary(accounts_[id]);
-      if (s.account_value < s.maintenance_margin) liquidate_cross(c, id);
+    const MarginSummary s = margin_summary(accounts_[id]);
+    if (has_cross && s.account_value < s.maintenance_margin) {
+      liquidate_cross(c, id);
+    } else if (!has_cross && s.account_value < 0) {
+      // Debt without a position left to deleverage (funding took the account under water and an
+      // earlier deleveraging in this scan closed it out): the vault covers it.
+      accounts_[vault_id_].usd += s.account_value;
+      accounts_[id].usd -= s.account_value;
+      touch(id);
+      touch(vault_id_);
     }
     for (MarketIndex m : isolated) {
       const Position& p = accounts_[id].positions.at(m);
