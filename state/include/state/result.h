@@ -58,6 +58,10 @@ namespace state {
   X(AgentNotAllowed)    /* agents may only trade, not move funds or approve agents */          \
   X(BadAgent)           /* an account cannot approve itself, or the agent belongs to another */ \
   X(InvalidAmount)      /* zero amount where a positive one is required */                     \
+  X(BadGenesis)         /* a genesis file field that is missing, unknown or out of range */   \
+  X(BadConfig)          /* a node config or command-line value that cannot be used */         \
+  X(MempoolFull)        /* the mempool (or the signer's share of it) is at its bound */        \
+  X(DuplicateTx)        /* an envelope with this tx hash is already pending or committed */    \
   X(NotValidator)       /* oracleVote (or slashVote) signed by an address outside the set */    \
   X(UnsupportedAction)  /* the action type is not handled by this version of the node */
 

@@ -1,0 +1,90 @@
+// JSON-RPC 2.0 (SPEC section 5) as a transport-free dispatcher: a table of named methods, each
+// taking its params object and answering through a callback (so a method may answer later, as
+// perp_sendAction does once its block commits). HTTP and WebSocket sessions (rpc/server.h) feed
+// request texts in and write response texts out.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace rpc {
+
+// The JSON-RPC error codes SPEC section 5 names.
+enum class ErrorCode : int {
+  ParseError = -32700,
+  InvalidRequest = -32600,
+  MethodNotFound = -32601,
+  InvalidParams = -32602,
+  InternalError = -32603,
+  ActionRejected = -32000,  // data: {"reason": "<CamelCaseReason>", "message": "<human text>"}
+};
+
+struct Error {
+  ErrorCode code = ErrorCode::InternalError;
+  std::string message;
+  std::optional<boost::json::value> data;
+};
+
+// A method's answer: a result value or an error.
+struct Answer {
+  std::optional<boost::json::value> result;  // set on success
+  Error error;                               // used when !result
+
+  static Answer ok(boost::json::value value);
+  static Answer fail(ErrorCode code, std::string message,
+                     std::optional<boost::json::value> data = std::nullopt);
+  // -32000 with data {"reason", "message"}: an action or query the protocol rejects.
+  static Answer rejected(std::string_view reason, std::string message);
+};
+
+using Respond = std::function<void(Answer)>;
+// params is the request's params object ({} when absent). A method must call respond exactly
+// once, on any thread, now or later.
+using Method = std::function<void(const boost::json::object& params, Respond respond)>;
+
+// Limits of SPEC section 5 / the node issue.
+struct Limits {
+  std::size_t max_body_bytes = 1 << 20;  // 1 MiB
+  std::size_t max_batch = 100;
+};
+
+class MethodTable {
+ public:
+  explicit MethodTable(Limits limits = {});
+
+  // Registers a method; the help text is served by no one yet but keeps the table
+  // self-describing (Bitcoin Core habit).
+  void add(std::string name, std::string help, Method method);
+  bool contains(std::string_view name) const;
+
+  // Dispatches one request text (a single request or a batch) and calls done with the response
+  // text exactly once; done gets an empty string when nothing is to be sent (only
+  // notifications). Never throws; every malformed input gets its JSON-RPC error:
+  // not JSON -> -32700; not an object/array, wrong "jsonrpc", bad id, empty batch, batch over
+  // max_batch, method not a string -> -32600; unknown method -> -32601; params present and not
+  // an object -> -32602.
+  void dispatch(std::string_view request_text, std::function<void(std::string)> done) const;
+
+  // Per-method request counts and latency (time from dispatch to respond), for GET /metrics.
+  std::string prometheus_metrics() const;
+
+  const Limits& limits() const { return limits_; }
+
+ private:
+  struct Entry {
+    std::string help;
+    Method method;
+  };
+  Limits limits_;
+  std::map<std::string, Entry, std::less<>> methods_;
+  struct Stats;
+  std::shared_ptr<Stats> stats_;
+};
+
+}  // namespace rpc
