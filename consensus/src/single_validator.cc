@@ -1,0 +1,71 @@
+#include "consensus/single_validator.h"
+
+#include <algorithm>
+
+namespace consensus {
+
+SingleValidatorEngine::SingleValidatorEngine(Application& app, SingleValidatorConfig config,
+                                             std::function<bool()> has_pending,
+                                             std::function<std::uint64_t()> wall_clock_ms)
+    : app_(app),
+      config_(config),
+      has_pending_(std::move(has_pending)),
+      clock_(std::move(wall_clock_ms)) {}
+
+SingleValidatorEngine::~SingleValidatorEngine() {
+  stop();
+}
+
+void SingleValidatorEngine::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void SingleValidatorEngine::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SingleValidatorEngine::notify() {
+  wake_.notify_all();
+}
+
+void SingleValidatorEngine::produce_block() {
+  const CommitInfo last = app_.last_commit();
+  BlockHeader header;
+  header.height = last.height + 1;
+  header.time_ms = std::max(clock_(), last.time_ms + 1);
+  header.proposer = config_.proposer;
+  header.parent_hash = last.block_hash;
+  header.last_app_hash = last.app_hash;
+  std::vector<std::string> txs =
+      app_.prepare_proposal(header.height, header.time_ms, config_.max_block_bytes);
+  header.payload_hash = payload_hash(txs);
+  // A single validator proposes and accepts its own block; the check still runs, as a BFT
+  // validator's would, so a bad proposal is caught here rather than in execution.
+  if (!app_.process_proposal(header, txs)) return;
+  app_.finalize_block(header, txs);
+  app_.commit();
+}
+
+void SingleValidatorEngine::run() {
+  auto last_block = std::chrono::steady_clock::now();
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    const auto next = last_block + config_.block_interval;
+    wake_.wait_until(lock, next, [&] { return stopping_; });
+    if (stopping_) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next) continue;
+    if (!has_pending_() && now - last_block < config_.max_idle) continue;
+    lock.unlock();
+    produce_block();
+    last_block = std::chrono::steady_clock::now();
+    lock.lock();
+  }
+}
+
+}  // namespace consensus

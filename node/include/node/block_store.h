@@ -1,0 +1,69 @@
+// The chain as stored in the node's LevelDB, beside the state records the executor writes under
+// "s/". A block commits as ONE WriteBatch holding its header and transactions, the tx index, the
+// receipts, its fill events, the state changes and the new commit record, so a crash at any
+// moment leaves either the whole block or none of it.
+//
+// Keys: "c/meta" -> commit record (height, time, block hash, app hash, header of the block)
+//       "c/b/" + height (8, big-endian) -> header + app hash after it + transactions (binary)
+//       "c/t/" + tx hash -> height (8) + index (4)
+//       "c/r/" + height (8) + index (4) -> signer (20) + result JSON text
+//       "c/e/" + height (8) -> the block's fill events (perps/event_codec.h)
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "consensus/application.h"
+#include "state/kv_store.h"
+
+namespace node {
+
+struct StoredBlock {
+  consensus::BlockHeader header;
+  state::Hash256 app_hash;       // after this block
+  std::vector<std::string> txs;  // binary envelopes, in block order
+};
+
+struct TxLocation {
+  std::uint64_t height = 0;
+  std::uint32_t index = 0;
+};
+
+struct StoredReceipt {
+  state::Hash256 tx_hash;  // indexed, not stored in the record
+  state::Address signer;
+  std::string result_json;  // {"status": "ok"|"err", "response"|"error": ...}
+};
+
+class BlockStore {
+ public:
+  explicit BlockStore(state::KvStore& kv) : kv_(kv) {}
+
+  // nullopt when nothing is committed yet (a fresh database).
+  state::Result<std::optional<consensus::CommitInfo>> commit_info() const;
+
+  // Adds one block's records to batch (the caller adds the state changes and writes it);
+  // receipts[i] belongs to txs[i].
+  static void add_block(state::WriteBatch& batch, const consensus::BlockHeader& header,
+                        const std::vector<std::string>& txs,
+                        const std::vector<StoredReceipt>& receipts, std::string_view events,
+                        const state::Hash256& app_hash);
+  // The commit record alone (genesis: height 0).
+  static void add_commit_info(state::WriteBatch& batch, const consensus::CommitInfo& info);
+
+  state::Result<std::optional<StoredBlock>> block(std::uint64_t height) const;
+  state::Result<std::optional<TxLocation>> find_tx(const state::Hash256& hash) const;
+  state::Result<std::optional<StoredReceipt>> receipt(const TxLocation& at) const;
+  // Every block's stored events in height order (rebuilding query indexes at start).
+  state::Status for_each_events(
+      const std::function<bool(std::uint64_t, std::string_view)>& visit) const;
+
+  state::KvStore& kv() { return kv_; }
+
+ private:
+  state::KvStore& kv_;
+};
+
+}  // namespace node

@@ -1,0 +1,51 @@
+// Pending transactions, verified once on entry (decode, EIP-712 digest, signature recovery,
+// nonce window) so execution never recovers a signer again. First in, first out; deduplicated
+// by tx hash; bounded by count, bytes and per signer, each bound a clear MempoolFull error.
+// Thread-safe: RPC threads add, the consensus thread takes.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "state/envelope.h"
+
+namespace node {
+
+struct MempoolLimits {
+  std::size_t max_txs = 100'000;
+  std::size_t max_bytes = 64 << 20;
+  std::size_t max_per_signer = 1'000;
+};
+
+struct PendingTx {
+  state::VerifiedAction verified;
+  std::string binary;  // the envelope as it goes into blocks (Protobuf)
+};
+
+class Mempool {
+ public:
+  explicit Mempool(MempoolLimits limits) : limits_(limits) {}
+
+  // DuplicateTx when the hash is pending; MempoolFull at a bound.
+  state::Status add(PendingTx tx);
+  // Removes and returns the oldest transactions, up to max_bytes of binary envelopes.
+  std::vector<PendingTx> take(std::size_t max_bytes);
+  bool contains(const state::Hash256& tx_hash) const;
+  std::size_t size() const;
+  std::size_t bytes() const;
+
+ private:
+  MempoolLimits limits_;
+  mutable std::mutex mutex_;
+  std::deque<PendingTx> queue_;
+  std::set<state::Hash256> hashes_;
+  std::map<state::Address, std::size_t> per_signer_;
+  std::size_t bytes_ = 0;
+};
+
+}  // namespace node

@@ -1,0 +1,118 @@
+// A perpd node: the exchange behind consensus::Application, with its mempool, LevelDB store,
+// query indexes, RPC methods (SPEC section 5) and metrics. Execution (finalize/commit) runs on the
+// consensus thread under an exclusive lock; queries run on RPC threads under a shared one;
+// signature verification runs on a pool of all cores.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+
+#include "consensus/application.h"
+#include "node/block_store.h"
+#include "node/mempool.h"
+#include "perps/exchange.h"
+#include "perps/fill_history.h"
+#include "rpc/json_rpc.h"
+#include "rpc/server.h"
+#include "state/block_executor.h"
+
+namespace node {
+
+struct NodeOptions {
+  MempoolLimits mempool;
+  std::chrono::milliseconds send_action_timeout{10'000};
+  std::size_t verify_threads = 0;  // 0: one per core
+};
+
+class Node final : public consensus::Application {
+ public:
+  using Executor = state::BlockExecutor<perps::Exchange>;
+  using Publisher = std::function<void(const rpc::Topic&, boost::json::value)>;
+
+  // Opens (or creates, writing the genesis state as height 0) the chain in data_dir. A damaged
+  // database or one whose state does not hash to its committed app hash is StorageError.
+  static state::Result<std::unique_ptr<Node>> open(const perps::GenesisState& genesis,
+                                                   const std::string& data_dir,
+                                                   NodeOptions options);
+  ~Node() override;
+
+  // --- consensus::Application ---
+  std::vector<std::string> prepare_proposal(std::uint64_t height, std::uint64_t time_ms,
+                                            std::size_t max_bytes) override;
+  bool process_proposal(const consensus::BlockHeader& header,
+                        const std::vector<std::string>& txs) override;
+  state::Hash256 finalize_block(const consensus::BlockHeader& header,
+                                const std::vector<std::string>& txs) override;
+  void commit() override;
+  consensus::CommitInfo last_commit() const override;
+
+  // Verifies an envelope (on the verification pool) and queues it; respond gets the receipt
+  // once its block commits, an error at once, or the tx hash alone after the timeout.
+  void submit(std::string envelope_json, rpc::Respond respond);
+  bool has_pending() const { return mempool_.size() > 0; }
+  // Called when a transaction enters the mempool (wakes the engine).
+  void on_pending(std::function<void()> wake) { wake_ = std::move(wake); }
+  void set_publisher(Publisher publisher) { publisher_ = std::move(publisher); }
+
+  void register_methods(rpc::MethodTable& table);
+  std::optional<rpc::Topic> parse_topic(const boost::json::object& params, rpc::Error& error) const;
+  std::string metrics_text() const;
+
+  std::uint64_t chain_id() const { return chain_id_; }
+
+ private:
+  Node(const perps::GenesisState& genesis, std::unique_ptr<state::KvStore> kv, NodeOptions options);
+  state::Status start(const perps::GenesisState& genesis);
+  boost::json::value block_json(const StoredBlock& block) const;
+  void answer_waiters(const Executor::BlockResult& result, const consensus::BlockHeader& header);
+  void publish_block(const Executor::BlockResult& result, const consensus::BlockHeader& header);
+
+  NodeOptions options_;
+  std::uint64_t chain_id_;
+  std::vector<perps::GenesisValidator> validators_;
+  std::unique_ptr<state::KvStore> kv_;
+  BlockStore store_;
+  state::EnvelopeVerifier verifier_;
+  Mempool mempool_;
+  boost::asio::thread_pool verify_pool_;
+
+  mutable std::shared_mutex state_mutex_;  // executor, fills, commit info
+  std::optional<Executor> executor_;
+  perps::FillHistory fills_;
+  consensus::CommitInfo committed_;
+
+  // The block between finalize and commit.
+  struct Pending {
+    consensus::BlockHeader header;
+    std::vector<std::string> txs;
+    Executor::BlockResult result;
+  };
+  std::optional<Pending> finalized_;
+  std::vector<PendingTx> proposed_;  // what prepare_proposal took, in order
+
+  struct Waiter {
+    rpc::Respond respond;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  std::mutex waiters_mutex_;
+  std::multimap<state::Hash256, Waiter> waiters_;
+
+  std::function<void()> wake_;
+  Publisher publisher_;
+  std::map<perps::MarketIndex, std::string> last_books_;  // last published l2Book texts
+
+  // Metrics (consensus thread writes, metrics reader takes the lock).
+  mutable std::mutex metrics_mutex_;
+  std::uint64_t blocks_ = 0, txs_total_ = 0, last_block_txs_ = 0;
+  double last_exec_seconds_ = 0, last_interval_seconds_ = 0;
+  std::chrono::steady_clock::time_point last_commit_at_{};
+};
+
+}  // namespace node

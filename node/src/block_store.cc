@@ -1,0 +1,143 @@
+#include "node/block_store.h"
+
+#include <cstring>
+
+namespace node {
+namespace {
+using state::make_error;
+using state::Reason;
+
+constexpr std::string_view kMetaKey = "c/meta";
+
+void put_be(std::string& out, std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+std::uint64_t get_be(std::string_view in, std::size_t at, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = v << 8 | static_cast<std::uint8_t>(in[at + i]);
+  return v;
+}
+std::string key(std::string_view prefix, std::uint64_t height) {
+  std::string k(prefix);
+  put_be(k, height, 8);
+  return k;
+}
+std::string tx_key(const state::Hash256& hash) {
+  std::string k("c/t/");
+  k.append(reinterpret_cast<const char*>(hash.data()), hash.size());
+  return k;
+}
+std::string receipt_key(const TxLocation& at) {
+  std::string k = key("c/r/", at.height);
+  put_be(k, at.index, 4);
+  return k;
+}
+state::Error damaged(std::string what) {
+  return make_error(Reason::StorageError, "damaged " + what + " record");
+}
+
+}  // namespace
+
+state::Result<std::optional<consensus::CommitInfo>> BlockStore::commit_info() const {
+  auto value = kv_.get(kMetaKey);
+  if (!value) return value.error();
+  if (!*value) return std::optional<consensus::CommitInfo>();
+  const std::string& v = **value;
+  if (v.size() != 8 + 8 + 32 + 32) return damaged("commit");
+  consensus::CommitInfo info;
+  info.height = get_be(v, 0, 8);
+  info.time_ms = get_be(v, 8, 8);
+  std::memcpy(info.block_hash.data(), v.data() + 16, 32);
+  std::memcpy(info.app_hash.data(), v.data() + 48, 32);
+  return std::optional(info);
+}
+
+void BlockStore::add_commit_info(state::WriteBatch& batch, const consensus::CommitInfo& info) {
+  std::string v;
+  put_be(v, info.height, 8);
+  put_be(v, info.time_ms, 8);
+  v.append(reinterpret_cast<const char*>(info.block_hash.data()), 32);
+  v.append(reinterpret_cast<const char*>(info.app_hash.data()), 32);
+  batch.put(kMetaKey, v);
+}
+
+void BlockStore::add_block(state::WriteBatch& batch, const consensus::BlockHeader& header,
+                           const std::vector<std::string>& txs,
+                           const std::vector<StoredReceipt>& receipts, std::string_view events,
+                           const state::Hash256& app_hash) {
+  std::string block = header.encode();
+  block.append(reinterpret_cast<const char*>(app_hash.data()), 32);
+  put_be(block, txs.size(), 4);
+  for (const auto& tx : txs) {
+    put_be(block, tx.size(), 4);
+    block += tx;
+  }
+  batch.put(key("c/b/", header.height), block);
+  for (std::uint32_t i = 0; i < receipts.size(); ++i) {
+    std::string at;
+    put_be(at, header.height, 8);
+    put_be(at, i, 4);
+    batch.put(tx_key(receipts[i].tx_hash), at);
+    std::string r(reinterpret_cast<const char*>(receipts[i].signer.data()), 20);
+    r += receipts[i].result_json;
+    batch.put(receipt_key({header.height, i}), r);
+  }
+  batch.put(key("c/e/", header.height), events);
+  add_commit_info(batch, {header.height, header.time_ms, header.hash(), app_hash});
+}
+
+state::Result<std::optional<StoredBlock>> BlockStore::block(std::uint64_t height) const {
+  auto value = kv_.get(key("c/b/", height));
+  if (!value) return value.error();
+  if (!*value) return std::optional<StoredBlock>();
+  std::string_view v = **value;
+  StoredBlock out;
+  constexpr std::size_t kHeader = 8 + 8 + 20 + 32 + 32 + 32;
+  if (v.size() < kHeader + 32 + 4 ||
+      !consensus::BlockHeader::decode(v.substr(0, kHeader), out.header))
+    return damaged("block");
+  std::memcpy(out.app_hash.data(), v.data() + kHeader, 32);
+  std::size_t at = kHeader + 32;
+  const std::uint64_t count = get_be(v, at, 4);
+  at += 4;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    if (v.size() < at + 4) return damaged("block");
+    const std::uint64_t len = get_be(v, at, 4);
+    at += 4;
+    if (v.size() < at + len) return damaged("block");
+    out.txs.emplace_back(v.substr(at, len));
+    at += len;
+  }
+  if (at != v.size()) return damaged("block");
+  return std::optional(std::move(out));
+}
+
+state::Result<std::optional<TxLocation>> BlockStore::find_tx(const state::Hash256& hash) const {
+  auto value = kv_.get(tx_key(hash));
+  if (!value) return value.error();
+  if (!*value) return std::optional<TxLocation>();
+  if ((*value)->size() != 12) return damaged("tx index");
+  return std::optional(
+      TxLocation{get_be(**value, 0, 8), static_cast<std::uint32_t>(get_be(**value, 8, 4))});
+}
+
+state::Result<std::optional<StoredReceipt>> BlockStore::receipt(const TxLocation& at) const {
+  auto value = kv_.get(receipt_key(at));
+  if (!value) return value.error();
+  if (!*value) return std::optional<StoredReceipt>();
+  if ((*value)->size() < 20) return damaged("receipt");
+  StoredReceipt r;
+  std::memcpy(r.signer.data(), (*value)->data(), 20);
+  r.result_json = (*value)->substr(20);
+  return std::optional(std::move(r));
+}
+
+state::Status BlockStore::for_each_events(
+    const std::function<bool(std::uint64_t, std::string_view)>& visit) const {
+  return kv_.scan("c/e/", [&](std::string_view k, std::string_view v) {
+    if (k.size() != 4 + 8) return true;
+    return visit(get_be(k, 4, 8), v);
+  });
+}
+
+}  // namespace node

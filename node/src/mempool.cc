@@ -1,0 +1,60 @@
+#include "node/mempool.h"
+
+namespace node {
+using state::make_error;
+using state::Reason;
+
+state::Status Mempool::add(PendingTx tx) {
+  std::lock_guard lock(mutex_);
+  if (hashes_.contains(tx.verified.tx_hash))
+    return make_error(Reason::DuplicateTx, "transaction already pending");
+  if (queue_.size() >= limits_.max_txs)
+    return make_error(Reason::MempoolFull,
+                      "mempool holds " + std::to_string(limits_.max_txs) + " transactions");
+  if (bytes_ + tx.binary.size() > limits_.max_bytes)
+    return make_error(Reason::MempoolFull,
+                      "mempool holds " + std::to_string(limits_.max_bytes) + " bytes");
+  std::size_t& mine = per_signer_[tx.verified.signer];
+  if (mine >= limits_.max_per_signer)
+    return make_error(Reason::MempoolFull, "signer has " + std::to_string(limits_.max_per_signer) +
+                                               " pending transactions");
+  ++mine;
+  bytes_ += tx.binary.size();
+  hashes_.insert(tx.verified.tx_hash);
+  queue_.push_back(std::move(tx));
+  return state::Status::Ok();
+}
+
+std::vector<PendingTx> Mempool::take(std::size_t max_bytes) {
+  std::lock_guard lock(mutex_);
+  std::vector<PendingTx> out;
+  std::size_t taken = 0;
+  while (!queue_.empty() && taken + queue_.front().binary.size() <= max_bytes) {
+    PendingTx tx = std::move(queue_.front());
+    queue_.pop_front();
+    taken += tx.binary.size();
+    bytes_ -= tx.binary.size();
+    hashes_.erase(tx.verified.tx_hash);
+    auto it = per_signer_.find(tx.verified.signer);
+    if (--it->second == 0) per_signer_.erase(it);
+    out.push_back(std::move(tx));
+  }
+  return out;
+}
+
+bool Mempool::contains(const state::Hash256& tx_hash) const {
+  std::lock_guard lock(mutex_);
+  return hashes_.contains(tx_hash);
+}
+
+std::size_t Mempool::size() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+std::size_t Mempool::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+
+}  // namespace node

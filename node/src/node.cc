@@ -1,0 +1,590 @@
+#include "node/node.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <thread>
+
+#include "perps/event_codec.h"
+#include "state/crypto.h"
+
+namespace node {
+namespace json = boost::json;
+using state::make_error;
+using state::Reason;
+
+namespace {
+
+std::string hex(const state::Hash256& h) {
+  return state::to_hex(h);
+}
+
+// The stored and returned form of a receipt's outcome.
+json::object outcome_json(const perps::Exchange& exchange,
+                          const state::TxOutcome<perps::Exchange::Response>& outcome) {
+  if (!outcome.ok)
+    return {{"status", "err"},
+            {"reason", state::reason_name(outcome.reason)},
+            {"message", outcome.message}};
+  json::value response = nullptr;
+  if (!outcome.response.empty())
+    response = perps::order_statuses_to_json(exchange, outcome.response);
+  return {{"status", "ok"}, {"response", std::move(response)}};
+}
+
+rpc::Answer bad_params(std::string message) {
+  return rpc::Answer::fail(rpc::ErrorCode::InvalidParams, std::move(message));
+}
+
+const json::string* string_param(const json::object& params, std::string_view name) {
+  auto it = params.find(name);
+  return it != params.end() ? it->value().if_string() : nullptr;
+}
+
+// An optional unsigned integer parameter (JSON integer or string of digits); false when malformed.
+bool uint_param(const json::object& params, std::string_view name, std::uint64_t& out) {
+  auto it = params.find(name);
+  if (it == params.end()) return true;
+  const json::value& v = it->value();
+  if (v.is_uint64())
+    out = v.get_uint64();
+  else if (v.is_int64() && v.get_int64() >= 0)
+    out = static_cast<std::uint64_t>(v.get_int64());
+  else if (v.is_string() && !v.get_string().empty() &&
+           v.get_string().find_first_not_of("0123456789") == json::string::npos &&
+           v.get_string().size() <= 19)
+    out = std::stoull(std::string(v.get_string()));
+  else
+    return false;
+  return true;
+}
+
+}  // namespace
+
+Node::Node(const perps::GenesisState& genesis, std::unique_ptr<state::KvStore> kv,
+           NodeOptions options)
+    : options_(options),
+      chain_id_(genesis.chain_id),
+      validators_(genesis.validators),
+      kv_(std::move(kv)),
+      store_(*kv_),
+      verifier_(genesis.chain_id),
+      mempool_(options.mempool),
+      verify_pool_(options.verify_threads ? options.verify_threads
+                                          : std::max(1u, std::thread::hardware_concurrency())) {}
+
+Node::~Node() {
+  verify_pool_.join();
+}
+
+state::Result<std::unique_ptr<Node>> Node::open(const perps::GenesisState& genesis,
+                                                const std::string& data_dir, NodeOptions options) {
+  auto kv = state::open_leveldb(data_dir, /*create_if_missing=*/true);
+  if (!kv) return kv.error();
+  std::unique_ptr<Node> node(new Node(genesis, std::move(*kv), options));
+  PERPD_TRY(node->start(genesis));
+  return node;
+}
+
+state::Status Node::start(const perps::GenesisState& genesis) {
+  auto info = store_.commit_info();
+  if (!info) return info.error();
+  if (!*info) {
+    executor_.emplace(perps::Exchange(genesis));
+    state::WriteBatch batch = executor_->genesis_changes();
+    committed_ = {0, genesis.genesis_time_ms, {}, executor_->app_hash()};
+    BlockStore::add_commit_info(batch, committed_);
+    return kv_->write(batch);
+  }
+  auto restored = Executor::restore(*kv_, perps::Exchange(genesis), (*info)->height);
+  if (!restored) return restored.error();
+  if (restored->app_hash() != (*info)->app_hash)
+    return make_error(Reason::StorageError,
+                      "stored state does not hash to the committed app hash at height " +
+                          std::to_string((*info)->height));
+  executor_.emplace(std::move(*restored));
+  committed_ = **info;
+  state::Status events_ok = state::Status::Ok();
+  PERPD_TRY(store_.for_each_events([&](std::uint64_t, std::string_view bytes) {
+    auto events = perps::decode_fill_events(bytes);
+    if (!events) {
+      events_ok = events.error();
+      return false;
+    }
+    fills_.record(*events);
+    return true;
+  }));
+  return events_ok;
+}
+
+// --- consensus::Application ------------------------------------------------------------------
+
+std::vector<std::string> Node::prepare_proposal(std::uint64_t, std::uint64_t,
+                                                std::size_t max_bytes) {
+  proposed_ = mempool_.take(max_bytes);
+  std::vector<std::string> txs;
+  txs.reserve(proposed_.size());
+  for (const auto& tx : proposed_) txs.push_back(tx.binary);
+  return txs;
+}
+
+bool Node::process_proposal(const consensus::BlockHeader& header,
+                            const std::vector<std::string>& txs) {
+  if (header.payload_hash != consensus::payload_hash(txs)) return false;
+  bool own = txs.size() == proposed_.size();
+  for (std::size_t i = 0; own && i < txs.size(); ++i) own = txs[i] == proposed_[i].binary;
+  if (own) return true;
+  // Another proposer's block (the BFT engine): every transaction must decode and verify.
+  std::vector<PendingTx> verified;
+  for (const auto& tx : txs) {
+    auto decoded = state::decode_envelope_binary(tx);
+    if (!decoded) return false;
+    auto v = verifier_.verify(std::move(*decoded));
+    if (!v) return false;
+    verified.push_back({std::move(*v), tx});
+  }
+  proposed_ = std::move(verified);
+  return true;
+}
+
+state::Hash256 Node::finalize_block(const consensus::BlockHeader& header,
+                                    const std::vector<std::string>& txs) {
+  state::Block block;
+  block.context = {header.height, header.time_ms, header.proposer};
+  block.txs.reserve(proposed_.size());
+  for (auto& tx : proposed_) block.txs.push_back(tx.verified);
+  (void)txs;  // process_proposal left their verified forms in proposed_
+  const auto start = std::chrono::steady_clock::now();
+  Pending pending{header, txs, {}};
+  {
+    std::unique_lock lock(state_mutex_);
+    executor_->execute(block, pending.result);
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  {
+    std::lock_guard lock(metrics_mutex_);
+    last_exec_seconds_ = seconds;
+  }
+  const state::Hash256 app_hash = pending.result.app_hash;
+  finalized_ = std::move(pending);
+  return app_hash;
+}
+
+void Node::commit() {
+  Pending& p = *finalized_;
+  std::vector<StoredReceipt> receipts;
+  {
+    std::shared_lock lock(state_mutex_);
+    for (const auto& r : p.result.receipts)
+      receipts.push_back(
+          {r.tx_hash, r.signer, json::serialize(outcome_json(executor_->app(), r.outcome))});
+  }
+  state::WriteBatch& batch = p.result.state_changes;
+  BlockStore::add_block(batch, p.header, p.txs, receipts,
+                        perps::encode_fill_events(p.result.events), p.result.app_hash);
+  if (state::Status written = kv_->write(batch); !written) {
+    // DESIGN rule 9: a block that cannot be stored stops the node loudly.
+    std::fprintf(stderr, "fatal: cannot commit block %llu: %s\n",
+                 static_cast<unsigned long long>(p.header.height), written.error().message.c_str());
+    std::abort();
+  }
+  {
+    std::unique_lock lock(state_mutex_);
+    committed_ = {p.header.height, p.header.time_ms, p.header.hash(), p.result.app_hash};
+    fills_.record(p.result.events);
+  }
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(metrics_mutex_);
+    ++blocks_;
+    txs_total_ += p.txs.size();
+    last_block_txs_ = p.txs.size();
+    if (last_commit_at_ != std::chrono::steady_clock::time_point{})
+      last_interval_seconds_ = std::chrono::duration<double>(now - last_commit_at_).count();
+    last_commit_at_ = now;
+  }
+  std::fprintf(stderr, "info: block height=%llu txs=%zu fills=%zu exec_ms=%.2f app_hash=%s\n",
+               static_cast<unsigned long long>(p.header.height), p.txs.size(),
+               p.result.events.size() / 2, last_exec_seconds_ * 1000,
+               hex(p.result.app_hash).substr(0, 18).c_str());
+  answer_waiters(p.result, p.header);
+  publish_block(p.result, p.header);
+  finalized_.reset();
+  proposed_.clear();
+}
+
+consensus::CommitInfo Node::last_commit() const {
+  std::shared_lock lock(state_mutex_);
+  return committed_;
+}
+
+// --- submission ------------------------------------------------------------------------------
+
+void Node::submit(std::string envelope_json, rpc::Respond respond) {
+  boost::asio::post(verify_pool_, [this, text = std::move(envelope_json),
+                                   respond = std::move(respond)]() mutable {
+    auto verified = verifier_.verify_json(text);
+    if (!verified) {
+      respond(rpc::Answer::rejected(state::reason_name(verified.error().reason),
+                                    verified.error().message));
+      return;
+    }
+    const std::uint64_t now = last_commit().time_ms;
+    const std::uint64_t nonce = verified->signed_action.nonce;
+    if (nonce + state::kNonceWindowPastMs <= now || nonce >= now + state::kNonceWindowFutureMs) {
+      respond(rpc::Answer::rejected("NonceOutsideWindow",
+                                    "nonce must be within (T - 2 days, T + 1 day)"));
+      return;
+    }
+    auto committed = store_.find_tx(verified->tx_hash);
+    if (committed && *committed) {
+      respond(rpc::Answer::rejected("DuplicateTx", "transaction already committed at height " +
+                                                       std::to_string((*committed)->height)));
+      return;
+    }
+    const state::Hash256 hash = verified->tx_hash;
+    std::multimap<state::Hash256, Waiter>::iterator waiter;
+    {
+      std::lock_guard lock(waiters_mutex_);
+      waiter = waiters_.emplace(
+          hash, Waiter{respond, std::chrono::steady_clock::now() + options_.send_action_timeout});
+    }
+    std::string binary = state::encode_envelope_binary(verified->signed_action);
+    if (state::Status added = mempool_.add({std::move(*verified), std::move(binary)}); !added) {
+      {
+        std::lock_guard lock(waiters_mutex_);
+        waiters_.erase(waiter);
+      }
+      respond(
+          rpc::Answer::rejected(state::reason_name(added.error().reason), added.error().message));
+      return;
+    }
+    if (wake_) wake_();
+  });
+}
+
+void Node::answer_waiters(const Executor::BlockResult& result,
+                          const consensus::BlockHeader& header) {
+  std::vector<std::pair<rpc::Respond, rpc::Answer>> answers;
+  {
+    std::shared_lock state_lock(state_mutex_);
+    std::lock_guard lock(waiters_mutex_);
+    for (const auto& receipt : result.receipts) {
+      auto [first, last] = waiters_.equal_range(receipt.tx_hash);
+      for (auto it = first; it != last; ++it) {
+        const auto& outcome = receipt.outcome;
+        if (outcome.ok) {
+          json::object out = outcome_json(executor_->app(), outcome);
+          answers.emplace_back(it->second.respond,
+                               rpc::Answer::ok(json::object{{"txHash", hex(receipt.tx_hash)},
+                                                            {"height", header.height},
+                                                            {"status", "ok"},
+                                                            {"response", out["response"]}}));
+        } else {
+          answers.emplace_back(
+              it->second.respond,
+              rpc::Answer::fail(rpc::ErrorCode::ActionRejected, outcome.message,
+                                json::object{{"reason", state::reason_name(outcome.reason)},
+                                             {"message", outcome.message},
+                                             {"txHash", hex(receipt.tx_hash)},
+                                             {"height", header.height}}));
+        }
+      }
+      waiters_.erase(first, last);
+    }
+    // Waiters whose transaction has not committed in time get its hash to poll chain_getTx.
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      if (it->second.deadline > now) {
+        ++it;
+        continue;
+      }
+      answers.emplace_back(
+          it->second.respond,
+          rpc::Answer::ok(json::object{
+              {"txHash", hex(it->first)}, {"height", nullptr}, {"status", "pending"}}));
+      it = waiters_.erase(it);
+    }
+  }
+  for (auto& [respond, answer] : answers) respond(std::move(answer));
+}
+
+void Node::publish_block(const Executor::BlockResult& result,
+                         const consensus::BlockHeader& header) {
+  if (!publisher_) return;
+  std::shared_lock lock(state_mutex_);
+  const perps::Exchange& exchange = executor_->app();
+  publisher_({"blocks", ""}, json::object{{"height", header.height},
+                                          {"hash", hex(header.hash())},
+                                          {"time", header.time_ms},
+                                          {"txs", result.receipts.size()},
+                                          {"appHash", hex(result.app_hash)}});
+  std::map<std::string, json::array> trades;
+  std::map<std::string, json::array> by_user;
+  for (const perps::FillEvent& f : result.events) {
+    const perps::Market& m = exchange.markets()[f.market];
+    json::object fill{{"market", m.name},
+                      {"px", state::format_decimal(f.px, 6)},
+                      {"sz", state::format_decimal(f.sz, m.sz_decimals)},
+                      {"side", f.side == perps::Side::Bid ? "B" : "A"},
+                      {"time", f.time_ms},
+                      {"tid", f.tid}};
+    if (f.crossed) trades[m.name].push_back(fill);
+    fill["oid"] = f.oid;
+    fill["fee"] = state::format_decimal(f.fee, 6);
+    fill["closedPnl"] = state::format_decimal(f.closed_pnl, 6);
+    fill["liquidation"] = f.liquidation != perps::LiquidationMethod::None;
+    by_user[state::to_hex(f.user)].push_back(std::move(fill));
+  }
+  for (auto& [market, list] : trades) publisher_({"trades", market}, std::move(list));
+  for (auto& [user, list] : by_user)
+    publisher_({"user", user}, json::object{{"fills", std::move(list)}});
+  for (const perps::Market& m : exchange.markets()) {
+    json::value book =
+        perps::order_book_to_json(exchange, m.index, 20, header.height, header.time_ms);
+    json::object& o = book.as_object();
+    std::string levels = json::serialize(o["bids"]) + json::serialize(o["asks"]);
+    std::string& last = last_books_[m.index];
+    if (levels == last) continue;
+    last = std::move(levels);
+    publisher_({"l2Book", m.name}, std::move(book));
+  }
+}
+
+// --- RPC methods (SPEC section 5) ------------------------------------------------------------
+
+std::optional<rpc::Topic> Node::parse_topic(const json::object& params, rpc::Error& error) const {
+  const json::string* type = string_param(params, "type");
+  auto fail = [&](std::string message) -> std::optional<rpc::Topic> {
+    error = {rpc::ErrorCode::InvalidParams, std::move(message), std::nullopt};
+    return std::nullopt;
+  };
+  if (!type) return fail("type: one of l2Book, trades, user, blocks");
+  if (*type == "blocks") return rpc::Topic{"blocks", ""};
+  if (*type == "l2Book" || *type == "trades") {
+    const json::string* market = string_param(params, "market");
+    if (!market) return fail("market: required for " + std::string(*type));
+    std::shared_lock lock(state_mutex_);
+    if (!executor_->app().find_market(*market))
+      return fail("market: unknown market " + std::string(*market));
+    return rpc::Topic{std::string(*type), std::string(*market)};
+  }
+  if (*type == "user") {
+    const json::string* user = string_param(params, "user");
+    auto address = user ? state::parse_address(*user)
+                        : state::Result<state::Address>(make_error(Reason::BadHex, ""));
+    if (!address) return fail("user: a 0x-prefixed address");
+    return rpc::Topic{"user", state::to_hex(*address)};
+  }
+  return fail("type: one of l2Book, trades, user, blocks");
+}
+
+void Node::register_methods(rpc::MethodTable& table) {
+  auto market_of = [this](const json::object& params,
+                          rpc::Respond& respond) -> std::optional<perps::MarketIndex> {
+    const json::string* name = string_param(params, "market");
+    if (!name) {
+      respond(bad_params("market: required string"));
+      return std::nullopt;
+    }
+    auto m = executor_->app().find_market(*name);
+    if (!m) respond(rpc::Answer::rejected("UnknownMarket", "no market " + std::string(*name)));
+    return m;
+  };
+  auto user_of = [](const json::object& params,
+                    rpc::Respond& respond) -> std::optional<state::Address> {
+    const json::string* text = string_param(params, "user");
+    if (!text) {
+      respond(bad_params("user: required address string"));
+      return std::nullopt;
+    }
+    auto address = state::parse_address(*text);
+    if (!address) {
+      respond(bad_params("user: " + address.error().message));
+      return std::nullopt;
+    }
+    return *address;
+  };
+
+  table.add("perp_sendAction",
+            "Submits a signed envelope; answers with its receipt once committed.",
+            [this](const json::object& params, rpc::Respond respond) {
+              submit(json::serialize(params), std::move(respond));
+            });
+  table.add("perp_eip712Schema", "The EIP-712 domain and types for signing.",
+            [this](const json::object&, rpc::Respond respond) {
+              respond(rpc::Answer::ok(state::eip712_schema(chain_id_)));
+            });
+  table.add("perp_markets", "Markets with their prices and context.",
+            [this](const json::object&, rpc::Respond respond) {
+              std::shared_lock lock(state_mutex_);
+              respond(rpc::Answer::ok(perps::markets_to_json(executor_->app())));
+            });
+  table.add("perp_orderBook", "L2 book of a market, best levels first.",
+            [this, market_of](const json::object& params, rpc::Respond respond) {
+              std::uint64_t depth = 20;
+              if (!uint_param(params, "depth", depth) || depth == 0 || depth > 1000)
+                return respond(bad_params("depth: an integer 1..1000"));
+              std::shared_lock lock(state_mutex_);
+              auto m = market_of(params, respond);
+              if (!m) return;
+              respond(rpc::Answer::ok(perps::order_book_to_json(
+                  executor_->app(), *m, depth, committed_.height, committed_.time_ms)));
+            });
+  table.add("perp_account", "Balances, margin and positions of a user.",
+            [this, user_of](const json::object& params, rpc::Respond respond) {
+              auto user = user_of(params, respond);
+              if (!user) return;
+              std::shared_lock lock(state_mutex_);
+              respond(rpc::Answer::ok(perps::account_to_json(executor_->app(), *user)));
+            });
+  table.add("perp_openOrders", "Open orders of a user.",
+            [this, user_of](const json::object& params, rpc::Respond respond) {
+              auto user = user_of(params, respond);
+              if (!user) return;
+              std::shared_lock lock(state_mutex_);
+              respond(rpc::Answer::ok(perps::open_orders_to_json(executor_->app(), *user)));
+            });
+  table.add("perp_fills", "Fills of a user by time.",
+            [this, user_of](const json::object& params, rpc::Respond respond) {
+              auto user = user_of(params, respond);
+              if (!user) return;
+              std::uint64_t start = 0, end = UINT64_MAX, limit = 500;
+              if (!uint_param(params, "startTime", start) || !uint_param(params, "endTime", end) ||
+                  !uint_param(params, "limit", limit) || limit == 0 || limit > 2000)
+                return respond(bad_params("startTime/endTime: ms integers; limit: 1..2000"));
+              std::shared_lock lock(state_mutex_);
+              respond(rpc::Answer::ok(
+                  perps::fills_to_json(executor_->app(), fills_, *user, start, end, limit)));
+            });
+  table.add(
+      "perp_fundingHistory", "Funding settlements of a market.",
+      [this, market_of](const json::object& params, rpc::Respond respond) {
+        std::uint64_t start = 0, end = UINT64_MAX;
+        if (!params.contains("startTime") || !uint_param(params, "startTime", start) ||
+            !uint_param(params, "endTime", end))
+          return respond(bad_params("startTime: required ms integer; endTime: ms integer"));
+        std::shared_lock lock(state_mutex_);
+        auto m = market_of(params, respond);
+        if (!m) return;
+        respond(rpc::Answer::ok(perps::funding_history_to_json(executor_->app(), *m, start, end)));
+      });
+  table.add(
+      "perp_dexs", "Deployer dexs (HIP-3): none until deployers register.",
+      [](const json::object&, rpc::Respond respond) { respond(rpc::Answer::ok(json::array())); });
+  table.add("chain_status", "Chain id, height, hashes and validators.",
+            [this](const json::object&, rpc::Respond respond) {
+              const consensus::CommitInfo c = last_commit();
+              respond(rpc::Answer::ok(json::object{{"chainId", chain_id_},
+                                                   {"height", c.height},
+                                                   {"blockHash", hex(c.block_hash)},
+                                                   {"blockTime", c.time_ms},
+                                                   {"appHash", hex(c.app_hash)},
+                                                   {"validators", validators_.size()},
+                                                   {"catchingUp", false}}));
+            });
+  table.add(
+      "chain_getBlock", "A committed block.",
+      [this](const json::object& params, rpc::Respond respond) {
+        std::uint64_t height = 0;
+        if (!params.contains("height") || !uint_param(params, "height", height))
+          return respond(bad_params("height: required integer"));
+        auto block = store_.block(height);
+        if (!block)
+          return respond(rpc::Answer::fail(rpc::ErrorCode::InternalError, block.error().message));
+        if (!*block)
+          return respond(rpc::Answer::rejected("UnknownBlock",
+                                               "no block at height " + std::to_string(height)));
+        respond(rpc::Answer::ok(block_json(**block)));
+      });
+  table.add(
+      "chain_getTx", "A committed transaction with its result.",
+      [this](const json::object& params, rpc::Respond respond) {
+        const json::string* text = string_param(params, "hash");
+        auto hash = text ? state::parse_fixed_hex<32>(*text)
+                         : state::Result<state::Hash256>(make_error(Reason::BadHex, "required"));
+        if (!hash) return respond(bad_params("hash: a 0x-prefixed 32-byte hex string"));
+        auto at = store_.find_tx(*hash);
+        if (!at)
+          return respond(rpc::Answer::fail(rpc::ErrorCode::InternalError, at.error().message));
+        if (!*at) {
+          if (mempool_.contains(*hash))
+            return respond(rpc::Answer::ok(
+                json::object{{"hash", hex(*hash)}, {"height", nullptr}, {"status", "pending"}}));
+          return respond(
+              rpc::Answer::rejected("UnknownTx", "no transaction " + std::string(*text)));
+        }
+        auto block = store_.block((*at)->height);
+        auto receipt = store_.receipt(**at);
+        if (!block || !*block || !receipt || !*receipt || (*at)->index >= (*block)->txs.size())
+          return respond(
+              rpc::Answer::fail(rpc::ErrorCode::InternalError, "damaged transaction record"));
+        auto envelope = state::decode_envelope_binary((*block)->txs[(*at)->index]);
+        json::value action = nullptr;
+        if (envelope) action = state::envelope_to_json(*envelope)["action"];
+        json::error_code ec;
+        json::value result = json::parse((*receipt)->result_json, ec);
+        respond(rpc::Answer::ok(
+            json::object{{"hash", hex(*hash)},
+                         {"height", (*at)->height},
+                         {"index", (*at)->index},
+                         {"signer", state::to_checksum_address((*receipt)->signer)},
+                         {"action", std::move(action)},
+                         {"result", ec ? json::value(nullptr) : std::move(result)}}));
+      });
+  table.add("chain_validators", "The validator set with voting power.",
+            [this](const json::object&, rpc::Respond respond) {
+              json::array out;
+              for (const auto& v : validators_)
+                out.push_back(json::object{{"address", state::to_checksum_address(v.address)},
+                                           {"power", v.power}});
+              respond(rpc::Answer::ok(std::move(out)));
+            });
+}
+
+json::value Node::block_json(const StoredBlock& block) const {
+  json::array txs;
+  for (const auto& tx : block.txs) {
+    auto envelope = state::decode_envelope_binary(tx);
+    if (!envelope) continue;
+    txs.push_back(json::string(hex(state::compute_tx_hash(
+        verifier_.digest(envelope->action, envelope->nonce), envelope->signature))));
+  }
+  return json::object{{"height", block.header.height},
+                      {"hash", hex(block.header.hash())},
+                      {"parentHash", hex(block.header.parent_hash)},
+                      {"time", block.header.time_ms},
+                      {"proposer", state::to_checksum_address(block.header.proposer)},
+                      {"appHash", hex(block.app_hash)},
+                      {"lastAppHash", hex(block.header.last_app_hash)},
+                      {"txs", std::move(txs)}};
+}
+
+std::string Node::metrics_text() const {
+  const consensus::CommitInfo c = last_commit();
+  std::lock_guard lock(metrics_mutex_);
+  std::string out;
+  auto line = [&](const char* name, const char* help, const char* type, double value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + std::to_string(value) + "\n";
+  };
+  line("perpd_height", "Last committed height.", "gauge", static_cast<double>(c.height));
+  line("perpd_blocks_total", "Blocks committed since start.", "counter",
+       static_cast<double>(blocks_));
+  line("perpd_txs_total", "Transactions committed since start.", "counter",
+       static_cast<double>(txs_total_));
+  line("perpd_block_txs", "Transactions in the last block.", "gauge",
+       static_cast<double>(last_block_txs_));
+  line("perpd_block_interval_seconds", "Time between the last two commits.", "gauge",
+       last_interval_seconds_);
+  line("perpd_block_execution_seconds", "Execution time of the last block.", "gauge",
+       last_exec_seconds_);
+  line("perpd_mempool_txs", "Transactions waiting in the mempool.", "gauge",
+       static_cast<double>(mempool_.size()));
+  line("perpd_mempool_bytes", "Bytes waiting in the mempool.", "gauge",
+       static_cast<double>(mempool_.bytes()));
+  return out;
+}
+
+}  // namespace node

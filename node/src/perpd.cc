@@ -1,0 +1,186 @@
+// perpd: the validator node (SPEC section 6). `perpd init` creates a home folder (config, key,
+// genesis, data); `perpd start` runs the node until SIGINT or SIGTERM.
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "consensus/single_validator.h"
+#include "genesis/genesis_file.h"
+#include "node/config.h"
+#include "node/key_file.h"
+#include "node/node.h"
+#include "perps/protocol_constants.h"
+#include "rpc/server.h"
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+std::uint64_t wall_clock_ms() {
+  // determinism: the proposer's clock chooses block time; execution reads only block time.
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return 1;
+}
+
+// A one-validator chain for local use: the validator funded, the backstop vault funded, the core
+// markets BTC, ETH and SOL.
+perps::GenesisState local_genesis(const state::Address& validator, const std::string& p2p) {
+  perps::GenesisState g;
+  g.chain_id = 1337;
+  g.genesis_time_ms = wall_clock_ms() / 1000 * 1000;
+  g.validators.push_back({validator, 100, p2p});
+  state::Address vault;
+  std::memcpy(vault.data(), perps::kBackstopVaultAddress, 20);
+  g.balances.push_back({validator, 1'000'000 * perps::kMicro, 600'000 * perps::kMicro});
+  g.balances.push_back({vault, 1'000'000 * perps::kMicro, 0});
+  g.markets.push_back({"BTC", 5, 40, 65'000 * perps::kMicro, 20'000 * perps::kMicro, {}});
+  g.markets.push_back({"ETH", 4, 25, 3'500 * perps::kMicro, 20'000 * perps::kMicro, {}});
+  g.markets.push_back({"SOL", 2, 20, 150 * perps::kMicro, 6'000 * perps::kMicro, {}});
+  return g;
+}
+
+int init(const std::string& home, const std::string& genesis_file, const std::string& key_file) {
+  const fs::path dir(home);
+  if (fs::exists(dir / "config.json"))
+    return fail(home + " is already initialized (config.json exists)");
+  std::error_code ec;
+  fs::create_directories(dir / "data", ec);
+  if (ec) return fail("cannot create " + (dir / "data").string() + ": " + ec.message());
+  state::SecretKey key;
+  if (!key_file.empty()) {
+    auto read = node::read_key_file(key_file);
+    if (!read) return fail(read.error().message);
+    key = *read;
+  } else {
+    key = node::generate_secret_key();
+  }
+  if (auto written = node::write_key_file((dir / "validator.key").string(), key); !written)
+    return fail(written.error().message);
+  const state::Address address = state::address_of(key);
+  node::NodeConfig config;
+  perps::GenesisState genesis;
+  if (!genesis_file.empty()) {
+    auto loaded = genesis::load_genesis_file(genesis_file);
+    if (!loaded) return fail(loaded.error().message);
+    genesis = *loaded;
+  } else {
+    genesis = local_genesis(address, config.p2p_listen);
+  }
+  std::ofstream(dir / "genesis.json") << genesis::genesis_to_json(genesis);
+  if (auto saved = node::save_config((dir / "config.json").string(), config); !saved)
+    return fail(saved.error().message);
+  std::printf("initialized %s\n  validator %s\n  chain id %llu\n  rpc %s\n", home.c_str(),
+              state::to_checksum_address(address).c_str(),
+              static_cast<unsigned long long>(genesis.chain_id), config.rpc_listen.c_str());
+  return 0;
+}
+
+int start(const std::string& home, const std::string& rpc_override) {
+  const fs::path dir(home);
+  auto config = node::load_config((dir / "config.json").string());
+  if (!config) return fail(config.error().message);
+  if (!rpc_override.empty()) config->rpc_listen = rpc_override;
+  auto key = node::read_key_file((dir / "validator.key").string());
+  if (!key) return fail(key.error().message);
+  auto genesis = genesis::load_genesis_file((dir / "genesis.json").string());
+  if (!genesis) return fail(genesis.error().message);
+  const state::Address me = state::address_of(*key);
+  if (genesis->validators.size() != 1 || genesis->validators[0].address != me)
+    return fail(
+        "this build runs single-validator networks: the genesis must list exactly this node's "
+        "key " +
+        state::to_checksum_address(me) + " (the BFT engine is the next issue)");
+  auto host_port = node::split_host_port(config->rpc_listen);
+  if (!host_port) return fail(host_port.error().message);
+
+  node::NodeOptions options;
+  options.mempool = config->mempool;
+  options.send_action_timeout = std::chrono::milliseconds(config->send_action_timeout_ms);
+  auto opened = node::Node::open(*genesis, (dir / "data" / "chain").string(), options);
+  if (!opened) return fail(opened.error().message);
+  node::Node& node = **opened;
+
+  boost::asio::io_context io;
+  rpc::MethodTable methods;
+  node.register_methods(methods);
+  rpc::ServerConfig server_config;
+  server_config.host = host_port->first;
+  server_config.port = host_port->second;
+  server_config.max_connections = config->rpc_max_connections;
+  server_config.idle_timeout = std::chrono::milliseconds(config->rpc_idle_timeout_ms);
+  rpc::Server server(
+      io, server_config, methods,
+      [&node](const json::object& params, rpc::Error& error) {
+        return node.parse_topic(params, error);
+      },
+      [&node] { return node.metrics_text(); });
+  if (auto failed = server.start()) return fail("rpc: " + *failed);
+  node.set_publisher([&server](const rpc::Topic& topic, json::value value) {
+    server.publish(topic, std::move(value));
+  });
+
+  consensus::SingleValidatorConfig engine_config;
+  engine_config.block_interval = std::chrono::milliseconds(config->block_interval_ms);
+  engine_config.max_idle = std::chrono::milliseconds(config->max_idle_ms);
+  engine_config.proposer = me;
+  consensus::SingleValidatorEngine engine(
+      node, engine_config, [&node] { return node.has_pending(); }, wall_clock_ms);
+  node.on_pending([&engine] { engine.notify(); });
+
+  const consensus::CommitInfo resumed = node.last_commit();
+  std::fprintf(
+      stderr,
+      "info: perpd %s chain %llu height %llu app_hash %s\ninfo: rpc listening on http://%s:%u\n",
+      state::to_checksum_address(me).c_str(), static_cast<unsigned long long>(node.chain_id()),
+      static_cast<unsigned long long>(resumed.height), state::to_hex(resumed.app_hash).c_str(),
+      host_port->first.c_str(), static_cast<unsigned>(server.port()));
+  engine.start();
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int signal) {
+    std::fprintf(stderr, "info: signal %d: stopping\n", signal);
+    engine.stop();
+    server.stop();
+    io.stop();
+  });
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) threads.emplace_back([&io] { io.run(); });
+  for (auto& t : threads) t.join();
+  engine.stop();
+  std::fprintf(stderr, "info: stopped at height %llu\n",
+               static_cast<unsigned long long>(node.last_commit().height));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"perpd: a validator node for a permissionless perpetual-futures exchange"};
+  app.require_subcommand(1);
+  std::string home, genesis_file, key_file, rpc;
+  auto* init_cmd =
+      app.add_subcommand("init", "create a node home: config, validator key, genesis, data");
+  init_cmd->add_option("--home", home, "node home folder")->required();
+  init_cmd->add_option("--genesis", genesis_file,
+                       "genesis file (default: a one-validator local chain)");
+  init_cmd->add_option("--key", key_file, "use this validator key file instead of a new key");
+  auto* start_cmd = app.add_subcommand("start", "run the node until SIGINT/SIGTERM");
+  start_cmd->add_option("--home", home, "node home folder")->required();
+  start_cmd->add_option("--rpc", rpc, "RPC listen address HOST:PORT (default: from config.json)");
+  CLI11_PARSE(app, argc, argv);
+  if (*init_cmd) return init(home, genesis_file, key_file);
+  return start(home, rpc);
+}

@@ -1,0 +1,65 @@
+#include "perps/event_codec.h"
+
+#include "record_codec.h"
+
+namespace perps {
+using detail::RecordReader;
+using detail::RecordWriter;
+
+std::string encode_fill_events(const std::vector<FillEvent>& events) {
+  RecordWriter w;
+  w.u32(static_cast<std::uint32_t>(events.size()));
+  for (const FillEvent& f : events) {
+    w.u32(f.market)
+        .bytes(f.user)
+        .u64(f.oid)
+        .u64(f.tid)
+        .i64(f.px)
+        .i64(f.sz)
+        .u8(static_cast<std::uint8_t>(f.side))
+        .u8(f.crossed)
+        .i64(f.fee)
+        .i64(f.closed_pnl)
+        .u8(static_cast<std::uint8_t>(f.dir))
+        .i64(f.start_position)
+        .u64(f.time_ms)
+        .bytes(f.tx_hash)
+        .u8(static_cast<std::uint8_t>(f.liquidation))
+        .bytes(f.liquidated_user)
+        .i64(f.liquidation_mark_px);
+  }
+  return w.take();
+}
+
+state::Result<std::vector<FillEvent>> decode_fill_events(std::string_view bytes) {
+  RecordReader r(bytes);
+  const std::uint32_t count = r.u32();
+  std::vector<FillEvent> events;
+  for (std::uint32_t i = 0; i < count && r.ok(); ++i) {
+    FillEvent f;
+    f.market = r.u32();
+    f.user = r.bytes<20>();
+    f.oid = r.u64();
+    f.tid = r.u64();
+    f.px = r.i64();
+    f.sz = r.i64();
+    f.side = r.u8() ? Side::Ask : Side::Bid;
+    f.crossed = r.u8() != 0;
+    f.fee = r.i64();
+    f.closed_pnl = r.i64();
+    const std::uint8_t dir = r.u8();
+    f.dir = static_cast<FillDirection>(dir <= 5 ? dir : 0);
+    f.start_position = r.i64();
+    f.time_ms = r.u64();
+    f.tx_hash = r.bytes<32>();
+    const std::uint8_t method = r.u8();
+    f.liquidation = static_cast<LiquidationMethod>(method <= 3 ? method : 0);
+    f.liquidated_user = r.bytes<20>();
+    f.liquidation_mark_px = r.i64();
+    events.push_back(f);
+  }
+  if (!r.done()) return state::make_error(state::Reason::StorageError, "damaged event record");
+  return events;
+}
+
+}  // namespace perps
