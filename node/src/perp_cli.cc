@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "node/cli_commands.h"
 #include "node/key_file.h"
 #include "state/envelope.h"
 
@@ -76,6 +77,9 @@ int main(int argc, char** argv) {
   CLI::App app{"perp-cli: keys, signed actions and node queries for perpd"};
   app.require_subcommand(1);
 
+  node::CliOptions options;
+  auto run_node_command = node::add_node_commands(app, options);
+
   std::string out;
   auto* keygen_cmd =
       app.add_subcommand("keygen", "write a new key file (mode 0600) and print its address");
@@ -108,5 +112,6 @@ int main(int argc, char** argv) {
     std::cout << json::serialize(state::eip712_schema(chain_id)) << "\n";
     return 0;
   }
+  if (int code = run_node_command(); code >= 0) return code;
   return 2;
 }

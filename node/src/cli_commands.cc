@@ -1,0 +1,368 @@
+#include "node/cli_commands.h"
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "node/key_file.h"
+#include "node/rpc_client.h"
+#include "state/decimal.h"
+#include "state/envelope.h"
+
+namespace node {
+namespace json = boost::json;
+
+namespace {
+
+struct Command {
+  CLI::App* sub = nullptr;
+  std::function<int()> run;
+};
+
+std::string text_of(const json::value& v) {
+  if (v.is_string()) return std::string(v.get_string());
+  if (v.is_null()) return "-";
+  return json::serialize(v);
+}
+
+// Prints rows as a left-aligned table.
+void print_table(const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size() && i < width.size(); ++i)
+      width[i] = std::max(width[i], row[i].size());
+  auto print_row = [&](const std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size(); ++i)
+      std::printf("%-*s%s", static_cast<int>(width[i]), row[i].c_str(),
+                  i + 1 < row.size() ? "  " : "\n");
+  };
+  print_row(header);
+  for (const auto& row : rows) print_row(row);
+}
+
+class Session {
+ public:
+  explicit Session(CliOptions& options) : options_(options) {}
+
+  // The result of a call, or nullopt after printing the error.
+  std::optional<json::value> call(const std::string& method, json::value params) {
+    if (!client_) {
+      auto created = RpcClient::create(options_.rpc);
+      if (!created) {
+        std::cerr << "error: " << created.error().message << "\n";
+        return std::nullopt;
+      }
+      client_ = std::make_unique<RpcClient>(std::move(*created));
+    }
+    auto answer = client_->call(method, std::move(params));
+    if (auto* error = std::get_if<RpcError>(&answer)) {
+      std::string reason;
+      if (error->data.is_object())
+        if (const json::value* r = error->data.as_object().if_contains("reason"))
+          reason = text_of(*r) + ": ";
+      std::cerr << "error: " << reason << error->message
+                << (error->code ? " (" + std::to_string(error->code) + ")" : "") << "\n";
+      return std::nullopt;
+    }
+    return std::get<json::value>(answer);
+  }
+
+  std::optional<state::SecretKey> key() {
+    if (options_.key.empty()) {
+      std::cerr << "error: this command signs: give --key FILE\n";
+      return std::nullopt;
+    }
+    auto key = read_key_file(options_.key);
+    if (!key) {
+      std::cerr << "error: " << key.error().message << "\n";
+      return std::nullopt;
+    }
+    return *key;
+  }
+
+  std::optional<std::string> user(const std::string& given) {
+    if (!given.empty()) return given;
+    auto k = key();
+    if (!k) return std::nullopt;
+    return state::to_checksum_address(state::address_of(*k));
+  }
+
+  // Signs the action (JSON with "type") for the node's chain and sends it; prints the receipt.
+  int send(json::object action) {
+    auto k = key();
+    if (!k) return 1;
+    auto status = call("chain_status", json::object{});
+    if (!status) return 1;
+    const std::uint64_t chain_id = status->as_object().at("chainId").to_number<std::uint64_t>();
+    auto parsed = state::action_from_json(action);
+    if (!parsed) {
+      std::cerr << "error: " << state::reason_name(parsed.error().reason) << ": "
+                << parsed.error().message << "\n";
+      return 1;
+    }
+    // determinism: the wallet picks its nonce from its clock; execution never reads it.
+    const auto nonce =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+    const state::SignedAction envelope =
+        state::EnvelopeVerifier(chain_id).sign(std::move(*parsed), nonce, *k);
+    auto receipt = call("perp_sendAction", state::envelope_to_json(envelope));
+    if (!receipt) return 1;
+    if (options_.json) {
+      std::cout << json::serialize(*receipt) << "\n";
+      return 0;
+    }
+    const json::object& r = receipt->as_object();
+    std::printf("tx %s  height %s  %s\n", text_of(r.at("txHash")).c_str(),
+                text_of(r.at("height")).c_str(), text_of(r.at("status")).c_str());
+    if (const json::value* response = r.if_contains("response"); response && response->is_object())
+      for (const auto& s : response->as_object().at("statuses").as_array())
+        std::printf("  %s\n", text_of(s).c_str());
+    return 0;
+  }
+
+  bool json_output() const { return options_.json; }
+
+ private:
+  CliOptions& options_;
+  std::unique_ptr<RpcClient> client_;
+};
+
+// Rounds a micro-dollar price to the market's grid (5 significant figures, 6 - szDecimals
+// decimals), up or down.
+std::int64_t round_price(std::int64_t px, unsigned sz_decimals, bool up) {
+  std::int64_t step = 1;
+  for (unsigned i = 0; i < sz_decimals; ++i) step *= 10;  // at most 6 - szDecimals decimals
+  std::int64_t digits = 0;
+  for (std::int64_t v = px; v > 0; v /= 10) ++digits;
+  std::int64_t sig = 1;
+  for (std::int64_t i = 0; i < digits - 5; ++i) sig *= 10;  // 5 significant figures
+  step = std::max(step, sig);
+  if (step > 1'000'000) step = std::max<std::int64_t>(1'000'000, (step / 1'000'000) * 1'000'000);
+  const std::int64_t down = px / step * step;
+  return up && down < px ? down + step : down;
+}
+
+}  // namespace
+
+std::function<int()> add_node_commands(CLI::App& app, CliOptions& options) {
+  app.add_option("--rpc", options.rpc, "node URL (http://HOST:PORT)");
+  app.add_option("--key", options.key, "key file that signs actions (and the default account)");
+  app.add_flag("--json", options.json, "print JSON instead of tables");
+  app.fallthrough();  // "perp-cli order ... --key K": options may follow the command
+  auto session = std::make_shared<Session>(options);
+  auto commands = std::make_shared<std::vector<Command>>();
+
+  auto* markets = app.add_subcommand("markets", "markets with prices, funding and open interest");
+  commands->push_back(
+      {markets, [session] {
+         auto r = session->call("perp_markets", json::object{});
+         if (!r) return 1;
+         if (session->json_output()) return std::printf("%s\n", json::serialize(*r).c_str()), 0;
+         std::vector<std::vector<std::string>> rows;
+         for (const auto& m : r->as_array()) {
+           const auto& o = m.as_object();
+           rows.push_back({text_of(o.at("name")), text_of(o.at("markPx")),
+                           text_of(o.at("oraclePx")), text_of(o.at("midPx")),
+                           text_of(o.at("funding")), text_of(o.at("openInterest")),
+                           text_of(o.at("dayNtlVlm"))});
+         }
+         print_table(
+             {"MARKET", "MARK", "ORACLE", "MID", "FUNDING/H", "OPEN INTEREST", "24H VOLUME"}, rows);
+         return 0;
+       }});
+
+  auto* book = app.add_subcommand("book", "order book of a market");
+  auto book_market = std::make_shared<std::string>();
+  auto book_depth = std::make_shared<unsigned>(10);
+  book->add_option("market", *book_market, "market name")->required();
+  book->add_option("--depth", *book_depth, "levels per side");
+  commands->push_back(
+      {book, [session, book_market, book_depth] {
+         auto r = session->call("perp_orderBook",
+                                json::object{{"market", *book_market}, {"depth", *book_depth}});
+         if (!r) return 1;
+         if (session->json_output()) return std::printf("%s\n", json::serialize(*r).c_str()), 0;
+         const auto& o = r->as_object();
+         std::vector<std::vector<std::string>> rows;
+         const auto& asks = o.at("asks").as_array();
+         for (auto it = asks.rbegin(); it != asks.rend(); ++it)
+           rows.push_back(
+               {"ask", text_of(it->at("px")), text_of(it->at("sz")), text_of(it->at("n"))});
+         for (const auto& b : o.at("bids").as_array())
+           rows.push_back({"bid", text_of(b.at("px")), text_of(b.at("sz")), text_of(b.at("n"))});
+         std::printf("%s at height %s\n", book_market->c_str(), text_of(o.at("height")).c_str());
+         print_table({"SIDE", "PRICE", "SIZE", "ORDERS"}, rows);
+         return 0;
+       }});
+
+  auto* account = app.add_subcommand("account", "balances, margin and positions");
+  auto account_user = std::make_shared<std::string>();
+  account->add_option("address", *account_user, "account (default: the --key's address)");
+  commands->push_back(
+      {account, [session, account_user] {
+         auto user = session->user(*account_user);
+         if (!user) return 1;
+         auto r = session->call("perp_account", json::object{{"user", *user}});
+         if (!r) return 1;
+         if (session->json_output()) return std::printf("%s\n", json::serialize(*r).c_str()), 0;
+         const auto& o = r->as_object();
+         std::printf(
+             "%s\n  usd %s  account value %s  margin used %s  maintenance %s  withdrawable %s\n",
+             text_of(o.at("user")).c_str(), text_of(o.at("usd")).c_str(),
+             text_of(o.at("accountValue")).c_str(), text_of(o.at("marginUsed")).c_str(),
+             text_of(o.at("maintenanceMargin")).c_str(), text_of(o.at("withdrawable")).c_str());
+         std::vector<std::vector<std::string>> rows;
+         for (const auto& p : o.at("positions").as_array()) {
+           const auto& q = p.as_object();
+           const auto& lev = q.at("leverage").as_object();
+           rows.push_back({text_of(q.at("market")), text_of(q.at("szi")), text_of(q.at("entryPx")),
+                           text_of(q.at("positionValue")), text_of(q.at("unrealizedPnl")),
+                           text_of(lev.at("value")) + "x " + text_of(lev.at("type")),
+                           text_of(q.at("liquidationPx")), text_of(q.at("cumFunding"))});
+         }
+         if (!rows.empty())
+           print_table(
+               {"MARKET", "SIZE", "ENTRY", "VALUE", "UPNL", "LEVERAGE", "LIQ PX", "FUNDING"}, rows);
+         return 0;
+       }});
+
+  auto* orders = app.add_subcommand("orders", "open orders");
+  auto orders_user = std::make_shared<std::string>();
+  orders->add_option("address", *orders_user, "account (default: the --key's address)");
+  commands->push_back({orders, [session, orders_user] {
+                         auto user = session->user(*orders_user);
+                         if (!user) return 1;
+                         auto r = session->call("perp_openOrders", json::object{{"user", *user}});
+                         if (!r) return 1;
+                         if (session->json_output())
+                           return std::printf("%s\n", json::serialize(*r).c_str()), 0;
+                         std::vector<std::vector<std::string>> rows;
+                         for (const auto& o : r->as_array())
+                           rows.push_back({text_of(o.at("market")), text_of(o.at("oid")),
+                                           text_of(o.at("side")), text_of(o.at("px")),
+                                           text_of(o.at("sz")), text_of(o.at("origSz"))});
+                         print_table({"MARKET", "OID", "SIDE", "PRICE", "SIZE", "ORIG SIZE"}, rows);
+                         return 0;
+                       }});
+
+  struct OrderArgs {
+    std::string market, side, size, price, tif = "Gtc";
+    bool reduce_only = false;
+  };
+  auto order_args = std::make_shared<OrderArgs>();
+  auto* order = app.add_subcommand("order", "place a limit order");
+  order->add_option("market", order_args->market)->required();
+  order->add_option("side", order_args->side, "buy or sell")
+      ->required()
+      ->check(CLI::IsMember({"buy", "sell"}));
+  order->add_option("size", order_args->size, "size in units of the asset")->required();
+  order->add_option("price", order_args->price, "limit price in USD")->required();
+  order->add_option("--tif", order_args->tif, "Gtc, Ioc or Alo")
+      ->check(CLI::IsMember({"Gtc", "Ioc", "Alo"}));
+  order->add_flag("--reduce-only", order_args->reduce_only);
+  auto order_json = [](const OrderArgs& a, const std::string& px, const std::string& tif) {
+    return json::object{{"market", a.market},
+                        {"isBuy", a.side == "buy"},
+                        {"px", px},
+                        {"sz", a.size},
+                        {"reduceOnly", a.reduce_only},
+                        {"tif", tif},
+                        {"cloid", "0x00000000000000000000000000000000"},
+                        {"triggerPx", ""},
+                        {"tpsl", ""}};
+  };
+  commands->push_back(
+      {order, [session, order_args, order_json] {
+         return session->send(json::object{
+             {"type", "order"},
+             {"orders", json::array{order_json(*order_args, order_args->price, order_args->tif)}}});
+       }});
+
+  auto* market_order = app.add_subcommand(
+      "market-order", "an Ioc order priced through the book by a slippage bound");
+  market_order->add_option("market", order_args->market)->required();
+  market_order->add_option("side", order_args->side, "buy or sell")
+      ->required()
+      ->check(CLI::IsMember({"buy", "sell"}));
+  market_order->add_option("size", order_args->size, "size in units of the asset")->required();
+  auto slippage_bp = std::make_shared<unsigned>(500);
+  market_order->add_option("--slippage-bp", *slippage_bp,
+                           "price bound in basis points through the best price (default 500 = 5%)");
+  market_order->add_flag("--reduce-only", order_args->reduce_only);
+  commands->push_back(
+      {market_order, [session, order_args, order_json, slippage_bp] {
+         auto markets = session->call("perp_markets", json::object{});
+         auto book = session->call("perp_orderBook",
+                                   json::object{{"market", order_args->market}, {"depth", 1}});
+         if (!markets || !book) return 1;
+         unsigned sz_decimals = 0;
+         for (const auto& m : markets->as_array())
+           if (text_of(m.at("name")) == order_args->market)
+             sz_decimals = static_cast<unsigned>(m.at("szDecimals").to_number<std::uint64_t>());
+         const bool buy = order_args->side == "buy";
+         const auto& side = book->as_object().at(buy ? "asks" : "bids").as_array();
+         if (side.empty()) {
+           std::cerr << "error: no " << (buy ? "asks" : "bids") << " to trade against\n";
+           return 1;
+         }
+         auto best = state::parse_decimal(text_of(side[0].at("px")), 6, state::Sign::Unsigned);
+         if (!best) return 1;
+         const std::int64_t bound =
+             *best + (buy ? 1 : -1) * *best * static_cast<std::int64_t>(*slippage_bp) / 10'000;
+         const std::string px = state::format_decimal(round_price(bound, sz_decimals, buy), 6);
+         return session->send(json::object{
+             {"type", "order"}, {"orders", json::array{order_json(*order_args, px, "Ioc")}}});
+       }});
+
+  auto cancel_market = std::make_shared<std::string>();
+  auto cancel_oid = std::make_shared<std::uint64_t>(0);
+  auto* cancel = app.add_subcommand("cancel", "cancel an open order");
+  cancel->add_option("market", *cancel_market)->required();
+  cancel->add_option("oid", *cancel_oid)->required();
+  commands->push_back({cancel, [session, cancel_market, cancel_oid] {
+                         return session->send(json::object{
+                             {"type", "cancel"},
+                             {"cancels", json::array{json::object{{"market", *cancel_market},
+                                                                  {"oid", *cancel_oid}}}}});
+                       }});
+
+  auto send_to = std::make_shared<std::string>();
+  auto send_amount = std::make_shared<std::string>();
+  auto* send = app.add_subcommand("send", "send USD to another account");
+  send->add_option("destination", *send_to)->required();
+  send->add_option("amount", *send_amount, "USD")->required();
+  commands->push_back({send, [session, send_to, send_amount] {
+                         return session->send(json::object{{"type", "usdSend"},
+                                                           {"destination", *send_to},
+                                                           {"amount", *send_amount}});
+                       }});
+
+  auto lev_market = std::make_shared<std::string>();
+  auto lev_value = std::make_shared<std::uint32_t>(1);
+  auto lev_isolated = std::make_shared<bool>(false);
+  auto* leverage =
+      app.add_subcommand("leverage", "set leverage (and cross or isolated) for a market");
+  leverage->add_option("market", *lev_market)->required();
+  leverage->add_option("leverage", *lev_value)->required();
+  leverage->add_flag("--isolated", *lev_isolated);
+  commands->push_back({leverage, [session, lev_market, lev_value, lev_isolated] {
+                         return session->send(json::object{{"type", "updateLeverage"},
+                                                           {"market", *lev_market},
+                                                           {"isCross", !*lev_isolated},
+                                                           {"leverage", *lev_value}});
+                       }});
+
+  return [commands] {
+    for (const auto& c : *commands)
+      if (*c.sub) return c.run();
+    return -1;
+  };
+}
+
+}  // namespace node
