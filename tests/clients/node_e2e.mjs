@@ -1,0 +1,123 @@
+// perpd end to end from JavaScript, with ethers v6 signing (a wallet library no one here wrote):
+// start a node, fetch the EIP-712 schema over JSON-RPC, sign orders with ethers, send them with
+// perp_sendAction, and read the results back in SPEC section 5's shapes.
+// Usage: node node_e2e.mjs PERPD
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ethers } from "ethers";
+
+const [perpd] = process.argv.slice(2);
+const work = mkdtempSync(join(tmpdir(), "perpd-e2e-"));
+let passed = 0;
+let failed = 0;
+function check(ok, what) {
+  if (ok) passed++;
+  else {
+    failed++;
+    console.error(`FAIL: ${what}`);
+  }
+}
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+// The validator key comes from ethers; perpd init imports it.
+const validator = ethers.Wallet.createRandom();
+const keyPath = join(work, "validator.key");
+writeFileSync(keyPath, validator.privateKey + "\n", { mode: 0o600 });
+const home = join(work, "node");
+const init = spawnSync(perpd, ["init", "--home", home, "--key", keyPath], { encoding: "utf8" });
+check(init.status === 0, `perpd init (${init.stderr})`);
+const port = await freePort();
+const url = `http://127.0.0.1:${port}/`;
+const node = spawn(perpd, ["start", "--home", home, "--rpc", `127.0.0.1:${port}`], { stdio: "ignore" });
+
+let id = 0;
+async function call(method, params = {}) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }),
+  });
+  return response.json();
+}
+
+try {
+  let status;
+  for (let i = 0; i < 100 && !status; i++) {
+    try {
+      status = (await call("chain_status")).result;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  check(status !== undefined, "the node answers chain_status");
+  const schema = (await call("perp_eip712Schema")).result;
+  check(schema.domain.chainId === status.chainId, "schema domain carries the chain id");
+  const typesFor = (primary) => {
+    const out = {};
+    const visit = (name) => {
+      const base = name.replace(/\[\d*\]$/, "");
+      if (out[base] || !schema.types[base]) return;
+      out[base] = schema.types[base];
+      for (const member of schema.types[base]) visit(member.type);
+    };
+    visit(primary);
+    return out;
+  };
+  let nonce = Date.now();
+  async function send(wallet, action) {
+    const { type, ...fields } = action;
+    const n = nonce++;
+    const signature = await wallet.signTypedData(schema.domain, typesFor(schema.primaryTypes[type]), { ...fields, nonce: n });
+    return call("perp_sendAction", { action, nonce: n, signature });
+  }
+  const order = (market, isBuy, px, sz, tif = "Gtc") => ({
+    type: "order",
+    orders: [{ market, isBuy, px, sz, reduceOnly: false, tif, cloid: "0x" + "00".repeat(16), triggerPx: "", tpsl: "" }],
+  });
+
+  const trader = ethers.Wallet.createRandom();
+  const funded = await send(validator, { type: "usdSend", destination: trader.address, amount: "50000" });
+  check(funded.result?.status === "ok", `usdSend from the validator (${JSON.stringify(funded)})`);
+
+  const rest = await send(validator, order("ETH", false, "3500", "1"));
+  const oid = rest.result?.response?.statuses?.[0]?.resting?.oid;
+  check(Number.isInteger(oid), `an ask rests with an oid (${JSON.stringify(rest)})`);
+  const take = await send(trader, order("ETH", true, "3500", "0.4", "Ioc"));
+  const filled = take.result?.response?.statuses?.[0]?.filled;
+  check(filled?.totalSz === "0.4" && filled?.avgPx === "3500" && filled?.oid > oid, `the Ioc fills (${JSON.stringify(take)})`);
+
+  const book = (await call("perp_orderBook", { market: "ETH" })).result;
+  check(JSON.stringify(book.asks) === JSON.stringify([{ px: "3500", sz: "0.6", n: 1 }]), `book after the fill (${JSON.stringify(book)})`);
+  const account = (await call("perp_account", { user: trader.address })).result;
+  // 0.4 ETH at 3,500 = 1,400 notional; taker fee 0.63.
+  check(account.usd === "49999.37", `trader usd after the fee (${account.usd})`);
+  check(account.positions[0]?.szi === "0.4" && account.positions[0]?.entryPx === "3500", "trader position");
+  const fills = (await call("perp_fills", { user: trader.address })).result;
+  check(fills.length === 1 && fills[0].fee === "0.63" && fills[0].dir === "Open Long", `trader fill (${JSON.stringify(fills)})`);
+  const tx = (await call("chain_getTx", { hash: take.result.txHash })).result;
+  check(tx.signer === trader.address && tx.result.status === "ok", "chain_getTx names ethers' signer");
+
+  // A rejected action: -32000 with its reason.
+  const broke = ethers.Wallet.createRandom();
+  const rejected = await send(broke, { type: "usdSend", destination: trader.address, amount: "1" });
+  check(rejected.error?.code === -32000 && rejected.error?.data?.reason === "InsufficientBalance",
+        `an unfunded usdSend is rejected with a reason (${JSON.stringify(rejected)})`);
+  // A signature for another chain recovers another signer: no funds, rejected.
+} finally {
+  node.kill("SIGTERM");
+  await new Promise((r) => node.on("exit", r));
+  rmSync(work, { recursive: true, force: true });
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
