@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "node/key_file.h"
+#include "node/price_grid_text.h"
 #include "node/rpc_client.h"
 #include "state/decimal.h"
 #include "state/envelope.h"
@@ -132,21 +133,6 @@ class Session {
   CliOptions& options_;
   std::unique_ptr<RpcClient> client_;
 };
-
-// Rounds a micro-dollar price to the market's grid (5 significant figures, 6 - szDecimals
-// decimals), up or down.
-std::int64_t round_price(std::int64_t px, unsigned sz_decimals, bool up) {
-  std::int64_t step = 1;
-  for (unsigned i = 0; i < sz_decimals; ++i) step *= 10;  // at most 6 - szDecimals decimals
-  std::int64_t digits = 0;
-  for (std::int64_t v = px; v > 0; v /= 10) ++digits;
-  std::int64_t sig = 1;
-  for (std::int64_t i = 0; i < digits - 5; ++i) sig *= 10;  // 5 significant figures
-  step = std::max(step, sig);
-  if (step > 1'000'000) step = std::max<std::int64_t>(1'000'000, (step / 1'000'000) * 1'000'000);
-  const std::int64_t down = px / step * step;
-  return up && down < px ? down + step : down;
-}
 
 }  // namespace
 
@@ -315,7 +301,7 @@ std::function<int()> add_node_commands(CLI::App& app, CliOptions& options) {
          if (!best) return 1;
          const std::int64_t bound =
              *best + (buy ? 1 : -1) * *best * static_cast<std::int64_t>(*slippage_bp) / 10'000;
-         const std::string px = state::format_decimal(round_price(bound, sz_decimals, buy), 6);
+         const std::string px = state::format_decimal(round_to_grid(bound, sz_decimals, buy), 6);
          return session->send(json::object{
              {"type", "order"}, {"orders", json::array{order_json(*order_args, px, "Ioc")}}});
        }});
