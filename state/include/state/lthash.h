@@ -10,7 +10,9 @@
 // 16 bytes): a PRG of the whole 256-bit digest standing in for the paper's BLAKE2X. Two digests
 // give the same AES key only after ~2^64 work, and even then their 128-block counter ranges
 // overlap with probability ~2^-120, so expansions stay distinct blocks of independent (or one)
-// pseudorandom permutations. AES-128 over AES-256: ~10% cheaper per expansion with AES-NI/VAES.
+// pseudorandom permutations. Through OpenSSL 3.0's EVP an expansion costs ~333 ns, ~100 of them
+// re-keying; AES-256-CTR keyed by the whole digest costs ~366 ns, and AES-256-ECB over constant
+// counter blocks (the same keystream) ~341 ns, 4% more per changed key in bench_commitment.
 #pragma once
 
 #include <array>
