@@ -1,5 +1,7 @@
 #include "state/state_commitment.h"
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "state/sha256.h"
@@ -38,16 +40,20 @@ void StateCommitment::set(std::string_view key, std::size_t key_hash,
 
 void StateCommitment::apply(const WriteBatch& batch, std::string_view prefix) {
   // The table (~128 B per key) is far larger than the caches, so each lookup is a miss; hashing
-  // every key first lets the slot of the key a few operations ahead be fetched meanwhile.
+  // the key a few operations ahead and prefetching its slot overlaps the misses with the crypto.
   constexpr std::size_t kAhead = 4;
+  std::array<std::size_t, kAhead + 1> hashes;  // of operations i .. i + kAhead, by index mod size
   const std::size_t n = batch.size();
-  key_hashes_.resize(n);
-  for (std::size_t i = 0; i < n; ++i)
-    key_hashes_[i] = DigestTable::hash(batch.op(i).key.substr(prefix.size()));
+  auto hash_ahead = [&](std::size_t j) {
+    const std::size_t hash = DigestTable::hash(batch.op(j).key.substr(prefix.size()));
+    digests_.prefetch(hash);
+    hashes[j % hashes.size()] = hash;
+  };
+  for (std::size_t j = 0; j < std::min(n, kAhead); ++j) hash_ahead(j);
   for (std::size_t i = 0; i < n; ++i) {
-    if (i + kAhead < n) digests_.prefetch(key_hashes_[i + kAhead]);
+    if (i + kAhead < n) hash_ahead(i + kAhead);
     const WriteBatch::Op op = batch.op(i);
-    set(op.key.substr(prefix.size()), key_hashes_[i], op.value);
+    set(op.key.substr(prefix.size()), hashes[i % hashes.size()], op.value);
   }
 }
 

@@ -74,7 +74,6 @@ class StateCommitment {
   void set(std::string_view key, std::size_t key_hash, std::optional<std::string_view> value);
   DigestTable digests_;
   LtHash16 hash_;
-  std::vector<std::size_t> key_hashes_;  // apply()'s scratch, kept for its capacity
 };
 
 }  // namespace state
