@@ -1,37 +1,65 @@
 #include "state/state_commitment.h"
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 
-#include "state/keccak.h"
+#include "state/sha256.h"
 
 namespace state {
 
 Hash256 state_element(std::string_view key, std::string_view value) {
   const std::uint32_t len = static_cast<std::uint32_t>(key.size());
-  const std::uint8_t prefix[4] = {static_cast<std::uint8_t>(len >> 24), static_cast<std::uint8_t>(len >> 16),
-                                  static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len)};
-  return Keccak256().update(prefix).update(key).update(value).finish();
+  const std::uint8_t prefix[4] = {
+      static_cast<std::uint8_t>(len >> 24), static_cast<std::uint8_t>(len >> 16),
+      static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len)};
+  return sha256({prefix, as_bytes(key), as_bytes(value)});
 }
 
 void StateCommitment::set(std::string_view key, std::optional<std::string_view> value) {
-  if (Hash256* digest = digests_.find(key)) {
-    hash_.remove(*digest);
+  set(key, DigestTable::hash(key), value);
+}
+
+void StateCommitment::set(std::string_view key, std::size_t key_hash,
+                          std::optional<std::string_view> value) {
+  if (Hash256* digest = digests_.find(key, key_hash)) {
     if (!value) {
-      digests_.erase(key);
+      hash_.remove(*digest);
+      digests_.erase(key, key_hash);
       return;
     }
-    *digest = state_element(key, *value);
-    hash_.add(*digest);
+    const Hash256 element = state_element(key, *value);
+    hash_.replace(*digest, element);
+    *digest = element;
   } else if (value) {
-    Hash256 element = state_element(key, *value);
+    const Hash256 element = state_element(key, *value);
     hash_.add(element);
-    digests_.insert(key, element);
+    digests_.insert(key, key_hash, element);
   }
 }
 
-std::size_t StateCommitment::DigestTable::probe(std::string_view key) const {
+void StateCommitment::apply(const WriteBatch& batch, std::string_view prefix) {
+  // The table (~128 B per key) is far larger than the caches, so each lookup is a miss; hashing
+  // the key a few operations ahead and prefetching its slot overlaps the misses with the crypto.
+  constexpr std::size_t kAhead = 4;
+  std::array<std::size_t, kAhead + 1> hashes;  // of operations i .. i + kAhead, by index mod size
+  const std::size_t n = batch.size();
+  auto hash_ahead = [&](std::size_t j) {
+    const std::size_t hash = DigestTable::hash(batch.op(j).key.substr(prefix.size()));
+    digests_.prefetch(hash);
+    hashes[j % hashes.size()] = hash;
+  };
+  for (std::size_t j = 0; j < std::min(n, kAhead); ++j) hash_ahead(j);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) hash_ahead(i + kAhead);
+    const WriteBatch::Op op = batch.op(i);
+    set(op.key.substr(prefix.size()), hashes[i % hashes.size()], op.value);
+  }
+}
+
+std::size_t StateCommitment::DigestTable::probe(std::string_view key, std::size_t hash) const {
   const std::size_t mask = slots_.size() - 1;
-  std::size_t i = std::hash<std::string_view>{}(key)&mask;
+  std::size_t i = hash & mask;
   std::size_t first_deleted = slots_.size();
   for (;; i = (i + 1) & mask) {
     const Slot& slot = slots_[i];
@@ -44,23 +72,28 @@ std::size_t StateCommitment::DigestTable::probe(std::string_view key) const {
   }
 }
 
-Hash256* StateCommitment::DigestTable::find(std::string_view key) {
+void StateCommitment::DigestTable::prefetch(std::size_t hash) const {
+  if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+}
+
+Hash256* StateCommitment::DigestTable::find(std::string_view key, std::size_t hash) {
   if (key.size() > kInlineKey) {
     auto it = long_keys_.find(std::string(key));
     return it == long_keys_.end() ? nullptr : &it->second;
   }
   if (slots_.empty()) return nullptr;
-  Slot& slot = slots_[probe(key)];
+  Slot& slot = slots_[probe(key, hash)];
   return slot.state == 1 ? &slot.digest : nullptr;
 }
 
-void StateCommitment::DigestTable::insert(std::string_view key, const Hash256& digest) {
+void StateCommitment::DigestTable::insert(std::string_view key, std::size_t hash,
+                                          const Hash256& digest) {
   if (key.size() > kInlineKey) {
     long_keys_.emplace(std::string(key), digest);
     return;
   }
   if (2 * (used_ + 1) > slots_.size()) grow();  // load (full + deleted) at most 1/2
-  Slot& slot = slots_[probe(key)];
+  Slot& slot = slots_[probe(key, hash)];
   if (slot.state == 0) ++used_;
   slot.state = 1;
   slot.len = static_cast<std::uint8_t>(key.size());
@@ -69,25 +102,26 @@ void StateCommitment::DigestTable::insert(std::string_view key, const Hash256& d
   ++size_;
 }
 
-void StateCommitment::DigestTable::erase(std::string_view key) {
+void StateCommitment::DigestTable::erase(std::string_view key, std::size_t hash) {
   if (key.size() > kInlineKey) {
     long_keys_.erase(std::string(key));
     return;
   }
-  slots_[probe(key)].state = 2;
+  slots_[probe(key, hash)].state = 2;
   --size_;
 }
 
 void StateCommitment::DigestTable::grow() {
   std::vector<Slot> old = std::move(slots_);
   // Double when mostly full of live keys; same size when tombstones are what filled it.
-  const std::size_t capacity = std::max<std::size_t>(1024, 4 * size_ + 4 > old.size() ? 2 * old.size() : old.size());
+  const std::size_t capacity =
+      std::max<std::size_t>(1024, 4 * size_ + 4 > old.size() ? 2 * old.size() : old.size());
   slots_.assign(capacity, Slot{});
   used_ = size_;
   for (const Slot& slot : old) {
     if (slot.state != 1) continue;
-    Slot& target = slots_[probe(std::string_view(slot.key, slot.len))];
-    target = slot;
+    const std::string_view key(slot.key, slot.len);
+    slots_[probe(key, hash(key))] = slot;
   }
 }
 

@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <concepts>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -58,8 +58,9 @@ class ChangeSink {
 
 // What the executor needs from an application.
 template <class App>
-concept Application = requires(App& app, const App& capp, const BlockContext& ctx, const VerifiedAction& tx,
-                               ChangeSink& sink, std::string_view key, std::string_view value) {
+concept Application = requires(App& app, const App& capp, const BlockContext& ctx,
+                               const VerifiedAction& tx, ChangeSink& sink, std::string_view key,
+                               std::string_view value) {
   typename App::Response;
   typename App::Event;
   // Time-driven work at the start and end of each block (funding, oracle, triggers).
@@ -101,8 +102,9 @@ class BlockExecutor {
 
   // Takes the application in its genesis state; that state is committed as height 0.
   explicit BlockExecutor(App app) : app_(std::move(app)) {
-    CommitSink sink(commitment_, genesis_changes_);
+    BatchSink sink(genesis_changes_);
     app_.collect_all(sink);
+    commitment_.apply(genesis_changes_, kStatePrefix);
   }
 
   // The genesis state's keys, for a node to write before block 1.
@@ -156,7 +158,7 @@ class BlockExecutor {
     }
     app_.end_block(ctx);
 
-    CommitSink sink(commitment_, result.state_changes);
+    BatchSink sink(result.state_changes);
     for (auto [signer, nonces] : dirty_signers_) {  // in first-use order: deterministic
       nonces->dirty = false;
       sink.set(nonce_key(*signer), encode_nonce_set(nonces->set));
@@ -164,6 +166,7 @@ class BlockExecutor {
     dirty_signers_.clear();
     app_.collect_changes(sink);
     app_.take_events(result.events);
+    commitment_.apply(result.state_changes, kStatePrefix);
     result.app_hash = commitment_.app_hash();
     height_ = ctx.height;
   }
@@ -172,9 +175,11 @@ class BlockExecutor {
   // writes each block's state_changes; both give the same stored state.
   Status save(KvStore& store) {
     WriteBatch batch;
-    CommitSink sink(commitment_, batch);  // re-setting equal values leaves the hash unchanged
-    for (const auto& [signer, nonces] : sorted_nonce_sets()) sink.set(nonce_key(signer), encode_nonce_set(nonces->set));
+    BatchSink sink(batch);
+    for (const auto& [signer, nonces] : sorted_nonce_sets())
+      sink.set(nonce_key(signer), encode_nonce_set(nonces->set));
     app_.collect_all(sink);
+    commitment_.apply(batch, kStatePrefix);  // re-setting equal values leaves the hash unchanged
     return store.write(batch);
   }
 
@@ -184,22 +189,23 @@ class BlockExecutor {
     executor.commitment_ = StateCommitment();  // the stored pairs alone define the state
     executor.height_ = height;
     Status loaded = Status::Ok();
-    Status scanned = store.scan(kStatePrefix, [&](std::string_view full_key, std::string_view value) {
-      std::string_view key = full_key.substr(kStatePrefix.size());
-      executor.commitment_.set(key, value);
-      if (!key.empty() && key[0] == kNonceKeyTag) {
-        auto address = address_from_nonce_key(key);
-        auto set = decode_nonce_set(value);
-        if (!address || !set) {
-          loaded = make_error(Reason::StorageError, "damaged nonce record");
-          return false;
-        }
-        executor.nonce_sets_[*address].set = std::move(*set);
-        return true;
-      }
-      loaded = executor.app_.load(key, value);
-      return loaded.ok();
-    });
+    Status scanned =
+        store.scan(kStatePrefix, [&](std::string_view full_key, std::string_view value) {
+          std::string_view key = full_key.substr(kStatePrefix.size());
+          executor.commitment_.set(key, value);
+          if (!key.empty() && key[0] == kNonceKeyTag) {
+            auto address = address_from_nonce_key(key);
+            auto set = decode_nonce_set(value);
+            if (!address || !set) {
+              loaded = make_error(Reason::StorageError, "damaged nonce record");
+              return false;
+            }
+            executor.nonce_sets_[*address].set = std::move(*set);
+            return true;
+          }
+          loaded = executor.app_.load(key, value);
+          return loaded.ok();
+        });
     if (!scanned) return scanned.error();
     if (!loaded) return loaded.error();
     PERPD_TRY(executor.app_.finish_load());
@@ -220,12 +226,12 @@ class BlockExecutor {
     }
   };
 
-  // Updates the commitment and records the write for the store.
-  class CommitSink final : public ChangeSink {
+  // Records the writes under "s/"; the commitment then takes the whole batch at once
+  // (StateCommitment::apply overlaps its table lookups).
+  class BatchSink final : public ChangeSink {
    public:
-    CommitSink(StateCommitment& commitment, WriteBatch& batch) : commitment_(commitment), batch_(batch) {}
+    explicit BatchSink(WriteBatch& batch) : batch_(batch) {}
     void set(std::string_view key, std::optional<std::string_view> value) override {
-      commitment_.set(key, value);
       full_key_.assign(kStatePrefix);
       full_key_.append(key);
       if (value)
@@ -235,7 +241,6 @@ class BlockExecutor {
     }
 
    private:
-    StateCommitment& commitment_;
     WriteBatch& batch_;
     std::string full_key_;  // reused: no allocation per key
   };
@@ -258,7 +263,8 @@ class BlockExecutor {
   std::vector<std::pair<Address, const SignerNonces*>> sorted_nonce_sets() const {
     std::vector<std::pair<Address, const SignerNonces*>> out;
     for (const auto& [signer, set] : nonce_sets_) out.emplace_back(signer, &set);
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     return out;
   }
 

@@ -1,13 +1,97 @@
-// The app hash: order-independent, incremental updates equal a from-scratch recomputation, and
-// the KV stores (memory and LevelDB) agree.
+// The app hash: its exact definition (known answers computed independently with Python's
+// hashlib and cryptography), LtHash identities, order independence, incremental updates against a
+// naive from-scratch computation written straight on OpenSSL, and recomputation from the KV stores
+// (memory and LevelDB).
+#include <openssl/evp.h>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include "state/keccak.h"
+#include "state/sha256.h"
 #include "state/state_commitment.h"
 
 using namespace state;
+
+namespace {
+
+Hash256 hash_from_hex(std::string_view hex) {
+  return *parse_fixed_hex<32>(hex);
+}
+
+// The definition of docs/protocol.md, spelled out without the production code's shortcuts (digest
+// table, reused contexts, one-pass replace): fresh OpenSSL contexts per element.
+Hash256 naive_app_hash(const std::map<std::string, std::string>& state) {
+  std::uint16_t lanes[1024] = {};
+  for (const auto& [key, value] : state) {
+    std::string record(4, '\0');
+    const std::uint32_t len = static_cast<std::uint32_t>(key.size());
+    for (int i = 0; i < 4; ++i) record[i] = static_cast<char>(len >> (24 - 8 * i));
+    record += key;
+    record += value;
+    std::uint8_t element[32];
+    unsigned int element_len = 0;
+    REQUIRE(EVP_Digest(record.data(), record.size(), element, &element_len, EVP_sha256(),
+                       nullptr) == 1);
+    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+    std::uint8_t zeros[2048] = {}, stream[2048];
+    int stream_len = 0;
+    REQUIRE(EVP_EncryptInit_ex(ctx, EVP_aes_128_ctr(), nullptr, element, element + 16) == 1);
+    REQUIRE(EVP_EncryptUpdate(ctx, stream, &stream_len, zeros, sizeof zeros) == 1);
+    EVP_CIPHER_CTX_free(ctx);
+    for (int i = 0; i < 1024; ++i)
+      lanes[i] = static_cast<std::uint16_t>(lanes[i] + (stream[2 * i] | stream[2 * i + 1] << 8));
+  }
+  std::uint8_t bytes[2048];
+  for (int i = 0; i < 1024; ++i) {
+    bytes[2 * i] = static_cast<std::uint8_t>(lanes[i]);
+    bytes[2 * i + 1] = static_cast<std::uint8_t>(lanes[i] >> 8);
+  }
+  Hash256 out;
+  unsigned int out_len = 0;
+  REQUIRE(EVP_Digest(bytes, sizeof bytes, out.data(), &out_len, EVP_sha256(), nullptr) == 1);
+  return out;
+}
+
+std::string random_bytes(std::mt19937_64& rng, std::size_t size) {
+  std::string s(size, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("app hash known answers (pin the definition)", "[commitment]") {
+  // Computed with Python (hashlib.sha256, cryptography's AES-128-CTR); see docs/protocol.md.
+  CHECK(state_element("A", "1") ==
+        hash_from_hex("0xbb779c3c0be1a68a37ada8253cf1632f223bd2bd5c387414d9e6c723e252156c"));
+  CHECK(StateCommitment().app_hash() ==
+        hash_from_hex("0xe5a00aa9991ac8a5ee3109844d84a55583bd20572ad3ffcd42792f3c36b183ad"));
+  std::string nonce_key = "N";
+  for (int i = 0; i < 20; ++i) nonce_key.push_back(static_cast<char>(i));
+  StateCommitment two;
+  two.set("A", "1");
+  two.set(nonce_key, "nonce set");
+  CHECK(two.app_hash() ==
+        hash_from_hex("0x467e2d2b038bf0dbb1602713e01c203638f2d478a81065cb18a338a1cfaeee50"));
+  // The counter block is 128 bits wide: this digest's counter carries out of its low 64 bits.
+  LtHash16 carry;
+  carry.add(hash_from_hex("0x000102030405060708090a0b0c0d0e0f11111111111111fffffffffffffffff0"));
+  CHECK(carry.checksum() ==
+        hash_from_hex("0x1c9150bb04a0e0546e1fa2da789473a88a6e43308e7cd3c9ccacfa5d26151450"));
+}
+
+TEST_CASE("sha256 matches the FIPS 180-2 vectors, in parts or whole", "[commitment]") {
+  CHECK(sha256(as_bytes("abc")) ==
+        hash_from_hex("0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+  CHECK(sha256(as_bytes("")) ==
+        hash_from_hex("0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+  CHECK(sha256({as_bytes("ab"), as_bytes(""), as_bytes("c")}) == sha256(as_bytes("abc")));
+}
 
 TEST_CASE("LtHash16: add then remove is the identity and order does not matter", "[commitment]") {
   LtHash16 empty;
@@ -23,6 +107,19 @@ TEST_CASE("LtHash16: add then remove is the identity and order does not matter",
   h.remove(a);
   h.remove(b);
   CHECK(h == empty);
+  // Removing before adding wraps around and comes back.
+  LtHash16 early;
+  early.remove(a);
+  early.add(a);
+  CHECK(early == empty);
+  // replace(old, new) is remove(old) then add(new).
+  LtHash16 replaced, stepwise;
+  replaced.add(a);
+  stepwise.add(a);
+  replaced.replace(a, b);
+  stepwise.remove(a);
+  stepwise.add(b);
+  CHECK(replaced == stepwise);
   // A multiset: adding an element twice differs from adding it once.
   LtHash16 once, twice;
   once.add(a);
@@ -34,6 +131,76 @@ TEST_CASE("LtHash16: add then remove is the identity and order does not matter",
 TEST_CASE("state elements bind key and value apart", "[commitment]") {
   // ("ab", "c") and ("a", "bc") concatenate alike; the length prefix tells them apart.
   CHECK(state_element("ab", "c") != state_element("a", "bc"));
+}
+
+TEST_CASE("StateCommitment: set/delete identities and write order independence", "[commitment]") {
+  StateCommitment c;
+  c.set("k1", "v1");
+  const Hash256 one = c.app_hash();
+  c.set("k2", "v2");
+  c.set("k2", std::nullopt);
+  CHECK(c.app_hash() == one);  // add then delete
+  c.set("k1", "other");
+  c.set("k1", "v1");
+  CHECK(c.app_hash() == one);  // change then change back
+  c.set("k1", "v1");
+  CHECK(c.app_hash() == one);  // re-setting an equal value
+  c.set("absent", std::nullopt);
+  CHECK(c.app_hash() == one);  // deleting a missing key
+  CHECK(c.size() == 1);
+  c.set("k1", std::nullopt);
+  CHECK(c.app_hash() == StateCommitment().app_hash());
+  CHECK(c.size() == 0);
+
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (int i = 0; i < 200; ++i)
+    pairs.emplace_back("key" + std::to_string(i), std::string(i % 50, 'v'));
+  pairs.emplace_back(std::string(40, 'L'), "a key past the table's inline length");
+  StateCommitment forward, shuffled;
+  for (const auto& [k, v] : pairs) forward.set(k, v);
+  std::mt19937_64 rng(3);
+  std::shuffle(pairs.begin(), pairs.end(), rng);
+  for (const auto& [k, v] : pairs) shuffled.set(k, v);
+  CHECK(forward.app_hash() == shuffled.app_hash());
+  CHECK(forward.size() == shuffled.size());
+}
+
+TEST_CASE("incremental commitment equals a naive from-scratch computation (seeded, randomized)",
+          "[commitment]") {
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    INFO("seed " << seed);
+    std::mt19937_64 rng(seed);
+    std::map<std::string, std::string> model;
+    StateCommitment by_set, by_batch;
+    for (int round = 0; round < 30; ++round) {
+      WriteBatch batch;
+      for (int i = 0; i < 300; ++i) {
+        // Short keys (the empty one included), a small pool of keys past the table's inline
+        // length, and a third of the time a key already present: rewrites, deletes, tombstones.
+        std::string key =
+            rng() % 8 == 0 ? std::string(31 + rng() % 3, 'L') + static_cast<char>('0' + rng() % 8)
+                           : random_bytes(rng, rng() % 4);
+        if (rng() % 3 == 0 && !model.empty())
+          key = std::next(model.begin(), static_cast<long>(rng() % model.size()))->first;
+        if (rng() % 4 == 0) {
+          model.erase(key);
+          by_set.set(key, std::nullopt);
+          batch.del("s/" + key);
+        } else {
+          std::string value = random_bytes(rng, rng() % 300);
+          model[key] = value;
+          by_set.set(key, value);
+          batch.put("s/" + key, value);
+        }
+      }
+      by_batch.apply(batch, "s/");
+      REQUIRE(by_set.size() == model.size());
+      REQUIRE(by_batch.size() == model.size());
+      REQUIRE(by_set.app_hash() == by_batch.app_hash());
+      if (round % 10 == 9) REQUIRE(by_set.app_hash() == naive_app_hash(model));
+    }
+    CHECK(by_set.app_hash() == naive_app_hash(model));
+  }
 }
 
 TEST_CASE("incremental commitment equals recomputation from the store", "[commitment]") {
@@ -49,13 +216,12 @@ TEST_CASE("incremental commitment equals recomputation from the store", "[commit
       std::string stored_key = "s/" + key;
       if (rng() % 4 == 0) {
         batch.del(stored_key);
-        commitment.set(key, std::nullopt);
       } else {
         std::string value = std::to_string(rng());
         batch.put(stored_key, value);
-        commitment.set(key, value);
       }
     }
+    commitment.apply(batch, "s/");
     REQUIRE(store.write(batch).ok());
     auto recomputed = StateCommitment::recompute(store, "s/");
     REQUIRE(recomputed.ok());
@@ -66,7 +232,8 @@ TEST_CASE("incremental commitment equals recomputation from the store", "[commit
 }
 
 TEST_CASE("LevelDB store: atomic batches - ordered prefix scans - reopen keeps data", "[kv]") {
-  auto dir = std::filesystem::temp_directory_path() / ("perpd-kv-" + std::to_string(std::random_device{}()));
+  auto dir = std::filesystem::temp_directory_path() /
+             ("perpd-kv-" + std::to_string(std::random_device{}()));
   {
     auto db = open_leveldb(dir.string(), true);
     REQUIRE(db.ok());
@@ -83,10 +250,13 @@ TEST_CASE("LevelDB store: atomic batches - ordered prefix scans - reopen keeps d
   CHECK(*(*db)->get("s/a").value() == "1");
   CHECK_FALSE((*db)->get("s/c").value().has_value());
   std::string seen;
-  REQUIRE((*db)->scan("s/", [&](std::string_view k, std::string_view v) {
-                 seen.append(k).append("=").append(v).append(";");
-                 return true;
-               }).ok());
+  REQUIRE((*db)
+              ->scan("s/",
+                     [&](std::string_view k, std::string_view v) {
+                       seen.append(k).append("=").append(v).append(";");
+                       return true;
+                     })
+              .ok());
   CHECK(seen == "s/a=1;s/b=2;");
   db = open_leveldb((dir / "missing").string(), false);
   CHECK(db.reason() == Reason::StorageError);
