@@ -1,0 +1,206 @@
+// perp-load: the node's load generator and RPC read benchmark (scripts/loadtest.sh runs it).
+//   perp-load recovery [--seconds S]: the machine's secp256k1 recovery rate on all cores (the
+//     ceiling for verified orders per second).
+//   perp-load orders --rpc URL --key VALIDATOR.key [--accounts A --orders N --connections C
+//     --batch B]: funds A traders from the validator, signs N resting orders in advance, sends
+//     them over C keep-alive connections as JSON-RPC batches of B perp_sendAction calls, and
+//     reports committed orders per second and submit-to-commit latency p50/p99.
+//   perp-load book --rpc URL [--connections C --seconds S]: perp_orderBook requests per second.
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "node/key_file.h"
+#include "node/rpc_client.h"
+#include "state/decimal.h"
+#include "state/envelope.h"
+#include "state/keccak.h"
+
+namespace {
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+std::uint64_t now_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+state::SecretKey trader_key(int i) {
+  state::Hash256 h = state::keccak256("perp-load trader " + std::to_string(i));
+  state::SecretKey key;
+  std::memcpy(key.data(), h.data(), 32);
+  return key;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+int recovery(int seconds) {
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  state::EnvelopeVerifier verifier(1);
+  const state::SecretKey key = trader_key(0);
+  const state::Hash256 digest = state::keccak256("recovery");
+  const state::Signature signature = state::sign_digest(key, digest);
+  std::atomic<std::uint64_t> total{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> workers;
+  for (unsigned t = 0; t < threads; ++t)
+    workers.emplace_back([&] {
+      std::uint64_t n = 0;
+      while (!stop) {
+        (void)state::recover_address(digest, signature);
+        ++n;
+      }
+      total += n;
+    });
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  stop = true;
+  for (auto& w : workers) w.join();
+  std::printf("recovery: %u threads, %.0f recoveries/s\n", threads, static_cast<double>(total) / seconds);
+  return 0;
+}
+
+json::object order(const std::string& market, bool buy, std::int64_t px, const std::string& sz) {
+  return {{"type", "order"},
+          {"orders", json::array{json::object{{"market", market}, {"isBuy", buy}, {"px", state::format_decimal(px, 6)},
+                                              {"sz", sz}, {"reduceOnly", false}, {"tif", "Gtc"},
+                                              {"cloid", "0x00000000000000000000000000000000"},
+                                              {"triggerPx", ""}, {"tpsl", ""}}}}};
+}
+
+int orders(const std::string& url, const std::string& key_path, int accounts, int count, int connections, int batch) {
+  auto validator = node::read_key_file(key_path);
+  if (!validator) return std::fprintf(stderr, "error: %s\n", validator.error().message.c_str()), 1;
+  auto client = std::move(*node::RpcClient::create(url));
+  auto status = client.call("chain_status", json::object{});
+  if (!std::holds_alternative<json::value>(status)) return std::fprintf(stderr, "error: no node at %s\n", url.c_str()), 1;
+  const std::uint64_t chain = std::get<json::value>(status).at("chainId").to_number<std::uint64_t>();
+  state::EnvelopeVerifier verifier(chain);
+  std::uint64_t nonce = now_ms();
+
+  // Fund the traders (batches of usdSend from the validator).
+  for (int i = 0; i < accounts; i += 100) {
+    json::array calls;
+    for (int j = i; j < std::min(accounts, i + 100); ++j) {
+      auto action = state::action_from_json(json::object{
+          {"type", "usdSend"}, {"destination", state::to_checksum_address(state::address_of(trader_key(j)))}, {"amount", "20000"}});
+      calls.push_back(json::object{{"jsonrpc", "2.0"}, {"id", j}, {"method", "perp_sendAction"},
+                                   {"params", state::envelope_to_json(verifier.sign(std::move(*action), nonce++, *validator))}});
+    }
+    if (!client.post("/", json::serialize(calls))) return std::fprintf(stderr, "error: funding failed\n"), 1;
+  }
+
+  // Sign every order in advance: resting bids and asks 2-6% away from 3,500 on ETH (no fills).
+  std::printf("signing %d orders...\n", count);
+  std::vector<std::vector<std::string>> bodies(connections);
+  {
+    std::vector<std::uint64_t> nonces(accounts, now_ms());
+    std::vector<json::array> pending(connections);
+    for (int i = 0; i < count; ++i) {
+      const int who = i % accounts;
+      const int conn = who % connections;  // a signer's orders go down one connection, in nonce order
+      const bool buy = (i / accounts) % 2 == 0;
+      const std::int64_t px = (buy ? 3'300 - (i % 100) : 3'700 + (i % 100)) * 1'000'000LL;
+      auto action = state::action_from_json(order("ETH", buy, px, "0.01"));
+      pending[conn].push_back(json::object{{"jsonrpc", "2.0"}, {"id", i}, {"method", "perp_sendAction"},
+                                           {"params", state::envelope_to_json(verifier.sign(std::move(*action), nonces[who]++, trader_key(who)))}});
+      if (static_cast<int>(pending[conn].size()) == batch) {
+        bodies[conn].push_back(json::serialize(pending[conn]));
+        pending[conn].clear();
+      }
+    }
+    for (int c = 0; c < connections; ++c)
+      if (!pending[c].empty()) bodies[c].push_back(json::serialize(pending[c]));
+  }
+
+  std::atomic<std::uint64_t> committed{0}, rejected{0};
+  std::vector<std::vector<double>> latencies(connections);
+  const auto start = Clock::now();
+  std::vector<std::thread> senders;
+  for (int c = 0; c < connections; ++c)
+    senders.emplace_back([&, c] {
+      auto rpc = std::move(*node::RpcClient::create(url, std::chrono::seconds(60)));
+      for (const auto& body : bodies[c]) {
+        const auto sent = Clock::now();
+        auto reply = rpc.post("/", body);
+        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - sent).count();
+        if (!reply) continue;
+        json::error_code ec;
+        json::value answers = json::parse(reply->second, ec);
+        if (ec || !answers.is_array()) continue;
+        for (const auto& a : answers.as_array()) {
+          const auto* result = a.as_object().if_contains("result");
+          if (result && result->is_object() && result->at("status") == "ok") {
+            ++committed;
+            latencies[c].push_back(ms);
+          } else {
+            ++rejected;
+          }
+        }
+      }
+    });
+  for (auto& s : senders) s.join();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  std::printf("orders: %llu committed, %llu not, in %.2f s: %.0f committed orders/s; submit-to-commit p50 %.1f ms, p99 %.1f ms\n",
+              static_cast<unsigned long long>(committed.load()), static_cast<unsigned long long>(rejected.load()),
+              seconds, static_cast<double>(committed) / seconds, percentile(all, 0.5), percentile(all, 0.99));
+  return 0;
+}
+
+int book(const std::string& url, int connections, int seconds) {
+  std::atomic<std::uint64_t> done{0}, failed{0};
+  std::atomic<bool> stop{false};
+  const std::string body = R"({"jsonrpc":"2.0","id":1,"method":"perp_orderBook","params":{"market":"ETH","depth":20}})";
+  std::vector<std::thread> workers;
+  for (int c = 0; c < connections; ++c)
+    workers.emplace_back([&] {
+      auto rpc = std::move(*node::RpcClient::create(url));
+      while (!stop) {
+        auto reply = rpc.post("/", body);
+        if (reply && reply->first == 200) ++done;
+        else ++failed;
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  stop = true;
+  for (auto& w : workers) w.join();
+  std::printf("book: %d connections, %.0f perp_orderBook requests/s (%llu failed)\n", connections,
+              static_cast<double>(done) / seconds, static_cast<unsigned long long>(failed.load()));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"perp-load: load generator and RPC benchmarks for perpd"};
+  app.require_subcommand(1);
+  std::string url = "http://127.0.0.1:8545", key;
+  int seconds = 5, accounts = 200, count = 20'000, connections = 8, batch = 50;
+  app.add_option("--rpc", url);
+  auto* rec = app.add_subcommand("recovery", "secp256k1 recoveries per second on all cores");
+  rec->add_option("--seconds", seconds);
+  auto* ord = app.add_subcommand("orders", "committed orders per second and latency");
+  ord->add_option("--key", key, "the validator's key file (funds the traders)")->required();
+  ord->add_option("--accounts", accounts);
+  ord->add_option("--orders", count);
+  ord->add_option("--connections", connections);
+  ord->add_option("--batch", batch);
+  auto* bk = app.add_subcommand("book", "perp_orderBook requests per second");
+  bk->add_option("--connections", connections);
+  bk->add_option("--seconds", seconds);
+  app.fallthrough();
+  CLI11_PARSE(app, argc, argv);
+  if (*rec) return recovery(seconds);
+  if (*ord) return orders(url, key, accounts, count, connections, batch);
+  return book(url, connections, seconds);
+}

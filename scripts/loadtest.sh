@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Node load test (figures for docs/benchmarks.md): starts a fresh single-validator perpd on a free
+# loopback port, measures this machine's secp256k1 recovery rate on all cores, then sends
+# pre-signed orders over keep-alive connections (committed orders/s, submit-to-commit latency)
+# and measures perp_orderBook reads per second. Needs a release build (./scripts/build.sh).
+#   ORDERS=N CONNECTIONS=C BATCH=B ACCOUNTS=A override the order load.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=build/release/node
+work=$(mktemp -d)
+trap 'kill $pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$bin/perpd" init --home "$work/node" >/dev/null
+# Room for the whole load in the mempool; one block every 100 ms (the default).
+python3 - "$work/node/config.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+c = json.load(open(path))
+c.update(mempoolMaxTxs=1000000, mempoolMaxBytes=1 << 30, mempoolMaxPerSigner=100000, sendActionTimeoutMs=60000)
+json.dump(c, open(path, "w"))
+PY
+"$bin/perpd" start --home "$work/node" --rpc "127.0.0.1:$port" >"$work/perpd.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do "$bin/perp-cli" --rpc "http://127.0.0.1:$port" markets >/dev/null 2>&1 && break; sleep 0.1; done
+"$bin/perp-load" recovery --seconds 3
+"$bin/perp-load" --rpc "http://127.0.0.1:$port" orders --key "$work/node/validator.key" \
+  --orders "${ORDERS:-40000}" --accounts "${ACCOUNTS:-400}" --connections "${CONNECTIONS:-16}" --batch "${BATCH:-100}"
+"$bin/perp-load" --rpc "http://127.0.0.1:$port" book --connections 8 --seconds 5
+grep -c "info: block" "$work/perpd.log" | sed 's/^/blocks committed: /'
