@@ -2,6 +2,7 @@
 // string. The loader validates every field and names the one that fails.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,11 @@
 #include "state/result.h"
 
 namespace genesis {
+
+// A genesis is a few kilobytes; the bounds keep a hostile or mistaken file from costing more
+// than a quick rejection. The format itself nests 3 levels (object, array, object).
+inline constexpr std::size_t kMaxGenesisBytes = 16 * 1024 * 1024;
+inline constexpr unsigned kMaxGenesisDepth = 8;
 
 // Parses and validates a genesis text. Every failure is Reason::BadGenesis with a message that
 // starts with the field's path, e.g. "markets[1].szDecimals: must be 0..6" or
@@ -19,7 +25,9 @@ state::Result<perps::GenesisState> parse_genesis(std::string_view json_text);
 state::Result<perps::GenesisState> load_genesis_file(const std::string& path);
 
 // The canonical text of a genesis (SPEC field order, decimal strings, checksummed addresses,
-// two-space indentation): what `perpd init` writes; parse_genesis(genesis_to_json(g)) == g.
+// two-space indentation): what `perpd init` writes; parse_genesis(genesis_to_json(g)) == g for
+// every g that parse_genesis can return. Margin tiers are not part of the file format (core
+// markets have one tier at maxLeverage), so GenesisMarket::tiers is not written.
 std::string genesis_to_json(const perps::GenesisState& genesis);
 
 }  // namespace genesis
