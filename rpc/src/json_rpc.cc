@@ -74,8 +74,9 @@ bool valid_id(const json::value& id) {
 }
 
 std::string format_number(double value) {
-  std::array<char, 32> text{};
-  auto [end, ec] = std::to_chars(text.data(), text.data() + text.size(), value);
+  std::array<char, 64> text{};
+  auto [end, ec] =
+      std::to_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed);
   if (ec != std::errc()) return "0";
   return std::string(text.data(), end);
 }
@@ -250,7 +251,7 @@ void MethodTable::dispatch(std::string_view request_text, std::function<void(std
 
     const json::value* params = object.if_contains("params");
     if (params && !params->is_object())
-      return fail(ErrorCode::InvalidParams, "params must be an object (parameters by name)");
+      return fail(ErrorCode::InvalidParams, "params must be an object of named parameters");
     const Method* method = nullptr;
     if (session_methods) {
       if (auto it = session_methods->find(name); it != session_methods->end()) method = &it->second;
