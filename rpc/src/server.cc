@@ -415,7 +415,16 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
       if (path == "/health")
         return write(make_text(http::status::ok, "text/plain", "ok"), Close::No);
       std::string text = server_->methods.prometheus_metrics();
-      if (server_->metrics) text += server_->metrics();
+      // The node's callback runs on an io thread, where an exception would end run().
+      if (server_->metrics) {
+        try {
+          text += server_->metrics();
+        } catch (...) {
+          return write(make_error(http::status::internal_server_error, ErrorCode::InternalError,
+                                  "metrics unavailable"),
+                       Close::No);
+        }
+      }
       return write(make_text(http::status::ok, "text/plain; version=0.0.4", std::move(text)),
                    Close::No);
     }

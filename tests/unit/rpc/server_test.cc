@@ -2,6 +2,7 @@
 // connection limit, WebSocket methods and subscriptions, stop(). Clients are Beast streams run on
 // their own io_context with a deadline on every operation, so a server bug fails a test instead
 // of hanging it.
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -44,7 +45,7 @@ std::optional<Topic> parse_topic(const json::object& params, Error& error) {
 // A server on 127.0.0.1:0 with its io_context run by one thread.
 class TestServer {
  public:
-  explicit TestServer(ServerConfig config = {}) {
+  explicit TestServer(ServerConfig config = {}, int threads = 1) {
     methods_.add("echo", "Answers its params.",
                  [](const json::object& params, Respond respond) { respond(Answer::ok(params)); });
     server_ = std::make_unique<Server>(io_, config, methods_, parse_topic,
@@ -52,6 +53,8 @@ class TestServer {
     const auto error = server_->start();
     REQUIRE_FALSE(error);
     REQUIRE(server_->port() != 0);
+    // The extra threads end with run() too; the first one reports it.
+    for (int i = 1; i < threads; ++i) extra_threads_.emplace_back([this] { io_.run(); });
     thread_ = std::thread([this] {
       io_.run();
       run_returned_.set_value();
@@ -65,6 +68,7 @@ class TestServer {
       io_.stop();
     }
     thread_.join();
+    for (auto& thread : extra_threads_) thread.join();
   }
 
   // Stops the server and reports whether run() returned within the time given.
@@ -86,6 +90,7 @@ class TestServer {
   std::promise<void> run_returned_;
   std::future<void> run_future_ = run_returned_.get_future();
   std::thread thread_;
+  std::vector<std::thread> extra_threads_;
 };
 
 // Runs one asynchronous client operation to completion on the client's own io_context.
@@ -540,4 +545,61 @@ TEST_CASE("stop closes every connection and run returns", "[rpc][server]") {
   CHECK(closed_by_peer(idle_http.wait_closed()));
   std::string text;
   CHECK(ws.receive(text));
+}
+
+TEST_CASE("a WebSocket connection holds at most max_subscriptions_per_connection",
+          "[rpc][server]") {
+  ServerConfig config;
+  config.max_subscriptions_per_connection = 2;
+  TestServer server(config);
+  WsClient client(server.port());
+  subscribe(client, R"({"type":"blocks"})");
+  const std::string second = subscribe(client, R"({"type":"trades","market":"BTC"})");
+  CHECK(
+      client.call(
+          R"({"jsonrpc":"2.0","id":1,"method":"perp_subscribe","params":{"type":"blocks"}})") ==
+      R"({"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"at most 2 subscriptions per connection",)"
+      R"("data":{"reason":"TooManySubscriptions","message":"at most 2 subscriptions per connection"}}})");
+  client.call(R"({"jsonrpc":"2.0","id":2,"method":"perp_unsubscribe","params":{"subscription":")" +
+              second + R"("}})");
+  subscribe(client, R"({"type":"blocks"})");
+}
+
+TEST_CASE("publishes racing from many threads reach every subscriber once", "[rpc][server]") {
+  TestServer server(ServerConfig{}, 2);
+  WsClient first(server.port());
+  WsClient second(server.port());
+  const std::string first_id = subscribe(first, R"({"type":"trades","market":"BTC"})");
+  const std::string second_id = subscribe(second, R"({"type":"trades","market":"BTC"})");
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 50;
+  std::vector<std::thread> publishers;
+  for (int t = 0; t < kThreads; ++t)
+    publishers.emplace_back([&server, t] {
+      for (int i = 0; i < kPerThread; ++i)
+        server.server().publish(Topic{"trades", "BTC"}, json::value(t * kPerThread + i));
+    });
+  // A request on the same connection meanwhile: its answer interleaves with notifications.
+  first.send(R"({"jsonrpc":"2.0","id":1,"method":"echo"})");
+  for (auto& publisher : publishers) publisher.join();
+  for (auto* client : {&first, &second}) {
+    const std::string& id = client == &first ? first_id : second_id;
+    const int answers_expected = client == &first ? 1 : 0;
+    std::vector<int> seen(kThreads * kPerThread, 0);
+    int notifications = 0;
+    int answers = 0;
+    while (notifications < kThreads * kPerThread || answers < answers_expected) {
+      const json::value message = json::parse(client->receive());
+      if (!message.as_object().contains("method")) {
+        CHECK(json::serialize(message) == R"({"jsonrpc":"2.0","id":1,"result":{}})");
+        ++answers;
+        continue;
+      }
+      CHECK(message.at("params").at("subscription").as_string() == id);
+      ++seen.at(message.at("params").at("result").to_number<std::size_t>());
+      ++notifications;
+    }
+    CHECK(answers == answers_expected);
+    CHECK(std::count(seen.begin(), seen.end(), 1) == kThreads * kPerThread);
+  }
 }
