@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,6 +71,13 @@ class MethodTable {
   // max_batch, method not a string -> -32600; unknown method -> -32601; params present and not
   // an object -> -32602.
   void dispatch(std::string_view request_text, std::function<void(std::string)> done) const;
+
+  // Methods one transport session adds on top of the table (the WebSocket's perp_subscribe and
+  // perp_unsubscribe, bound to that connection), looked up before the table. They are called
+  // synchronously from dispatch, on the caller's thread.
+  using SessionMethods = std::map<std::string, Method, std::less<>>;
+  void dispatch(std::string_view request_text, std::function<void(std::string)> done,
+                const SessionMethods* session_methods) const;
 
   // Per-method request counts and latency (time from dispatch to respond), for GET /metrics.
   std::string prometheus_metrics() const;

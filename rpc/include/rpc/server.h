@@ -37,7 +37,8 @@ struct Topic {
 class Server {
  public:
   // Validates perp_subscribe params into a topic, or answers an error (-32602).
-  using TopicParser = std::function<std::optional<Topic>(const boost::json::object& params, Error& error)>;
+  using TopicParser =
+      std::function<std::optional<Topic>(const boost::json::object& params, Error& error)>;
   // Extra text appended to GET /metrics (the node's gauges and histograms).
   using MetricsSource = std::function<std::string()>;
 

@@ -1,0 +1,344 @@
+#include "rpc/json_rpc.h"
+
+#include <array>
+#include <atomic>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace rpc {
+namespace json = boost::json;
+
+Answer Answer::ok(json::value value) {
+  Answer answer;
+  answer.result = std::move(value);
+  return answer;
+}
+
+Answer Answer::fail(ErrorCode code, std::string message, std::optional<json::value> data) {
+  Answer answer;
+  answer.error = Error{code, std::move(message), std::move(data)};
+  return answer;
+}
+
+Answer Answer::rejected(std::string_view reason, std::string message) {
+  json::object data;
+  data["reason"] = reason;
+  data["message"] = message;
+  return fail(ErrorCode::ActionRejected, std::move(message), json::value(std::move(data)));
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Reply = std::function<void(std::string)>;
+
+// Upper bounds of the latency histogram, in seconds: sub-millisecond queries up to actions that
+// wait for a block commit.
+constexpr std::array<double, 13> kLatencyBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                    0.1,    0.25,  0.5,    1.0,   2.5,  5.0};
+
+struct MethodStats {
+  std::uint64_t requests = 0;
+  std::uint64_t answered = 0;
+  double seconds_sum = 0;
+  // Non-cumulative counts per bucket; the last one is +Inf. Cumulated when exposed.
+  std::array<std::uint64_t, kLatencyBuckets.size() + 1> buckets{};
+};
+
+std::string response_text(const json::value& id, Answer answer) {
+  json::object response;
+  response["jsonrpc"] = "2.0";
+  response["id"] = id;
+  if (answer.result) {
+    response["result"] = std::move(*answer.result);
+  } else {
+    json::object error;
+    error["code"] = static_cast<int>(answer.error.code);
+    error["message"] = answer.error.message;
+    if (answer.error.data) error["data"] = std::move(*answer.error.data);
+    response["error"] = std::move(error);
+  }
+  return json::serialize(response);
+}
+
+std::string error_text(const json::value& id, ErrorCode code, std::string message) {
+  return response_text(id, Answer::fail(code, std::move(message)));
+}
+
+bool valid_id(const json::value& id) {
+  return id.is_string() || id.is_number() || id.is_null();
+}
+
+std::string format_number(double value) {
+  std::array<char, 64> text{};
+  auto [end, ec] =
+      std::to_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed);
+  if (ec != std::errc()) return "0";
+  return std::string(text.data(), end);
+}
+
+// Prometheus label values escape backslash, double quote and newline.
+std::string label_value(std::string_view value) {
+  std::string escaped;
+  escaped.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      escaped += '\\';
+      escaped += c;
+    } else if (c == '\n') {
+      escaped += "\\n";
+    } else {
+      escaped += c;
+    }
+  }
+  return escaped;
+}
+
+// Collects a batch's responses, which may arrive in any order and from any thread, and sends
+// them as one array in request order once the last one is in.
+struct BatchCollector {
+  std::mutex mutex;
+  std::vector<std::string> slots;  // empty: nothing to send for that request (notification)
+  std::size_t pending;
+  Reply done;
+
+  BatchCollector(std::size_t size, Reply done_)
+      : slots(size), pending(size), done(std::move(done_)) {}
+
+  void fill(std::size_t index, std::string text) {
+    {
+      std::lock_guard lock(mutex);
+      slots[index] = std::move(text);
+      if (--pending != 0) return;
+    }
+    std::string out;
+    for (const auto& slot : slots) {
+      if (slot.empty()) continue;
+      out += out.empty() ? '[' : ',';
+      out += slot;
+    }
+    if (!out.empty()) out += ']';
+    done(std::move(out));
+  }
+};
+
+// The table's counters, shared with calls in flight so a late answer can still be counted.
+struct CallStats {
+  std::mutex mutex;
+  std::map<std::string, MethodStats, std::less<>> by_method;
+  // Requests that never reached a method, by error code (parse errors, invalid requests, unknown
+  // methods, params that are not an object). Keyed by code, not name, so a client sending random
+  // method names cannot grow the exposition.
+  std::map<int, std::uint64_t> rejected;
+
+  void count_request(std::string_view method) {
+    std::lock_guard lock(mutex);
+    auto it = by_method.find(method);
+    if (it == by_method.end()) it = by_method.emplace(std::string(method), MethodStats{}).first;
+    ++it->second.requests;
+  }
+
+  void count_answer(std::string_view method, Clock::duration elapsed) {
+    const double seconds = std::chrono::duration<double>(elapsed).count();
+    std::size_t bucket = 0;
+    while (bucket < kLatencyBuckets.size() && seconds > kLatencyBuckets[bucket]) ++bucket;
+    std::lock_guard lock(mutex);
+    auto& stats = by_method[std::string(method)];
+    ++stats.answered;
+    stats.seconds_sum += seconds;
+    ++stats.buckets[bucket];
+  }
+
+  void count_rejected(ErrorCode code) {
+    std::lock_guard lock(mutex);
+    ++rejected[static_cast<int>(code)];
+  }
+};
+
+// One method call in flight. The method answers through Respond, which shares this; if every
+// copy of Respond is dropped unanswered (a method bug), the destructor answers -32603 so the
+// client and a waiting batch are never left hanging.
+struct PendingCall {
+  std::atomic<bool> answered{false};
+  json::value id;
+  bool notification = false;
+  std::string method;
+  Clock::time_point started;
+  std::shared_ptr<CallStats> stats;
+  Reply reply;
+
+  void answer(Answer answer) {
+    if (answered.exchange(true)) return;  // a second respond is a method bug; the first counts
+    stats->count_answer(method, Clock::now() - started);
+    reply(notification ? std::string() : response_text(id, std::move(answer)));
+  }
+
+  ~PendingCall() {
+    if (answered.load()) return;
+    try {
+      answer(Answer::fail(ErrorCode::InternalError, "method did not respond"));
+    } catch (...) {
+      // Destructors must not throw; the reply is lost only on allocation failure.
+    }
+  }
+};
+
+}  // namespace
+
+struct MethodTable::Stats : CallStats {};
+
+MethodTable::MethodTable(Limits limits) : limits_(limits), stats_(std::make_shared<Stats>()) {}
+
+void MethodTable::add(std::string name, std::string help, Method method) {
+  methods_[std::move(name)] = Entry{std::move(help), std::move(method)};
+}
+
+bool MethodTable::contains(std::string_view name) const {
+  return methods_.find(name) != methods_.end();
+}
+
+void MethodTable::dispatch(std::string_view request_text,
+                           std::function<void(std::string)> done) const {
+  dispatch(request_text, std::move(done), nullptr);
+}
+
+void MethodTable::dispatch(std::string_view request_text, std::function<void(std::string)> done,
+                           const SessionMethods* session_methods) const {
+  const json::value null_id;
+  auto reject = [&](ErrorCode code, std::string message) {
+    stats_->count_rejected(code);
+    done(error_text(null_id, code, std::move(message)));
+  };
+  if (request_text.size() > limits_.max_body_bytes) {
+    reject(ErrorCode::InvalidRequest,
+           "request body larger than " + std::to_string(limits_.max_body_bytes) + " bytes");
+    return;
+  }
+  json::error_code parse_error;
+  json::value request = json::parse(request_text, parse_error);
+  if (parse_error) {
+    reject(ErrorCode::ParseError, "parse error: " + parse_error.message());
+    return;
+  }
+
+  // Handles one request of a single call or a batch; reply gets the response text, or an empty
+  // string for a notification.
+  auto handle = [&](const json::value& value, Reply reply) {
+    auto invalid = [&](std::string message) {
+      stats_->count_rejected(ErrorCode::InvalidRequest);
+      reply(error_text(null_id, ErrorCode::InvalidRequest, std::move(message)));
+    };
+    if (!value.is_object()) return invalid("request must be a JSON object");
+    const json::object& object = value.get_object();
+    const json::value* id = object.if_contains("id");
+    if (id && !valid_id(*id)) return invalid("id must be a string, a number or null");
+    const json::value* version = object.if_contains("jsonrpc");
+    if (!version || !version->is_string() || version->get_string() != "2.0")
+      return invalid("jsonrpc must be \"2.0\"");
+    const json::value* method_name = object.if_contains("method");
+    if (!method_name || !method_name->is_string()) return invalid("method must be a string");
+    const std::string_view name = method_name->get_string();
+    const bool notification = id == nullptr;
+    // Errors after this point are the caller's to see only when it asked for an answer.
+    auto fail = [&](ErrorCode code, std::string message) {
+      stats_->count_rejected(code);
+      reply(notification ? std::string() : error_text(*id, code, std::move(message)));
+    };
+
+    const json::value* params = object.if_contains("params");
+    if (params && !params->is_object())
+      return fail(ErrorCode::InvalidParams, "params must be an object of named parameters");
+    const Method* method = nullptr;
+    if (session_methods) {
+      if (auto it = session_methods->find(name); it != session_methods->end()) method = &it->second;
+    }
+    if (!method) {
+      if (auto it = methods_.find(name); it != methods_.end()) method = &it->second.method;
+    }
+    if (!method || !*method)
+      return fail(ErrorCode::MethodNotFound, "method not found: " + std::string(name));
+
+    auto call = std::make_shared<PendingCall>();
+    if (id) call->id = *id;
+    call->notification = notification;
+    call->method = std::string(name);
+    call->started = Clock::now();
+    call->stats = stats_;
+    call->reply = std::move(reply);
+    stats_->count_request(name);
+    static const json::object no_params;
+    try {
+      (*method)(params ? params->get_object() : no_params,
+                [call](Answer answer) { call->answer(std::move(answer)); });
+    } catch (...) {
+      call->answer(Answer::fail(ErrorCode::InternalError, "internal error"));
+    }
+  };
+
+  if (!request.is_array()) {
+    handle(request, std::move(done));
+    return;
+  }
+  const json::array& batch = request.get_array();
+  if (batch.empty()) {
+    reject(ErrorCode::InvalidRequest, "empty batch");
+    return;
+  }
+  if (batch.size() > limits_.max_batch) {
+    reject(ErrorCode::InvalidRequest, "batch of " + std::to_string(batch.size()) +
+                                          " requests exceeds the limit of " +
+                                          std::to_string(limits_.max_batch));
+    return;
+  }
+  auto collector = std::make_shared<BatchCollector>(batch.size(), std::move(done));
+  for (std::size_t index = 0; index < batch.size(); ++index)
+    handle(batch[index],
+           [collector, index](std::string text) { collector->fill(index, std::move(text)); });
+}
+
+std::string MethodTable::prometheus_metrics() const {
+  std::map<std::string, MethodStats, std::less<>> by_method;
+  std::map<int, std::uint64_t> rejected;
+  {
+    std::lock_guard lock(stats_->mutex);
+    by_method = stats_->by_method;
+    rejected = stats_->rejected;
+  }
+  std::string out;
+  out += "# HELP rpc_requests_total JSON-RPC requests dispatched to a method.\n";
+  out += "# TYPE rpc_requests_total counter\n";
+  for (const auto& [method, stats] : by_method)
+    out += "rpc_requests_total{method=\"" + label_value(method) + "\"} " +
+           std::to_string(stats.requests) + "\n";
+  out +=
+      "# HELP rpc_rejected_requests_total JSON-RPC requests answered with an error before "
+      "reaching a method, by error code.\n";
+  out += "# TYPE rpc_rejected_requests_total counter\n";
+  for (const auto& [code, count] : rejected)
+    out += "rpc_rejected_requests_total{code=\"" + std::to_string(code) + "\"} " +
+           std::to_string(count) + "\n";
+  out += "# HELP rpc_request_duration_seconds Time from dispatch to the method's answer.\n";
+  out += "# TYPE rpc_request_duration_seconds histogram\n";
+  for (const auto& [method, stats] : by_method) {
+    const std::string label = "method=\"" + label_value(method) + "\"";
+    std::uint64_t cumulative = 0;
+    for (std::size_t bucket = 0; bucket < stats.buckets.size(); ++bucket) {
+      cumulative += stats.buckets[bucket];
+      const std::string le =
+          bucket < kLatencyBuckets.size() ? format_number(kLatencyBuckets[bucket]) : "+Inf";
+      out += "rpc_request_duration_seconds_bucket{" + label + ",le=\"" + le + "\"} " +
+             std::to_string(cumulative) + "\n";
+    }
+    out += "rpc_request_duration_seconds_sum{" + label + "} " + format_number(stats.seconds_sum) +
+           "\n";
+    out += "rpc_request_duration_seconds_count{" + label + "} " + std::to_string(stats.answered) +
+           "\n";
+  }
+  return out;
+}
+
+}  // namespace rpc
