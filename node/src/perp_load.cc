@@ -12,6 +12,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "node/key_file.h"
@@ -91,7 +93,7 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
     json::array calls;
     for (int j = i; j < std::min(accounts, i + 100); ++j) {
       auto action = state::action_from_json(json::object{
-          {"type", "usdSend"}, {"destination", state::to_checksum_address(state::address_of(trader_key(j)))}, {"amount", "20000"}});
+          {"type", "usdSend"}, {"destination", state::to_checksum_address(state::address_of(trader_key(j)))}, {"amount", "2000"}});
       calls.push_back(json::object{{"jsonrpc", "2.0"}, {"id", j}, {"method", "perp_sendAction"},
                                    {"params", state::envelope_to_json(verifier.sign(std::move(*action), nonce++, *validator))}});
     }
@@ -122,6 +124,8 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
   }
 
   std::atomic<std::uint64_t> committed{0}, rejected{0};
+  std::mutex reasons_mutex;
+  std::map<std::string, std::uint64_t> reasons;  // why orders did not commit
   std::vector<std::vector<double>> latencies(connections);
   const auto start = Clock::now();
   std::vector<std::thread> senders;
@@ -143,6 +147,14 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
             latencies[c].push_back(ms);
           } else {
             ++rejected;
+            std::string why = "no answer";
+            if (const auto* e = a.as_object().if_contains("error"))
+              why = e->as_object().contains("data") ? json::serialize(e->at("data").at("reason"))
+                                                    : json::serialize(e->at("message"));
+            else if (result)
+              why = json::serialize(result->at("status"));
+            std::lock_guard lock(reasons_mutex);
+            ++reasons[why];
           }
         }
       }
@@ -154,6 +166,7 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
   std::printf("orders: %llu committed, %llu not, in %.2f s: %.0f committed orders/s; submit-to-commit p50 %.1f ms, p99 %.1f ms\n",
               static_cast<unsigned long long>(committed.load()), static_cast<unsigned long long>(rejected.load()),
               seconds, static_cast<double>(committed) / seconds, percentile(all, 0.5), percentile(all, 0.99));
+  for (const auto& [why, n] : reasons) std::printf("  not committed: %s x%llu\n", why.c_str(), static_cast<unsigned long long>(n));
   return 0;
 }
 
