@@ -204,7 +204,8 @@ void Node::commit() {
       last_interval_seconds_ = std::chrono::duration<double>(now - last_commit_at_).count();
     last_commit_at_ = now;
   }
-  std::fprintf(stderr, "info: block height=%llu txs=%zu fills=%zu exec_ms=%.2f app_hash=%s\n",
+  if (options_.log_blocks)
+    std::fprintf(stderr, "info: block height=%llu txs=%zu fills=%zu exec_ms=%.2f app_hash=%s\n",
                static_cast<unsigned long long>(p.header.height), p.txs.size(),
                p.result.events.size() / 2, last_exec_seconds_ * 1000,
                hex(p.result.app_hash).substr(0, 18).c_str());

@@ -109,6 +109,7 @@ int start(const std::string& home, const std::string& rpc_override) {
   node::NodeOptions options;
   options.mempool = config->mempool;
   options.send_action_timeout = std::chrono::milliseconds(config->send_action_timeout_ms);
+  options.log_blocks = config->log_level != "warn";
   auto opened = node::Node::open(*genesis, (dir / "data" / "chain").string(), options);
   if (!opened) return fail(opened.error().message);
   node::Node& node = **opened;

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -89,6 +90,18 @@ class PerpdProcess {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     throw std::runtime_error("perpd did not answer chain_status within 10 s");
+  }
+  // Runs `perpd start` to completion (for starts that must fail); returns its exit status and log.
+  std::pair<int, std::string> start_expecting_exit() {
+    const std::string log = (home_ / "failed-start.log").string();
+    const int pid = run({PERPD_BINARY, "start", "--home", (home_ / "node").string(), "--rpc",
+                         "127.0.0.1:" + std::to_string(port_)},
+                        log);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    std::ifstream in(log);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
   }
   // Sends signal and waits for the process; true when it exited with status 0.
   bool stop(int signal = SIGTERM) {

@@ -159,7 +159,34 @@ TEST_CASE("perpd: orders rest cross and fill - queries in SPEC shapes - a websoc
     }
   }
   CHECK(seen);
+  // Prometheus metrics: the node's gauges and the RPC layer's counters.
+  auto metrics = client.post("/metrics", "", "GET");
+  REQUIRE(metrics.ok());
+  CHECK(metrics->first == 200);
+  CHECK(metrics->second.find("perpd_height ") != std::string::npos);
+  CHECK(metrics->second.find("perpd_block_execution_seconds") != std::string::npos);
+  CHECK(metrics->second.find("perpd_mempool_txs") != std::string::npos);
+  CHECK(metrics->second.find("rpc_requests_total{method=\"perp_sendAction\"}") != std::string::npos);
   CHECK(perpd.stop(SIGTERM));  // SIGTERM stops it cleanly (exit status 0)
+}
+
+TEST_CASE("perpd: a damaged or missing database is a clear error - never a crash", "[integration]") {
+  PerpdProcess perpd;
+  perpd.start();
+  perpd.stop(SIGTERM);
+  const auto db = perpd.home() / "data" / "chain";
+  // Garbage in LevelDB's CURRENT file (which names the live manifest).
+  std::ofstream(db / "CURRENT", std::ios::trunc) << "MANIFEST-999999\n";
+  auto [code, log] = perpd.start_expecting_exit();
+  CHECK(code == 1);
+  CHECK(log.find("error: ") != std::string::npos);
+  CHECK(log.find("StorageError") == std::string::npos);  // the message names the path and LevelDB's reason
+  CHECK(log.find("chain") != std::string::npos);
+  // A home whose config is damaged names the field.
+  std::ofstream(perpd.home() / "config.json", std::ios::trunc) << R"({"blockIntervalMs": "fast"})";
+  auto [config_code, config_log] = perpd.start_expecting_exit();
+  CHECK(config_code == 1);
+  CHECK(config_log.find("blockIntervalMs") != std::string::npos);
 }
 
 TEST_CASE("perpd: bad input gets its named error and the node stays up", "[integration]") {

@@ -29,6 +29,7 @@ struct NodeOptions {
   MempoolLimits mempool;
   std::chrono::milliseconds send_action_timeout{10'000};
   std::size_t verify_threads = 0;  // 0: one per core
+  bool log_blocks = true;           // one info line per committed block
 };
 
 class Node final : public consensus::Application {
