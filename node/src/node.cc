@@ -74,6 +74,11 @@ Node::Node(const perps::GenesisState& genesis, std::unique_ptr<state::KvStore> k
                                           : std::max(1u, std::thread::hardware_concurrency())) {}
 
 Node::~Node() {
+  stop_verification();
+}
+
+void Node::stop_verification() {
+  verify_pool_.stop();
   verify_pool_.join();
 }
 
@@ -206,9 +211,9 @@ void Node::commit() {
   }
   if (options_.log_blocks)
     std::fprintf(stderr, "info: block height=%llu txs=%zu fills=%zu exec_ms=%.2f app_hash=%s\n",
-               static_cast<unsigned long long>(p.header.height), p.txs.size(),
-               p.result.events.size() / 2, last_exec_seconds_ * 1000,
-               hex(p.result.app_hash).substr(0, 18).c_str());
+                 static_cast<unsigned long long>(p.header.height), p.txs.size(),
+                 p.result.events.size() / 2, last_exec_seconds_ * 1000,
+                 hex(p.result.app_hash).substr(0, 18).c_str());
   answer_waiters(p.result, p.header);
   publish_block(p.result, p.header);
   finalized_.reset();

@@ -35,7 +35,8 @@ std::int64_t micro(const json::value& v) {
 
 class Bot {
  public:
-  Bot(const std::string& url, state::SecretKey key) : client_(std::move(*node::RpcClient::create(url))), key_(key) {}
+  Bot(const std::string& url, state::SecretKey key)
+      : client_(std::move(*node::RpcClient::create(url))), key_(key) {}
 
   bool connect() {
     for (int i = 0; i < 100 && !g_stop; ++i) {
@@ -64,7 +65,8 @@ class Bot {
       return std::nullopt;
     }
     nonce_ = std::max(nonce_ + 1, now_ms());
-    return call("perp_sendAction", state::envelope_to_json(verifier_->sign(std::move(*parsed), nonce_, key_)));
+    return call("perp_sendAction",
+                state::envelope_to_json(verifier_->sign(std::move(*parsed), nonce_, key_)));
   }
 
  private:
@@ -92,7 +94,8 @@ int oracle(Bot& bot, std::uint64_t seed) {
       }
       bot.send(json::object{{"type", "oracleVote"}, {"pxs", std::move(pairs)}});
     }
-    for (int i = 0; i < 30 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 30 && !g_stop; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return 0;
 }
@@ -104,14 +107,16 @@ int maker(Bot& bot) {
     if (markets) {
       if (!resting.empty()) {
         json::array cancels;
-        for (const auto& [market, oid] : resting) cancels.push_back(json::object{{"market", market}, {"oid", oid}});
+        for (const auto& [market, oid] : resting)
+          cancels.push_back(json::object{{"market", market}, {"oid", oid}});
         bot.send(json::object{{"type", "cancel"}, {"cancels", std::move(cancels)}});
         resting.clear();
       }
       json::array orders;
       for (const auto& m : markets->as_array()) {
         const std::string name(m.at("name").as_string());
-        const auto sz_decimals = static_cast<unsigned>(m.at("szDecimals").to_number<std::uint64_t>());
+        const auto sz_decimals =
+            static_cast<unsigned>(m.at("szDecimals").to_number<std::uint64_t>());
         const std::int64_t mark = micro(m.at("markPx"));
         std::int64_t lot = 1;
         for (unsigned i = 0; i < sz_decimals; ++i) lot *= 10;
@@ -119,12 +124,18 @@ int maker(Bot& bot) {
           for (bool buy : {true, false}) {
             // 5 bp a level from the mark; about 2,000 USD a level.
             const std::int64_t offset = mark * 5 * level / 10'000;
-            const std::int64_t px = node::round_to_grid(buy ? mark - offset : mark + offset, sz_decimals, !buy);
+            const std::int64_t px =
+                node::round_to_grid(buy ? mark - offset : mark + offset, sz_decimals, !buy);
             const std::int64_t lots = std::max<std::int64_t>(1, 2'000 * 1'000'000LL * lot / px);
-            orders.push_back(json::object{{"market", name}, {"isBuy", buy}, {"px", state::format_decimal(px, 6)},
-                                          {"sz", state::format_decimal(lots, sz_decimals)}, {"reduceOnly", false},
-                                          {"tif", "Alo"}, {"cloid", "0x00000000000000000000000000000000"},
-                                          {"triggerPx", ""}, {"tpsl", ""}});
+            orders.push_back(json::object{{"market", name},
+                                          {"isBuy", buy},
+                                          {"px", state::format_decimal(px, 6)},
+                                          {"sz", state::format_decimal(lots, sz_decimals)},
+                                          {"reduceOnly", false},
+                                          {"tif", "Alo"},
+                                          {"cloid", "0x00000000000000000000000000000000"},
+                                          {"triggerPx", ""},
+                                          {"tpsl", ""}});
           }
         }
       }
@@ -133,10 +144,12 @@ int maker(Bot& bot) {
         const auto& statuses = receipt->at("response").at("statuses").as_array();
         for (std::size_t i = 0; i < statuses.size(); ++i)
           if (const auto* r = statuses[i].as_object().if_contains("resting"))
-            resting.emplace_back(std::string(names[i].at("market").as_string()), r->at("oid").to_number<std::uint64_t>());
+            resting.emplace_back(std::string(names[i].at("market").as_string()),
+                                 r->at("oid").to_number<std::uint64_t>());
       }
     }
-    for (int i = 0; i < 20 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 20 && !g_stop; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return 0;
 }
@@ -150,7 +163,8 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 42;
   app.add_option("--rpc", rpc, "node URL");
   app.add_option("--key", key_path, "key file")->required();
-  auto* oracle_cmd = app.add_subcommand("oracle", "vote oracle prices along a seeded random walk every 3 s");
+  auto* oracle_cmd =
+      app.add_subcommand("oracle", "vote oracle prices along a seeded random walk every 3 s");
   oracle_cmd->add_option("--seed", seed, "random walk seed");
   auto* maker_cmd = app.add_subcommand("maker", "quote 5 levels a side on every market every 2 s");
   app.fallthrough();

@@ -7,9 +7,9 @@
 //     reports committed orders per second and submit-to-commit latency p50/p99.
 //   perp-load book --rpc URL [--connections C --seconds S]: perp_orderBook requests per second.
 #include <CLI/CLI.hpp>
-#include <boost/json.hpp>
 #include <algorithm>
 #include <atomic>
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -66,25 +66,34 @@ int recovery(int seconds) {
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   stop = true;
   for (auto& w : workers) w.join();
-  std::printf("recovery: %u threads, %.0f recoveries/s\n", threads, static_cast<double>(total) / seconds);
+  std::printf("recovery: %u threads, %.0f recoveries/s\n", threads,
+              static_cast<double>(total) / seconds);
   return 0;
 }
 
 json::object order(const std::string& market, bool buy, std::int64_t px, const std::string& sz) {
   return {{"type", "order"},
-          {"orders", json::array{json::object{{"market", market}, {"isBuy", buy}, {"px", state::format_decimal(px, 6)},
-                                              {"sz", sz}, {"reduceOnly", false}, {"tif", "Gtc"},
+          {"orders", json::array{json::object{{"market", market},
+                                              {"isBuy", buy},
+                                              {"px", state::format_decimal(px, 6)},
+                                              {"sz", sz},
+                                              {"reduceOnly", false},
+                                              {"tif", "Gtc"},
                                               {"cloid", "0x00000000000000000000000000000000"},
-                                              {"triggerPx", ""}, {"tpsl", ""}}}}};
+                                              {"triggerPx", ""},
+                                              {"tpsl", ""}}}}};
 }
 
-int orders(const std::string& url, const std::string& key_path, int accounts, int count, int connections, int batch) {
+int orders(const std::string& url, const std::string& key_path, int accounts, int count,
+           int connections, int batch) {
   auto validator = node::read_key_file(key_path);
   if (!validator) return std::fprintf(stderr, "error: %s\n", validator.error().message.c_str()), 1;
   auto client = std::move(*node::RpcClient::create(url));
   auto status = client.call("chain_status", json::object{});
-  if (!std::holds_alternative<json::value>(status)) return std::fprintf(stderr, "error: no node at %s\n", url.c_str()), 1;
-  const std::uint64_t chain = std::get<json::value>(status).at("chainId").to_number<std::uint64_t>();
+  if (!std::holds_alternative<json::value>(status))
+    return std::fprintf(stderr, "error: no node at %s\n", url.c_str()), 1;
+  const std::uint64_t chain =
+      std::get<json::value>(status).at("chainId").to_number<std::uint64_t>();
   state::EnvelopeVerifier verifier(chain);
   std::uint64_t nonce = now_ms();
 
@@ -93,11 +102,17 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
     json::array calls;
     for (int j = i; j < std::min(accounts, i + 100); ++j) {
       auto action = state::action_from_json(json::object{
-          {"type", "usdSend"}, {"destination", state::to_checksum_address(state::address_of(trader_key(j)))}, {"amount", "2000"}});
-      calls.push_back(json::object{{"jsonrpc", "2.0"}, {"id", j}, {"method", "perp_sendAction"},
-                                   {"params", state::envelope_to_json(verifier.sign(std::move(*action), nonce++, *validator))}});
+          {"type", "usdSend"},
+          {"destination", state::to_checksum_address(state::address_of(trader_key(j)))},
+          {"amount", "2000"}});
+      calls.push_back(json::object{{"jsonrpc", "2.0"},
+                                   {"id", j},
+                                   {"method", "perp_sendAction"},
+                                   {"params", state::envelope_to_json(verifier.sign(
+                                                  std::move(*action), nonce++, *validator))}});
     }
-    if (!client.post("/", json::serialize(calls))) return std::fprintf(stderr, "error: funding failed\n"), 1;
+    if (!client.post("/", json::serialize(calls)))
+      return std::fprintf(stderr, "error: funding failed\n"), 1;
   }
 
   // Sign every order in advance: resting bids and asks 2-6% away from 3,500 on ETH (no fills).
@@ -108,12 +123,17 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
     std::vector<json::array> pending(connections);
     for (int i = 0; i < count; ++i) {
       const int who = i % accounts;
-      const int conn = who % connections;  // a signer's orders go down one connection, in nonce order
+      const int conn =
+          who % connections;  // a signer's orders go down one connection, in nonce order
       const bool buy = (i / accounts) % 2 == 0;
       const std::int64_t px = (buy ? 3'300 - (i % 100) : 3'700 + (i % 100)) * 1'000'000LL;
       auto action = state::action_from_json(order("ETH", buy, px, "0.01"));
-      pending[conn].push_back(json::object{{"jsonrpc", "2.0"}, {"id", i}, {"method", "perp_sendAction"},
-                                           {"params", state::envelope_to_json(verifier.sign(std::move(*action), nonces[who]++, trader_key(who)))}});
+      pending[conn].push_back(
+          json::object{{"jsonrpc", "2.0"},
+                       {"id", i},
+                       {"method", "perp_sendAction"},
+                       {"params", state::envelope_to_json(verifier.sign(
+                                      std::move(*action), nonces[who]++, trader_key(who)))}});
       if (static_cast<int>(pending[conn].size()) == batch) {
         bodies[conn].push_back(json::serialize(pending[conn]));
         pending[conn].clear();
@@ -163,25 +183,32 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::vector<double> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  std::printf("orders: %llu committed, %llu not, in %.2f s: %.0f committed orders/s; submit-to-commit p50 %.1f ms, p99 %.1f ms\n",
-              static_cast<unsigned long long>(committed.load()), static_cast<unsigned long long>(rejected.load()),
-              seconds, static_cast<double>(committed) / seconds, percentile(all, 0.5), percentile(all, 0.99));
-  for (const auto& [why, n] : reasons) std::printf("  not committed: %s x%llu\n", why.c_str(), static_cast<unsigned long long>(n));
+  std::printf(
+      "orders: %llu committed, %llu not, in %.2f s: %.0f committed orders/s; submit-to-commit p50 "
+      "%.1f ms, p99 %.1f ms\n",
+      static_cast<unsigned long long>(committed.load()),
+      static_cast<unsigned long long>(rejected.load()), seconds,
+      static_cast<double>(committed) / seconds, percentile(all, 0.5), percentile(all, 0.99));
+  for (const auto& [why, n] : reasons)
+    std::printf("  not committed: %s x%llu\n", why.c_str(), static_cast<unsigned long long>(n));
   return 0;
 }
 
 int book(const std::string& url, int connections, int seconds) {
   std::atomic<std::uint64_t> done{0}, failed{0};
   std::atomic<bool> stop{false};
-  const std::string body = R"({"jsonrpc":"2.0","id":1,"method":"perp_orderBook","params":{"market":"ETH","depth":20}})";
+  const std::string body =
+      R"({"jsonrpc":"2.0","id":1,"method":"perp_orderBook","params":{"market":"ETH","depth":20}})";
   std::vector<std::thread> workers;
   for (int c = 0; c < connections; ++c)
     workers.emplace_back([&] {
       auto rpc = std::move(*node::RpcClient::create(url));
       while (!stop) {
         auto reply = rpc.post("/", body);
-        if (reply && reply->first == 200) ++done;
-        else ++failed;
+        if (reply && reply->first == 200)
+          ++done;
+        else
+          ++failed;
       }
     });
   std::this_thread::sleep_for(std::chrono::seconds(seconds));

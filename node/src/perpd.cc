@@ -128,7 +128,6 @@ int start(const std::string& home, const std::string& rpc_override) {
         return node.parse_topic(params, error);
       },
       [&node] { return node.metrics_text(); });
-  if (auto failed = server.start()) return fail("rpc: " + *failed);
   node.set_publisher([&server](const rpc::Topic& topic, json::value value) {
     server.publish(topic, std::move(value));
   });
@@ -140,6 +139,8 @@ int start(const std::string& home, const std::string& rpc_override) {
   consensus::SingleValidatorEngine engine(
       node, engine_config, [&node] { return node.has_pending(); }, wall_clock_ms);
   node.on_pending([&engine] { engine.notify(); });
+  // Hooks first, then the server: verification threads read them as soon as requests arrive.
+  if (auto failed = server.start()) return fail("rpc: " + *failed);
 
   const consensus::CommitInfo resumed = node.last_commit();
   std::fprintf(
@@ -161,6 +162,7 @@ int start(const std::string& home, const std::string& rpc_override) {
   for (int i = 0; i < 2; ++i) threads.emplace_back([&io] { io.run(); });
   for (auto& t : threads) t.join();
   engine.stop();
+  node.stop_verification();  // answers in flight go through the server: finish them first
   std::fprintf(stderr, "info: stopped at height %llu\n",
                static_cast<unsigned long long>(node.last_commit().height));
   return 0;

@@ -2,12 +2,12 @@
 // 127.0.0.1 port, readiness by polling chain_status, and stop by SIGTERM or SIGKILL.
 #pragma once
 
-#include <signal.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -66,11 +66,13 @@ class PerpdProcess {
     key_ = node::generate_secret_key();
     const std::string key_path = (home_ / "key.in").string();
     (void)node::write_key_file(key_path, key_);
-    const int pid = run({PERPD_BINARY, "init", "--home", (home_ / "node").string(), "--key", key_path},
-                        (home_ / "init.log").string());
+    const int pid =
+        run({PERPD_BINARY, "init", "--home", (home_ / "node").string(), "--key", key_path},
+            (home_ / "init.log").string());
     int status = 0;
     ::waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("perpd init failed");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      throw std::runtime_error("perpd init failed");
     port_ = free_port();
   }
   ~PerpdProcess() {
@@ -85,7 +87,8 @@ class PerpdProcess {
                (home_ / "node.log").string());
     auto client = node::RpcClient::create(url(), std::chrono::milliseconds(500));
     for (int i = 0; i < 200; ++i) {
-      if (std::holds_alternative<boost::json::value>(client->call("chain_status", boost::json::object{})))
+      if (std::holds_alternative<boost::json::value>(
+              client->call("chain_status", boost::json::object{})))
         return;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }

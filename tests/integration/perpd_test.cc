@@ -1,13 +1,13 @@
 // perpd as a real process on a free 127.0.0.1 port, driven over JSON-RPC: orders rest, cross and
 // fill; queries answer in SPEC section 5's shapes; a WebSocket subscriber sees the fill; bad input
 // gets its named error while the node stays up; kill -9 mid-load loses no acknowledged action.
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
-#include <atomic>
 #include <mutex>
 
 #include "perpd_process.h"
@@ -21,12 +21,14 @@ namespace {
 
 json::value ok(std::variant<json::value, node::RpcError> answer) {
   if (auto* error = std::get_if<node::RpcError>(&answer))
-    FAIL("rpc error " << error->code << " " << error->message << " " << json::serialize(error->data));
+    FAIL("rpc error " << error->code << " " << error->message << " "
+                      << json::serialize(error->data));
   return std::get<json::value>(answer);
 }
 
 node::RpcError err(std::variant<json::value, node::RpcError> answer) {
-  if (auto* value = std::get_if<json::value>(&answer)) FAIL("expected an error, got " << json::serialize(*value));
+  if (auto* value = std::get_if<json::value>(&answer))
+    FAIL("expected an error, got " << json::serialize(*value));
   return std::get<node::RpcError>(answer);
 }
 
@@ -39,7 +41,8 @@ std::uint64_t now_ms() {
 // Signs actions for one chain with increasing nonces.
 class Wallet {
  public:
-  Wallet(std::uint64_t chain_id, state::SecretKey key) : verifier_(chain_id), key_(key), nonce_(now_ms()) {}
+  Wallet(std::uint64_t chain_id, state::SecretKey key)
+      : verifier_(chain_id), key_(key), nonce_(now_ms()) {}
   state::Address address() const { return state::address_of(key_); }
   std::string checksum() const { return state::to_checksum_address(address()); }
   json::object envelope(const json::object& action) {
@@ -54,13 +57,18 @@ class Wallet {
   std::uint64_t nonce_;
 };
 
-json::object order(const std::string& market, bool buy, const std::string& px, const std::string& sz,
-                   const std::string& tif = "Gtc") {
+json::object order(const std::string& market, bool buy, const std::string& px,
+                   const std::string& sz, const std::string& tif = "Gtc") {
   return {{"type", "order"},
-          {"orders", json::array{json::object{{"market", market}, {"isBuy", buy}, {"px", px}, {"sz", sz},
-                                              {"reduceOnly", false}, {"tif", tif},
+          {"orders", json::array{json::object{{"market", market},
+                                              {"isBuy", buy},
+                                              {"px", px},
+                                              {"sz", sz},
+                                              {"reduceOnly", false},
+                                              {"tif", tif},
                                               {"cloid", "0x00000000000000000000000000000000"},
-                                              {"triggerPx", ""}, {"tpsl", ""}}}}};
+                                              {"triggerPx", ""},
+                                              {"tpsl", ""}}}}};
 }
 
 std::uint64_t chain_id(node::RpcClient& client) {
@@ -94,7 +102,10 @@ class WsClient {
 
 }  // namespace
 
-TEST_CASE("perpd: orders rest cross and fill - queries in SPEC shapes - a websocket subscriber sees the fill", "[integration]") {
+TEST_CASE(
+    "perpd: orders rest cross and fill - queries in SPEC shapes - a websocket subscriber sees the "
+    "fill",
+    "[integration]") {
   PerpdProcess perpd;
   perpd.start();
   auto client = std::move(*node::RpcClient::create(perpd.url()));
@@ -103,18 +114,24 @@ TEST_CASE("perpd: orders rest cross and fill - queries in SPEC shapes - a websoc
   Wallet b(chain, node::generate_secret_key());
 
   // A funds B.
-  json::value sent = ok(client.call("perp_sendAction", a.envelope({{"type", "usdSend"}, {"destination", b.checksum()}, {"amount", "100000"}})));
+  json::value sent = ok(client.call(
+      "perp_sendAction",
+      a.envelope({{"type", "usdSend"}, {"destination", b.checksum()}, {"amount", "100000"}})));
   CHECK(sent.at("status") == "ok");
   CHECK(sent.at("height").to_number<std::uint64_t>() >= 1);
 
   WsClient ws(perpd.port());
-  ws.send(json::object{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "perp_subscribe"}, {"params", {{"type", "user"}, {"user", b.checksum()}}}});
+  ws.send(json::object{{"jsonrpc", "2.0"},
+                       {"id", 1},
+                       {"method", "perp_subscribe"},
+                       {"params", {{"type", "user"}, {"user", b.checksum()}}}});
   json::value subscribed = ws.read();
   REQUIRE(subscribed.is_object());
   REQUIRE(subscribed.as_object().contains("result"));
 
   // A rests 0.1 BTC at 65,000; the book shows it.
-  json::value rested = ok(client.call("perp_sendAction", a.envelope(order("BTC", false, "65000", "0.1"))));
+  json::value rested =
+      ok(client.call("perp_sendAction", a.envelope(order("BTC", false, "65000", "0.1"))));
   const json::value& status = rested.at("response").at("statuses").at(0);
   REQUIRE(status.as_object().contains("resting"));
   const std::uint64_t oid = status.at("resting").at("oid").to_number<std::uint64_t>();
@@ -127,7 +144,8 @@ TEST_CASE("perpd: orders rest cross and fill - queries in SPEC shapes - a websoc
   CHECK(open.at(0).at("side") == "A");
 
   // B takes it: filled 0.1 at 65,000; taker fee 0.045% of 6,500 = 2.925.
-  json::value filled = ok(client.call("perp_sendAction", b.envelope(order("BTC", true, "65000", "0.1", "Ioc"))));
+  json::value filled =
+      ok(client.call("perp_sendAction", b.envelope(order("BTC", true, "65000", "0.1", "Ioc"))));
   const json::value& f = filled.at("response").at("statuses").at(0).at("filled");
   CHECK(f.at("totalSz") == "0.1");
   CHECK(f.at("avgPx") == "65000");
@@ -142,7 +160,8 @@ TEST_CASE("perpd: orders rest cross and fill - queries in SPEC shapes - a websoc
   CHECK(fills.at(0).at("side") == "B");
   CHECK(fills.at(0).at("dir") == "Open Long");
   CHECK(fills.at(0).at("fee") == "2.925");
-  CHECK(ok(client.call("perp_openOrders", json::object{{"user", a.checksum()}})).as_array().empty());
+  CHECK(
+      ok(client.call("perp_openOrders", json::object{{"user", a.checksum()}})).as_array().empty());
   json::value tx = ok(client.call("chain_getTx", json::object{{"hash", filled.at("txHash")}}));
   CHECK(tx.at("signer") == json::value(b.checksum()));
   CHECK(tx.at("action").at("type") == "order");
@@ -166,11 +185,13 @@ TEST_CASE("perpd: orders rest cross and fill - queries in SPEC shapes - a websoc
   CHECK(metrics->second.find("perpd_height ") != std::string::npos);
   CHECK(metrics->second.find("perpd_block_execution_seconds") != std::string::npos);
   CHECK(metrics->second.find("perpd_mempool_txs") != std::string::npos);
-  CHECK(metrics->second.find("rpc_requests_total{method=\"perp_sendAction\"}") != std::string::npos);
+  CHECK(metrics->second.find("rpc_requests_total{method=\"perp_sendAction\"}") !=
+        std::string::npos);
   CHECK(perpd.stop(SIGTERM));  // SIGTERM stops it cleanly (exit status 0)
 }
 
-TEST_CASE("perpd: a damaged or missing database is a clear error - never a crash", "[integration]") {
+TEST_CASE("perpd: a damaged or missing database is a clear error - never a crash",
+          "[integration]") {
   PerpdProcess perpd;
   perpd.start();
   perpd.stop(SIGTERM);
@@ -180,7 +201,8 @@ TEST_CASE("perpd: a damaged or missing database is a clear error - never a crash
   auto [code, log] = perpd.start_expecting_exit();
   CHECK(code == 1);
   CHECK(log.find("error: ") != std::string::npos);
-  CHECK(log.find("StorageError") == std::string::npos);  // the message names the path and LevelDB's reason
+  CHECK(log.find("StorageError") ==
+        std::string::npos);  // the message names the path and LevelDB's reason
   CHECK(log.find("chain") != std::string::npos);
   // A home whose config is damaged names the field.
   std::ofstream(perpd.home() / "config.json", std::ios::trunc) << R"({"blockIntervalMs": "fast"})";
@@ -201,16 +223,22 @@ TEST_CASE("perpd: bad input gets its named error and the node stays up", "[integ
     return json::parse(reply->second);
   };
   CHECK(code_of("{not json").at("error").at("code") == -32700);
-  CHECK(code_of(R"({"jsonrpc":"1.0","id":1,"method":"chain_status"})").at("error").at("code") == -32600);
+  CHECK(code_of(R"({"jsonrpc":"1.0","id":1,"method":"chain_status"})").at("error").at("code") ==
+        -32600);
   CHECK(code_of(R"({"jsonrpc":"2.0","id":1,"method":"no_such"})").at("error").at("code") == -32601);
-  CHECK(code_of(R"({"jsonrpc":"2.0","id":1,"method":"perp_orderBook","params":["BTC"]})").at("error").at("code") == -32602);
-  CHECK(code_of(R"({"jsonrpc":"2.0","id":1,"method":"perp_account","params":{"user":"0x12"}})").at("error").at("code") == -32602);
+  CHECK(code_of(R"({"jsonrpc":"2.0","id":1,"method":"perp_orderBook","params":["BTC"]})")
+            .at("error")
+            .at("code") == -32602);
+  CHECK(code_of(R"({"jsonrpc":"2.0","id":1,"method":"perp_account","params":{"user":"0x12"}})")
+            .at("error")
+            .at("code") == -32602);
   // 2 MiB body: refused without reading it all.
   auto big = client.post("/", std::string(2 << 20, ' '));
   CHECK((!big.ok() || big->first == 413));
   // 1,000 requests in a batch.
   json::array batch;
-  for (int i = 0; i < 1000; ++i) batch.push_back(json::object{{"jsonrpc", "2.0"}, {"id", i}, {"method", "chain_status"}});
+  for (int i = 0; i < 1000; ++i)
+    batch.push_back(json::object{{"jsonrpc", "2.0"}, {"id", i}, {"method", "chain_status"}});
   CHECK(code_of(json::serialize(batch)).at("error").at("code") == -32600);
   // A bad signature: a valid envelope with one signature byte changed.
   json::object envelope = a.envelope(order("BTC", true, "60000", "0.01"));
@@ -220,7 +248,8 @@ TEST_CASE("perpd: bad input gets its named error and the node stays up", "[integ
   node::RpcError bad_sig = err(client.call("perp_sendAction", envelope));
   CHECK(bad_sig.code == -32000);
   // Recovery of a tampered signature yields some other address (no funds) or no key at all.
-  CHECK((bad_sig.data.at("reason") == "BadSignature" || bad_sig.data.at("reason") == "InsufficientMargin"));
+  CHECK((bad_sig.data.at("reason") == "BadSignature" ||
+         bad_sig.data.at("reason") == "InsufficientMargin"));
   // A replayed nonce.
   json::object once = a.envelope(order("BTC", true, "60000", "0.01"));
   ok(client.call("perp_sendAction", once));
@@ -228,18 +257,23 @@ TEST_CASE("perpd: bad input gets its named error and the node stays up", "[integ
   CHECK(replay.code == -32000);
   CHECK(replay.data.at("reason") == "DuplicateTx");
   // An unknown market: rejected by execution with its reason.
-  json::value unknown = ok(client.call("perp_sendAction", a.envelope(order("DOGE", true, "1", "10"))));
+  json::value unknown =
+      ok(client.call("perp_sendAction", a.envelope(order("DOGE", true, "1", "10"))));
   CHECK(unknown.at("response").at("statuses").at(0).at("error") == "UnknownMarket");
-  CHECK(err(client.call("perp_orderBook", json::object{{"market", "DOGE"}})).data.at("reason") == "UnknownMarket");
+  CHECK(err(client.call("perp_orderBook", json::object{{"market", "DOGE"}})).data.at("reason") ==
+        "UnknownMarket");
   // A half-open connection that never sends: the node keeps serving others.
   boost::asio::io_context io;
   boost::asio::ip::tcp::socket silent(io);
   silent.connect({boost::asio::ip::make_address("127.0.0.1"), perpd.port()});
-  CHECK(ok(client.call("chain_status", json::object{})).at("height").to_number<std::uint64_t>() >= 1);
+  CHECK(ok(client.call("chain_status", json::object{})).at("height").to_number<std::uint64_t>() >=
+        1);
   CHECK(perpd.running());
 }
 
-TEST_CASE("perpd: kill -9 mid-load loses no acknowledged action - restart keeps app hash and open orders", "[integration]") {
+TEST_CASE(
+    "perpd: kill -9 mid-load loses no acknowledged action - restart keeps app hash and open orders",
+    "[integration]") {
   PerpdProcess perpd;
   perpd.start();
   std::uint64_t chain = 0;
@@ -261,7 +295,8 @@ TEST_CASE("perpd: kill -9 mid-load loses no acknowledged action - restart keeps 
         json::object envelope;
         {
           std::lock_guard lock(wallet_mutex);
-          envelope = a.envelope(order("ETH", true, std::to_string(2000 + (t * 100 + i) % 400), "0.01"));
+          envelope =
+              a.envelope(order("ETH", true, std::to_string(2000 + (t * 100 + i) % 400), "0.01"));
         }
         auto answer = client.call("perp_sendAction", envelope);
         if (auto* v = std::get_if<json::value>(&answer); v && v->at("status") == "ok") {
@@ -284,14 +319,16 @@ TEST_CASE("perpd: kill -9 mid-load loses no acknowledged action - restart keeps 
   }
   // Quiet now: note height, app hash and open orders, kill again, restart, compare.
   json::value before = ok(client.call("chain_status", json::object{}));
-  json::value orders_before = ok(client.call("perp_openOrders", json::object{{"user", a.checksum()}}));
+  json::value orders_before =
+      ok(client.call("perp_openOrders", json::object{{"user", a.checksum()}}));
   const std::uint64_t height = before.at("height").to_number<std::uint64_t>();
   perpd.stop(SIGKILL);
   perpd.start();
   auto again = std::move(*node::RpcClient::create(perpd.url()));
   json::value block = ok(again.call("chain_getBlock", json::object{{"height", height}}));
   CHECK(block.at("appHash") == before.at("appHash"));
-  CHECK(json::serialize(ok(again.call("perp_openOrders", json::object{{"user", a.checksum()}}))) == json::serialize(orders_before));
+  CHECK(json::serialize(ok(again.call("perp_openOrders", json::object{{"user", a.checksum()}}))) ==
+        json::serialize(orders_before));
   // Acknowledged orders all rest (bids far below the market); an order committed just before the
   // kill may have lost its answer, so there can be more.
   CHECK(orders_before.as_array().size() >= acknowledged.size());

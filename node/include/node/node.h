@@ -29,7 +29,7 @@ struct NodeOptions {
   MempoolLimits mempool;
   std::chrono::milliseconds send_action_timeout{10'000};
   std::size_t verify_threads = 0;  // 0: one per core
-  bool log_blocks = true;           // one info line per committed block
+  bool log_blocks = true;          // one info line per committed block
 };
 
 class Node final : public consensus::Application {
@@ -58,6 +58,9 @@ class Node final : public consensus::Application {
   // once its block commits, an error at once, or the tx hash alone after the timeout.
   void submit(std::string envelope_json, rpc::Respond respond);
   bool has_pending() const { return mempool_.size() > 0; }
+  // Finishes the verifications in flight and accepts no more (before the RPC server goes away,
+  // since their answers go through it).
+  void stop_verification();
   // Called when a transaction enters the mempool (wakes the engine).
   void on_pending(std::function<void()> wake) { wake_ = std::move(wake); }
   void set_publisher(Publisher publisher) { publisher_ = std::move(publisher); }
