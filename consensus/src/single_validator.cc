@@ -61,9 +61,11 @@ void SingleValidatorEngine::run() {
     const auto now = std::chrono::steady_clock::now();
     if (now < next) continue;
     if (!has_pending_() && now - last_block < config_.max_idle) continue;
+    // The interval runs from block start to block start, so a block's own processing time does
+    // not stretch the cadence (it only delays the next block when longer than the interval).
+    last_block = now;
     lock.unlock();
     produce_block();
-    last_block = std::chrono::steady_clock::now();
     lock.lock();
   }
 }

@@ -70,8 +70,7 @@ Node::Node(const perps::GenesisState& genesis, std::unique_ptr<state::KvStore> k
       store_(*kv_),
       verifier_(genesis.chain_id),
       mempool_(options.mempool),
-      verify_pool_(options.verify_threads ? options.verify_threads
-                                          : std::max(1u, std::thread::hardware_concurrency())) {}
+      verify_pool_(std::max<std::size_t>(1, options.verify_threads)) {}
 
 Node::~Node() {
   stop_verification();
@@ -228,46 +227,50 @@ consensus::CommitInfo Node::last_commit() const {
 // --- submission ------------------------------------------------------------------------------
 
 void Node::submit(std::string envelope_json, rpc::Respond respond) {
-  boost::asio::post(verify_pool_, [this, text = std::move(envelope_json),
-                                   respond = std::move(respond)]() mutable {
-    auto verified = verifier_.verify_json(text);
-    if (!verified) {
-      respond(rpc::Answer::rejected(state::reason_name(verified.error().reason),
-                                    verified.error().message));
-      return;
-    }
-    const std::uint64_t now = last_commit().time_ms;
-    const std::uint64_t nonce = verified->signed_action.nonce;
-    if (nonce + state::kNonceWindowPastMs <= now || nonce >= now + state::kNonceWindowFutureMs) {
-      respond(rpc::Answer::rejected("NonceOutsideWindow",
-                                    "nonce must be within (T - 2 days, T + 1 day)"));
-      return;
-    }
-    auto committed = store_.find_tx(verified->tx_hash);
-    if (committed && *committed) {
-      respond(rpc::Answer::rejected("DuplicateTx", "transaction already committed at height " +
-                                                       std::to_string((*committed)->height)));
-      return;
-    }
-    const state::Hash256 hash = verified->tx_hash;
-    std::multimap<state::Hash256, Waiter>::iterator waiter;
+  if (options_.verify_threads == 0) return admit(envelope_json, std::move(respond));
+  boost::asio::post(verify_pool_,
+                    [this, text = std::move(envelope_json),
+                     respond = std::move(respond)]() mutable { admit(text, std::move(respond)); });
+}
+
+// Verifies an envelope and queues it (on whichever thread submit chose).
+void Node::admit(const std::string& text, rpc::Respond respond) {
+  auto verified = verifier_.verify_json(text);
+  if (!verified) {
+    respond(rpc::Answer::rejected(state::reason_name(verified.error().reason),
+                                  verified.error().message));
+    return;
+  }
+  const std::uint64_t now = last_commit().time_ms;
+  const std::uint64_t nonce = verified->signed_action.nonce;
+  if (nonce + state::kNonceWindowPastMs <= now || nonce >= now + state::kNonceWindowFutureMs) {
+    respond(rpc::Answer::rejected("NonceOutsideWindow",
+                                  "nonce must be within (T - 2 days, T + 1 day)"));
+    return;
+  }
+  auto committed = store_.find_tx(verified->tx_hash);
+  if (committed && *committed) {
+    respond(rpc::Answer::rejected("DuplicateTx", "transaction already committed at height " +
+                                                     std::to_string((*committed)->height)));
+    return;
+  }
+  const state::Hash256 hash = verified->tx_hash;
+  std::multimap<state::Hash256, Waiter>::iterator waiter;
+  {
+    std::lock_guard lock(waiters_mutex_);
+    waiter = waiters_.emplace(
+        hash, Waiter{respond, std::chrono::steady_clock::now() + options_.send_action_timeout});
+  }
+  std::string binary = state::encode_envelope_binary(verified->signed_action);
+  if (state::Status added = mempool_.add({std::move(*verified), std::move(binary)}); !added) {
     {
       std::lock_guard lock(waiters_mutex_);
-      waiter = waiters_.emplace(
-          hash, Waiter{respond, std::chrono::steady_clock::now() + options_.send_action_timeout});
+      waiters_.erase(waiter);
     }
-    std::string binary = state::encode_envelope_binary(verified->signed_action);
-    if (state::Status added = mempool_.add({std::move(*verified), std::move(binary)}); !added) {
-      {
-        std::lock_guard lock(waiters_mutex_);
-        waiters_.erase(waiter);
-      }
-      respond(
-          rpc::Answer::rejected(state::reason_name(added.error().reason), added.error().message));
-      return;
-    }
-    if (wake_) wake_();
-  });
+    respond(rpc::Answer::rejected(state::reason_name(added.error().reason), added.error().message));
+    return;
+  }
+  if (wake_) wake_();
 }
 
 void Node::answer_waiters(const Executor::BlockResult& result,

@@ -159,7 +159,9 @@ int start(const std::string& home, const std::string& rpc_override) {
     io.stop();
   });
   std::vector<std::thread> threads;
-  for (int i = 0; i < 2; ++i) threads.emplace_back([&io] { io.run(); });
+  // One RPC thread per core: envelopes are verified on them (NodeOptions::verify_threads).
+  const unsigned rpc_threads = std::max(2u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < rpc_threads; ++i) threads.emplace_back([&io] { io.run(); });
   for (auto& t : threads) t.join();
   engine.stop();
   node.stop_verification();  // answers in flight go through the server: finish them first

@@ -28,8 +28,10 @@ namespace node {
 struct NodeOptions {
   MempoolLimits mempool;
   std::chrono::milliseconds send_action_timeout{10'000};
-  std::size_t verify_threads = 0;  // 0: one per core
-  bool log_blocks = true;          // one info line per committed block
+  // Threads verifying envelopes; 0 verifies on the calling RPC thread (perpd runs one RPC thread
+  // per core, so that already spreads verification over all cores without a handoff).
+  std::size_t verify_threads = 0;
+  bool log_blocks = true;  // one info line per committed block
 };
 
 class Node final : public consensus::Application {
@@ -74,6 +76,7 @@ class Node final : public consensus::Application {
  private:
   Node(const perps::GenesisState& genesis, std::unique_ptr<state::KvStore> kv, NodeOptions options);
   state::Status start(const perps::GenesisState& genesis);
+  void admit(const std::string& envelope_json, rpc::Respond respond);
   boost::json::value block_json(const StoredBlock& block) const;
   void answer_waiters(const Executor::BlockResult& result, const consensus::BlockHeader& header);
   void publish_block(const Executor::BlockResult& result, const consensus::BlockHeader& header);
