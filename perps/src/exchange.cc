@@ -645,7 +645,7 @@ void Exchange::settle_fill(Context& c, MarketIndex m, AccountId taker,
   for (const Party& party : parties) {
     Account& acct = account(party.id);
     const Lots start = position(acct, m).szi;
-    auto [pnl, dir] = apply_fill(acct, m, party.side, event.sz, event.px);
+    auto [pnl, dir] = apply_fill(party.id, m, party.side, event.sz, event.px);
     const Lots end = acct.positions.at(m).szi;
     market.open_interest += std::max<Lots>(0, end) - std::max<Lots>(0, start);
     const std::int64_t fee = fee_of(ntl, party.rate);
@@ -681,19 +681,34 @@ void Exchange::settle_fill(Context& c, MarketIndex m, AccountId taker,
   touch_market(m);
 }
 
-std::pair<std::int64_t, FillDirection> Exchange::apply_fill(Account& acct, MarketIndex m, Side side,
+std::pair<std::int64_t, FillDirection> Exchange::apply_fill(AccountId id, MarketIndex m, Side side,
                                                             Lots sz, Px px) {
+  Account& acct = accounts_[id];
   Position& p = position(acct, m);
   const bool held = p.szi != 0;
   auto result = fill_position(markets_[m], p, acct.usd, side, sz, px);
-  if (held != (p.szi != 0)) {
-    const AccountId id = account_by_address_.at(acct.address);
-    if (held)
-      markets_[m].holders.erase(id);
-    else
-      markets_[m].holders.insert(id);
+  if (!held && p.szi != 0) {
+    add_holder(m, id, p);
+  } else if (held && p.szi == 0) {
+    remove_holder(m, p);
   }
   return result;
+}
+
+// Holders are an unordered vector with each position's slot in it: O(1) to add and remove on the
+// fill path. Its order depends only on the sequence of fills, so it is deterministic; readers that
+// need an order sort (liquidation) or do not depend on it (funding payments).
+void Exchange::add_holder(MarketIndex m, AccountId id, Position& p) {
+  p.holder_slot = static_cast<std::uint32_t>(markets_[m].holders.size());
+  markets_[m].holders.push_back(id);
+}
+
+void Exchange::remove_holder(MarketIndex m, const Position& p) {
+  std::vector<AccountId>& holders = markets_[m].holders;
+  const AccountId moved = holders.back();
+  holders[p.holder_slot] = moved;
+  accounts_[moved].positions.find(m)->second.holder_slot = p.holder_slot;
+  holders.pop_back();
 }
 
 void Exchange::cancel_unaffordable_makers(MarketIndex m, const RestingOrder& taker) {
@@ -1183,13 +1198,15 @@ Status Exchange::load(std::string_view key, std::string_view value) {
         const MarketIndex m = r.u32();
         if (m >= markets_.size()) return damaged();
         Position& p = position(acct, m);
+        const bool held = p.szi != 0;  // a damaged record may list a market twice
         p.szi = r.i64();
         p.cost = r.i64();
         p.cum_funding = r.i64();
         p.leverage = r.u32();
         p.is_cross = r.u8() != 0;
         p.isolated_margin = r.i64();
-        if (p.szi != 0) markets_[m].holders.insert(id);
+        if (!held && p.szi != 0) add_holder(m, id, p);
+        if (held && p.szi == 0) remove_holder(m, p);
       }
       acct.liquidation_cooldown_until_ms = r.u64();
       return r.done() ? Status::Ok() : damaged();

@@ -212,7 +212,7 @@ void Exchange::transfer_position(Context& c, AccountId from, AccountId to, Marke
   for (const Party& party : {Party{from, from_side}, Party{to, opposite(from_side)}}) {
     Account& acct = accounts_[party.id];
     const Lots start = position(acct, m).szi;
-    auto [pnl, dir] = apply_fill(acct, m, party.side, sz, px);
+    auto [pnl, dir] = apply_fill(party.id, m, party.side, sz, px);
     const Lots end = acct.positions.at(m).szi;
     market.open_interest += std::max<Lots>(0, end) - std::max<Lots>(0, start);
     touch(party.id);

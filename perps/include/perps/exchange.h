@@ -70,8 +70,9 @@ struct Market {
   std::uint64_t next_funding_ms = 0;
   std::vector<FundingRecord> funding_history;  // ascending time
 
-  // Accounts with a nonzero position here: what funding pays and a mark move can liquidate.
-  std::set<AccountId> holders;
+  // Accounts with a nonzero position here: what funding pays and a mark move can liquidate
+  // (unordered; see Exchange::add_holder).
+  std::vector<AccountId> holders;
 
   PriceGrid grid =
       PriceGrid::uniform(1);  // valid prices (SPEC section 1); the book indexes its levels by it
@@ -92,6 +93,7 @@ struct Position {
   std::int64_t ask_ntl = 0;  // open non-reduce-only asks
   Lots reduce_only_sz = 0;   // open reduce-only size (all on the side opposite the position)
   std::uint32_t open_orders = 0;
+  std::uint32_t holder_slot = 0;  // index in the market's holders while szi != 0 (not stored)
 
   bool empty() const { return szi == 0 && open_orders == 0 && isolated_margin == 0; }
 };
@@ -309,9 +311,11 @@ class Exchange {
   void settle_fill(Context& c, MarketIndex m, AccountId taker, const RestingOrder& taker_order,
                    const MatchEvent& event, std::uint64_t tid);
   // Applies one side of a fill to a position; returns realized PnL and the direction.
-  std::pair<std::int64_t, FillDirection> apply_fill(Account& acct, MarketIndex m, Side side,
-                                                    Lots sz, Px px);
+  std::pair<std::int64_t, FillDirection> apply_fill(AccountId id, MarketIndex m, Side side, Lots sz,
+                                                    Px px);
   void enforce_reduce_only(AccountId id, MarketIndex m);
+  void add_holder(MarketIndex m, AccountId id, Position& p);
+  void remove_holder(MarketIndex m, const Position& p);
   Position& position(Account& acct, MarketIndex m);
   std::int64_t free_collateral(const Account& account) const;
   // Free collateral of an account with its position in one market replaced, for margin checks:
