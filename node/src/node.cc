@@ -270,7 +270,6 @@ void Node::admit(const std::string& text, rpc::Respond respond) {
     respond(rpc::Answer::rejected(state::reason_name(added.error().reason), added.error().message));
     return;
   }
-  if (wake_) wake_();
 }
 
 void Node::answer_waiters(const Executor::BlockResult& result,

@@ -63,8 +63,6 @@ class Node final : public consensus::Application {
   // Finishes the verifications in flight and accepts no more (before the RPC server goes away,
   // since their answers go through it).
   void stop_verification();
-  // Called when a transaction enters the mempool (wakes the engine).
-  void on_pending(std::function<void()> wake) { wake_ = std::move(wake); }
   void set_publisher(Publisher publisher) { publisher_ = std::move(publisher); }
 
   void register_methods(rpc::MethodTable& table);
@@ -111,7 +109,6 @@ class Node final : public consensus::Application {
   std::mutex waiters_mutex_;
   std::multimap<state::Hash256, Waiter> waiters_;
 
-  std::function<void()> wake_;
   Publisher publisher_;
   std::map<perps::MarketIndex, std::string> last_books_;  // last published l2Book texts
 
