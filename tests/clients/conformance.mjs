@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ethers } from "ethers";
+import { messageOf, typesFor as typesForSchema } from "./eip712_schema.mjs";
 
 const [perpCli, actionsPath] = process.argv.slice(2);
 const chainId = 1337;
@@ -32,21 +33,7 @@ function cli(args) {
 // reachable from the primary type, without EIP712Domain.
 const schema = JSON.parse(execFileSync(perpCli, ["schema", "--chain-id", String(chainId)], { encoding: "utf8" }));
 const domain = schema.domain;
-function typesFor(primary) {
-  const out = {};
-  const visit = (name) => {
-    const base = name.replace(/\[\d*\]$/, "");
-    if (out[base] || !schema.types[base]) return;
-    out[base] = schema.types[base];
-    for (const member of schema.types[base]) visit(member.type);
-  };
-  visit(primary);
-  return out;
-}
-function messageOf(action, nonce) {
-  const { type, ...fields } = action;
-  return { ...fields, nonce };
-}
+const typesFor = (primary) => typesForSchema(schema, primary);
 
 const actions = JSON.parse(readFileSync(actionsPath, "utf8"));
 check(actions.length === Object.keys(schema.primaryTypes).length, "one example per action type");

@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ethers } from "ethers";
+import { messageOf, typesFor } from "./eip712_schema.mjs";
 
 const [perpd] = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), "perpd-e2e-"));
@@ -63,22 +64,10 @@ try {
   check(status !== undefined, "the node answers chain_status");
   const schema = (await call("perp_eip712Schema")).result;
   check(schema.domain.chainId === status.chainId, "schema domain carries the chain id");
-  const typesFor = (primary) => {
-    const out = {};
-    const visit = (name) => {
-      const base = name.replace(/\[\d*\]$/, "");
-      if (out[base] || !schema.types[base]) return;
-      out[base] = schema.types[base];
-      for (const member of schema.types[base]) visit(member.type);
-    };
-    visit(primary);
-    return out;
-  };
   let nonce = Date.now();
   async function send(wallet, action) {
-    const { type, ...fields } = action;
     const n = nonce++;
-    const signature = await wallet.signTypedData(schema.domain, typesFor(schema.primaryTypes[type]), { ...fields, nonce: n });
+    const signature = await wallet.signTypedData(schema.domain, typesFor(schema, schema.primaryTypes[action.type]), messageOf(action, n));
     return call("perp_sendAction", { action, nonce: n, signature });
   }
   const order = (market, isBuy, px, sz, tif = "Gtc") => ({
