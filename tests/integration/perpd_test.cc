@@ -50,6 +50,11 @@ class Wallet {
     REQUIRE(parsed.ok());
     return state::envelope_to_json(verifier_.sign(std::move(*parsed), nonce_++, key_));
   }
+  json::object envelope_with_nonce(const json::object& action, std::uint64_t nonce) {
+    auto parsed = state::action_from_json(action);
+    REQUIRE(parsed.ok());
+    return state::envelope_to_json(verifier_.sign(std::move(*parsed), nonce, key_));
+  }
 
  private:
   state::EnvelopeVerifier verifier_;
@@ -256,6 +261,12 @@ TEST_CASE("perpd: bad input gets its named error and the node stays up", "[integ
   node::RpcError replay = err(client.call("perp_sendAction", once));
   CHECK(replay.code == -32000);
   CHECK(replay.data.at("reason") == "DuplicateTx");
+  // A replayed nonce in a different action: execution rejects it by the nonce rule.
+  json::object reused = a.envelope_with_nonce(order("BTC", true, "60001", "0.01"),
+                                              once["nonce"].to_number<std::uint64_t>());
+  node::RpcError nonce_used = err(client.call("perp_sendAction", reused));
+  CHECK(nonce_used.code == -32000);
+  CHECK(nonce_used.data.at("reason") == "NonceAlreadyUsed");
   // An unknown market: rejected by execution with its reason.
   json::value unknown =
       ok(client.call("perp_sendAction", a.envelope(order("DOGE", true, "1", "10"))));
