@@ -1,6 +1,7 @@
 #include "perps/oracle.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "state/fixed_point.h"
 
@@ -40,12 +41,17 @@ void TimeEma::sample(std::int64_t x, std::uint64_t now_ms, std::uint64_t window_
 
 Px clamp_move(Px px, Px reference, std::int64_t fraction) {
   const state::i128 band = static_cast<state::i128>(reference) * fraction / 100'000'000;
-  return std::clamp<Px>(px, reference - static_cast<Px>(band), reference + static_cast<Px>(band));
+  const state::i128 high = std::min<state::i128>(reference + band, std::numeric_limits<Px>::max());
+  return static_cast<Px>(std::clamp<state::i128>(px, reference - band, high));
 }
 
 Px clamp_to_day_range(Px px, Px start_of_day, std::int64_t factor) {
   const Px low = std::max<Px>(1, (start_of_day + factor - 1) / factor);
-  return std::clamp<Px>(px, low, start_of_day * factor);
+  // Saturating: a start of day can grow tenfold a day, and its tenfold must not wrap around.
+  const state::i128 wide_high = static_cast<state::i128>(start_of_day) * factor;
+  const Px high = wide_high > std::numeric_limits<Px>::max() ? std::numeric_limits<Px>::max()
+                                                             : static_cast<Px>(wide_high);
+  return std::clamp<Px>(px, low, std::max(low, high));
 }
 
 }  // namespace perps

@@ -77,6 +77,10 @@ TEST_CASE("clamps: 1% from the previous mark and 10x around the start of day", "
   CHECK(clamp_move(100'500'000, 100 * kUsd, kMarkMoveClamp) == 100'500'000);
   CHECK(clamp_to_day_range(2'000 * kUsd, 100 * kUsd, kOracleRangeFactor) == 1'000 * kUsd);
   CHECK(clamp_to_day_range(1 * kUsd, 100 * kUsd, kOracleRangeFactor) == 10 * kUsd);
+  // Near the top of the range the upper bound saturates instead of wrapping around.
+  const Px huge = std::numeric_limits<Px>::max() / 4;
+  CHECK(clamp_to_day_range(std::numeric_limits<Px>::max(), huge, kOracleRangeFactor) ==
+        std::numeric_limits<Px>::max());
 }
 
 TEST_CASE("oracle votes: stake-weighted median of fresh votes moves oracle and mark", "[oracle]") {
