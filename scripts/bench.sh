@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds Release and runs the benchmarks; prints Google Benchmark tables (copy into
+# Builds Release and runs the benchmarks, then the node load test; prints Google Benchmark tables (copy into
 # docs/benchmarks.md with the date and machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,3 +10,6 @@ for bench in build/release/tests/bench_*; do
   echo "== $(basename "$bench")"
   "$bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true --benchmark_min_time=0.5 "$@"
 done
+echo "== node load test (scripts/loadtest.sh)"
+CONNECTIONS=${CONNECTIONS:-32} BATCH=${BATCH:-100} ORDERS=${ORDERS:-100000} ACCOUNTS=${ACCOUNTS:-480} \
+  ./scripts/loadtest.sh

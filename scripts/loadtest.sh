@@ -24,6 +24,6 @@ pid=$!
 for _ in $(seq 1 100); do "$bin/perp-cli" --rpc "http://127.0.0.1:$port" markets >/dev/null 2>&1 && break; sleep 0.1; done
 "$bin/perp-load" recovery --seconds 3
 "$bin/perp-load" --rpc "http://127.0.0.1:$port" orders --key "$work/node/validator.key" \
-  --orders "${ORDERS:-40000}" --accounts "${ACCOUNTS:-400}" --connections "${CONNECTIONS:-16}" --batch "${BATCH:-100}"
+  --orders "${ORDERS:-100000}" --accounts "${ACCOUNTS:-480}" --connections "${CONNECTIONS:-32}" --batch "${BATCH:-100}"
 "$bin/perp-load" --rpc "http://127.0.0.1:$port" book --connections 8 --seconds 5
 grep -c "info: block" "$work/perpd.log" | sed 's/^/blocks committed: /'
