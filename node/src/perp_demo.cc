@@ -85,11 +85,10 @@ int oracle(Bot& bot, std::uint64_t seed) {
       json::array pairs;
       for (const auto& m : markets->as_array()) {
         const std::string name(m.at("name").as_string());
-        auto [it, fresh] = px.try_emplace(name, micro(m.at("oraclePx")));
+        auto it = px.try_emplace(name, micro(m.at("oraclePx"))).first;
         // A walk of up to +-0.2% per vote, in basis points.
         const std::int64_t bp = static_cast<std::int64_t>(rng() % 41) - 20;
         it->second = std::max<std::int64_t>(1, it->second + it->second * bp / 10'000);
-        (void)fresh;
         pairs.push_back(json::object{{"coin", name}, {"px", state::format_decimal(it->second, 6)}});
       }
       bot.send(json::object{{"type", "oracleVote"}, {"pxs", std::move(pairs)}});
@@ -182,6 +181,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (*oracle_cmd) return oracle(bot, seed);
-  (void)maker_cmd;
-  return maker(bot);
+  if (*maker_cmd) return maker(bot);
+  return 2;
 }

@@ -11,7 +11,6 @@
 #include <boost/json/value.hpp>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
