@@ -227,16 +227,25 @@ consensus::CommitInfo Node::last_commit() const {
 
 // --- submission ------------------------------------------------------------------------------
 
-void Node::submit(std::string envelope_json, rpc::Respond respond) {
-  if (options_.verify_threads == 0) return admit(envelope_json, std::move(respond));
-  boost::asio::post(verify_pool_,
-                    [this, text = std::move(envelope_json),
-                     respond = std::move(respond)]() mutable { admit(text, std::move(respond)); });
+void Node::submit(const json::object& envelope, rpc::Respond respond) {
+  if (options_.verify_threads == 0) return admit(envelope, std::move(respond));
+  boost::asio::post(verify_pool_, [this, envelope, respond = std::move(respond)]() mutable {
+    admit(envelope, std::move(respond));
+  });
 }
 
-// Verifies an envelope and queues it (on whichever thread submit chose).
-void Node::admit(const std::string& text, rpc::Respond respond) {
-  auto verified = verifier_.verify_json(text);
+// Verifies an envelope and queues it (on whichever thread submit chose). The envelope comes
+// already parsed by the RPC layer; its size is checked as compact JSON text.
+void Node::admit(const json::object& envelope, rpc::Respond respond) {
+  if (json::serialize(envelope).size() > state::kMaxEnvelopeBytes)
+    return respond(rpc::Answer::rejected(
+        "EnvelopeTooLarge",
+        "envelope is larger than " + std::to_string(state::kMaxEnvelopeBytes) + " bytes"));
+  auto decoded = state::envelope_from_json(envelope);
+  if (!decoded)
+    return respond(
+        rpc::Answer::rejected(state::reason_name(decoded.error().reason), decoded.error().message));
+  auto verified = verifier_.verify(std::move(*decoded));
   if (!verified) {
     respond(rpc::Answer::rejected(state::reason_name(verified.error().reason),
                                   verified.error().message));
@@ -419,7 +428,7 @@ void Node::register_methods(rpc::MethodTable& table) {
   table.add("perp_sendAction",
             "Submits a signed envelope; answers with its receipt once committed.",
             [this](const json::object& params, rpc::Respond respond) {
-              submit(json::serialize(params), std::move(respond));
+              submit(params, std::move(respond));
             });
   table.add("perp_eip712Schema", "The EIP-712 domain and types for signing.",
             [this](const json::object&, rpc::Respond respond) {

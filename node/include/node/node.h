@@ -58,7 +58,7 @@ class Node final : public consensus::Application {
 
   // Verifies an envelope (on the verification pool) and queues it; respond gets the receipt
   // once its block commits, an error at once, or the tx hash alone after the timeout.
-  void submit(std::string envelope_json, rpc::Respond respond);
+  void submit(const boost::json::object& envelope, rpc::Respond respond);
   bool has_pending() const { return mempool_.size() > 0; }
   // Finishes the verifications in flight and accepts no more (before the RPC server goes away,
   // since their answers go through it).
@@ -74,7 +74,7 @@ class Node final : public consensus::Application {
  private:
   Node(const perps::GenesisState& genesis, std::unique_ptr<state::KvStore> kv, NodeOptions options);
   state::Status start(const perps::GenesisState& genesis);
-  void admit(const std::string& envelope_json, rpc::Respond respond);
+  void admit(const boost::json::object& envelope, rpc::Respond respond);
   boost::json::value block_json(const StoredBlock& block) const;
   void answer_waiters(const Executor::BlockResult& result, const consensus::BlockHeader& header);
   void publish_block(const Executor::BlockResult& result, const consensus::BlockHeader& header);
