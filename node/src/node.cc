@@ -97,6 +97,7 @@ state::Status Node::start(const perps::GenesisState& genesis) {
     executor_.emplace(perps::Exchange(genesis));
     state::WriteBatch batch = executor_->genesis_changes();
     committed_ = {0, genesis.genesis_time_ms, {}, executor_->app_hash()};
+    committed_time_ms_ = committed_.time_ms;
     BlockStore::add_commit_info(batch, committed_);
     return kv_->write(batch);
   }
@@ -108,6 +109,7 @@ state::Status Node::start(const perps::GenesisState& genesis) {
                           std::to_string((*info)->height));
   executor_.emplace(std::move(*restored));
   committed_ = **info;
+  committed_time_ms_ = committed_.time_ms;
   state::Status events_ok = state::Status::Ok();
   PERPD_TRY(store_.for_each_events([&](std::uint64_t, std::string_view bytes) {
     auto events = perps::decode_fill_events(bytes);
@@ -179,8 +181,7 @@ state::Hash256 Node::finalize_block(const consensus::BlockHeader& header,
 void Node::commit() {
   Pending& p = *finalized_;
   std::vector<StoredReceipt> receipts;
-  {
-    std::shared_lock lock(state_mutex_);
+  {  // the consensus thread is the exchange's only writer: reading needs no lock here
     for (const auto& r : p.result.receipts)
       receipts.push_back(
           {r.tx_hash, r.signer, json::serialize(outcome_json(executor_->app(), r.outcome))});
@@ -197,6 +198,7 @@ void Node::commit() {
   {
     std::unique_lock lock(state_mutex_);
     committed_ = {p.header.height, p.header.time_ms, p.header.hash(), p.result.app_hash};
+    committed_time_ms_ = p.header.time_ms;
     fills_.record(p.result.events);
   }
   const auto now = std::chrono::steady_clock::now();
@@ -251,7 +253,8 @@ void Node::admit(const json::object& envelope, rpc::Respond respond) {
                                   verified.error().message));
     return;
   }
-  const std::uint64_t now = last_commit().time_ms;
+  // An atomic, not last_commit(): admissions must not wait while a block executes.
+  const std::uint64_t now = committed_time_ms_;
   const std::uint64_t nonce = verified->signed_action.nonce;
   if (nonce + state::kNonceWindowPastMs <= now || nonce >= now + state::kNonceWindowFutureMs) {
     respond(rpc::Answer::rejected("NonceOutsideWindow",
@@ -282,33 +285,18 @@ void Node::admit(const json::object& envelope, rpc::Respond respond) {
   }
 }
 
+// Runs on the consensus thread, the only writer of the exchange, so it reads without the lock.
 void Node::answer_waiters(const Executor::BlockResult& result,
                           const consensus::BlockHeader& header) {
-  std::vector<std::pair<rpc::Respond, rpc::Answer>> answers;
+  // Take the waiters out under the lock, build their answers after it: submissions keep flowing.
+  std::vector<std::pair<rpc::Respond, const state::Receipt<perps::Exchange::Response>*>> done;
+  std::vector<std::pair<rpc::Respond, state::Hash256>> expired;
   {
-    std::shared_lock state_lock(state_mutex_);
     std::lock_guard lock(waiters_mutex_);
     for (const auto& receipt : result.receipts) {
       auto [first, last] = waiters_.equal_range(receipt.tx_hash);
-      for (auto it = first; it != last; ++it) {
-        const auto& outcome = receipt.outcome;
-        if (outcome.ok) {
-          json::object out = outcome_json(executor_->app(), outcome);
-          answers.emplace_back(it->second.respond,
-                               rpc::Answer::ok(json::object{{"txHash", hex(receipt.tx_hash)},
-                                                            {"height", header.height},
-                                                            {"status", "ok"},
-                                                            {"response", out["response"]}}));
-        } else {
-          answers.emplace_back(
-              it->second.respond,
-              rpc::Answer::fail(rpc::ErrorCode::ActionRejected, outcome.message,
-                                json::object{{"reason", state::reason_name(outcome.reason)},
-                                             {"message", outcome.message},
-                                             {"txHash", hex(receipt.tx_hash)},
-                                             {"height", header.height}}));
-        }
-      }
+      for (auto it = first; it != last; ++it)
+        done.emplace_back(std::move(it->second.respond), &receipt);
       waiters_.erase(first, last);
     }
     // Waiters whose transaction has not committed in time get its hash to poll chain_getTx.
@@ -318,20 +306,34 @@ void Node::answer_waiters(const Executor::BlockResult& result,
         ++it;
         continue;
       }
-      answers.emplace_back(
-          it->second.respond,
-          rpc::Answer::ok(json::object{
-              {"txHash", hex(it->first)}, {"height", nullptr}, {"status", "pending"}}));
+      expired.emplace_back(std::move(it->second.respond), it->first);
       it = waiters_.erase(it);
     }
   }
-  for (auto& [respond, answer] : answers) respond(std::move(answer));
+  for (auto& [respond, receipt] : done) {
+    const auto& outcome = receipt->outcome;
+    if (outcome.ok) {
+      json::object out = outcome_json(executor_->app(), outcome);
+      respond(rpc::Answer::ok(json::object{{"txHash", hex(receipt->tx_hash)},
+                                           {"height", header.height},
+                                           {"status", "ok"},
+                                           {"response", out["response"]}}));
+    } else {
+      respond(rpc::Answer::fail(rpc::ErrorCode::ActionRejected, outcome.message,
+                                json::object{{"reason", state::reason_name(outcome.reason)},
+                                             {"message", outcome.message},
+                                             {"txHash", hex(receipt->tx_hash)},
+                                             {"height", header.height}}));
+    }
+  }
+  for (auto& [respond, hash] : expired)
+    respond(rpc::Answer::ok(
+        json::object{{"txHash", hex(hash)}, {"height", nullptr}, {"status", "pending"}}));
 }
 
 void Node::publish_block(const Executor::BlockResult& result,
                          const consensus::BlockHeader& header) {
-  if (!publisher_) return;
-  std::shared_lock lock(state_mutex_);
+  if (!publisher_) return;  // consensus thread: reads the exchange without the lock
   const perps::Exchange& exchange = executor_->app();
   publisher_({"blocks", ""}, json::object{{"height", header.height},
                                           {"hash", hex(header.hash())},

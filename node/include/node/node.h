@@ -4,6 +4,7 @@
 // signature verification runs on a pool of all cores.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
@@ -92,6 +93,7 @@ class Node final : public consensus::Application {
   std::optional<Executor> executor_;
   perps::FillHistory fills_;
   consensus::CommitInfo committed_;
+  std::atomic<std::uint64_t> committed_time_ms_{0};  // committed_.time_ms, read without the lock
 
   // The block between finalize and commit.
   struct Pending {
