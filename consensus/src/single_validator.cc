@@ -52,6 +52,7 @@ void SingleValidatorEngine::produce_block() {
 }
 
 void SingleValidatorEngine::run() {
+  // determinism: the clock paces proposals only; execution reads block time, never this.
   auto last_block = std::chrono::steady_clock::now();
   std::unique_lock lock(mutex_);
   while (!stopping_) {
