@@ -180,11 +180,15 @@ state::Hash256 Node::finalize_block(const consensus::BlockHeader& header,
 
 void Node::commit() {
   Pending& p = *finalized_;
+  // Each outcome as JSON once: stored with the block and sent to whoever waits on it. The
+  // consensus thread is the exchange's only writer, so reading it needs no lock here.
+  std::vector<json::object> outcomes;
   std::vector<StoredReceipt> receipts;
-  {  // the consensus thread is the exchange's only writer: reading needs no lock here
-    for (const auto& r : p.result.receipts)
-      receipts.push_back(
-          {r.tx_hash, r.signer, json::serialize(outcome_json(executor_->app(), r.outcome))});
+  outcomes.reserve(p.result.receipts.size());
+  receipts.reserve(p.result.receipts.size());
+  for (const auto& r : p.result.receipts) {
+    outcomes.push_back(outcome_json(executor_->app(), r.outcome));
+    receipts.push_back({r.tx_hash, r.signer, json::serialize(outcomes.back())});
   }
   state::WriteBatch& batch = p.result.state_changes;
   BlockStore::add_block(batch, p.header, p.txs, receipts,
@@ -216,7 +220,7 @@ void Node::commit() {
                  static_cast<unsigned long long>(p.header.height), p.txs.size(),
                  p.result.events.size() / 2, last_exec_seconds_ * 1000,
                  hex(p.result.app_hash).substr(0, 18).c_str());
-  answer_waiters(p.result, p.header);
+  answer_waiters(p.result, p.header, outcomes);
   publish_block(p.result, p.header);
   finalized_.reset();
   proposed_.clear();
@@ -286,17 +290,16 @@ void Node::admit(const json::object& envelope, rpc::Respond respond) {
 }
 
 // Runs on the consensus thread, the only writer of the exchange, so it reads without the lock.
-void Node::answer_waiters(const Executor::BlockResult& result,
-                          const consensus::BlockHeader& header) {
+void Node::answer_waiters(const Executor::BlockResult& result, const consensus::BlockHeader& header,
+                          std::vector<json::object>& outcomes) {
   // Take the waiters out under the lock, build their answers after it: submissions keep flowing.
-  std::vector<std::pair<rpc::Respond, const state::Receipt<perps::Exchange::Response>*>> done;
+  std::vector<std::pair<rpc::Respond, std::size_t>> done;  // respond, receipt index
   std::vector<std::pair<rpc::Respond, state::Hash256>> expired;
   {
     std::lock_guard lock(waiters_mutex_);
-    for (const auto& receipt : result.receipts) {
-      auto [first, last] = waiters_.equal_range(receipt.tx_hash);
-      for (auto it = first; it != last; ++it)
-        done.emplace_back(std::move(it->second.respond), &receipt);
+    for (std::size_t i = 0; i < result.receipts.size(); ++i) {
+      auto [first, last] = waiters_.equal_range(result.receipts[i].tx_hash);
+      for (auto it = first; it != last; ++it) done.emplace_back(std::move(it->second.respond), i);
       waiters_.erase(first, last);
     }
     // Waiters whose transaction has not committed in time get its hash to poll chain_getTx.
@@ -310,14 +313,15 @@ void Node::answer_waiters(const Executor::BlockResult& result,
       it = waiters_.erase(it);
     }
   }
-  for (auto& [respond, receipt] : done) {
+  for (auto& [respond, index] : done) {
+    const auto* receipt = &result.receipts[index];
     const auto& outcome = receipt->outcome;
     if (outcome.ok) {
-      json::object out = outcome_json(executor_->app(), outcome);
+      // A tx answered twice (two waiters on one hash) gets the response copied, not moved.
       respond(rpc::Answer::ok(json::object{{"txHash", hex(receipt->tx_hash)},
                                            {"height", header.height},
                                            {"status", "ok"},
-                                           {"response", out["response"]}}));
+                                           {"response", outcomes[index]["response"]}}));
     } else {
       respond(rpc::Answer::fail(rpc::ErrorCode::ActionRejected, outcome.message,
                                 json::object{{"reason", state::reason_name(outcome.reason)},

@@ -77,7 +77,9 @@ class Node final : public consensus::Application {
   state::Status start(const perps::GenesisState& genesis);
   void admit(const boost::json::object& envelope, rpc::Respond respond);
   boost::json::value block_json(const StoredBlock& block) const;
-  void answer_waiters(const Executor::BlockResult& result, const consensus::BlockHeader& header);
+  // outcomes[i]: receipt i's outcome as JSON, built once in commit().
+  void answer_waiters(const Executor::BlockResult& result, const consensus::BlockHeader& header,
+                      std::vector<boost::json::object>& outcomes);
   void publish_block(const Executor::BlockResult& result, const consensus::BlockHeader& header);
 
   NodeOptions options_;
