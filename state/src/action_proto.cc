@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <unordered_map>
+#include <utility>
 
 #include "action_fields.h"
 #include "state/actions.pb.h"
@@ -18,6 +20,19 @@ using detail::FieldStruct;
 namespace {
 
 const pb::FieldDescriptor* field_of(const pb::Message& message, std::string_view name) {
+  // Field names come from the fields() lists and kActionType (static storage: callers must not
+  // pass anything else), so (descriptor, name pointer) identifies a lookup; caching it per thread
+  // spares the descriptor's name table on every field of every envelope the mempool encodes.
+  // determinism: looked up only, never iterated.
+  using Key = std::pair<const pb::Descriptor*, const char*>;
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const {
+      return std::hash<const void*>{}(k.first) * 31 + std::hash<const void*>{}(k.second);
+    }
+  };
+  thread_local std::unordered_map<Key, const pb::FieldDescriptor*, KeyHash> cache;
+  const Key key{message.GetDescriptor(), name.data()};
+  if (auto hit = cache.find(key); hit != cache.end()) return hit->second;
   const pb::FieldDescriptor* fd = message.GetDescriptor()->FindFieldByName(std::string(name));
   if (!fd) {
     // actions.proto and fields() disagree: a build defect the round-trip tests catch.
@@ -26,6 +41,7 @@ const pb::FieldDescriptor* field_of(const pb::Message& message, std::string_view
                  name.data());
     std::abort();
   }
+  cache.emplace(key, fd);
   return fd;
 }
 
