@@ -272,7 +272,7 @@ void Node::admit(const json::object& envelope, rpc::Respond respond) {
     return;
   }
   const state::Hash256 hash = verified->tx_hash;
-  std::multimap<state::Hash256, Waiter>::iterator waiter;
+  decltype(waiters_)::iterator waiter;
   {
     std::lock_guard lock(waiters_mutex_);
     waiter = waiters_.emplace(

@@ -8,10 +8,11 @@
 #include <deque>
 #include <map>
 #include <mutex>
-#include <set>
+#include <unordered_set>
 #include <string>
 #include <vector>
 
+#include "node/tx_hash_key.h"
 #include "state/envelope.h"
 
 namespace node {
@@ -43,7 +44,7 @@ class Mempool {
   MempoolLimits limits_;
   mutable std::mutex mutex_;
   std::deque<PendingTx> queue_;
-  std::set<state::Hash256> hashes_;
+  std::unordered_set<state::Hash256, TxHashKey> hashes_;
   std::map<state::Address, std::size_t> per_signer_;
   std::size_t bytes_ = 0;
 };

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -18,6 +19,7 @@
 #include "consensus/application.h"
 #include "node/block_store.h"
 #include "node/mempool.h"
+#include "node/tx_hash_key.h"
 #include "perps/exchange.h"
 #include "perps/fill_history.h"
 #include "rpc/json_rpc.h"
@@ -111,7 +113,7 @@ class Node final : public consensus::Application {
     std::chrono::steady_clock::time_point deadline;
   };
   std::mutex waiters_mutex_;
-  std::multimap<state::Hash256, Waiter> waiters_;
+  std::unordered_multimap<state::Hash256, Waiter, TxHashKey> waiters_;
 
   Publisher publisher_;
   std::map<perps::MarketIndex, std::string> last_books_;  // last published l2Book texts
