@@ -36,7 +36,8 @@ class LevelDbKvStore final : public KvStore {
 
   Result<std::optional<std::string>> get(std::string_view key) const override {
     std::string value;
-    leveldb::Status s = db_->Get(leveldb::ReadOptions(), leveldb::Slice(key.data(), key.size()), &value);
+    leveldb::Status s =
+        db_->Get(leveldb::ReadOptions(), leveldb::Slice(key.data(), key.size()), &value);
     if (s.IsNotFound()) return std::optional<std::string>();
     if (!s.ok()) return make_error(Reason::StorageError, s.ToString());
     return std::optional<std::string>(std::move(value));
@@ -86,8 +87,10 @@ Result<std::unique_ptr<KvStore>> open_leveldb(const std::string& path, bool crea
   options.write_buffer_size = 32 << 20;  // a block is ~1 MB at load: fewer level-0 compactions
   leveldb::DB* raw = nullptr;
   leveldb::Status s = leveldb::DB::Open(options, path, &raw);
-  if (!s.ok()) return make_error(Reason::StorageError, "cannot open database " + path + ": " + s.ToString());
-  return std::unique_ptr<KvStore>(std::make_unique<LevelDbKvStore>(std::unique_ptr<leveldb::DB>(raw)));
+  if (!s.ok())
+    return make_error(Reason::StorageError, "cannot open database " + path + ": " + s.ToString());
+  return std::unique_ptr<KvStore>(
+      std::make_unique<LevelDbKvStore>(std::unique_ptr<leveldb::DB>(raw)));
 }
 
 }  // namespace state

@@ -8,8 +8,8 @@
 #include <deque>
 #include <map>
 #include <mutex>
-#include <unordered_set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "node/tx_hash_key.h"

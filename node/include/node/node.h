@@ -10,11 +10,11 @@
 #include <chrono>
 #include <functional>
 #include <map>
-#include <unordered_map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
 
 #include "consensus/application.h"
 #include "node/block_store.h"

@@ -71,7 +71,7 @@ inline constexpr std::int64_t kBackstopDenominator = 3;
 // market tp/sl), and never at a price that would leave the account's cover below zero.
 inline constexpr std::int64_t kLiquidationSlippage = 10 * kFractionOne / 100;
 // The backstop vault: a protocol account no key controls (0x000...00ba0c57, "backst").
-inline constexpr std::uint8_t kBackstopVaultAddress[20] = {0, 0, 0, 0, 0, 0, 0, 0, 0,    0,
+inline constexpr std::uint8_t kBackstopVaultAddress[20] = {0, 0, 0, 0, 0, 0, 0, 0,    0,    0,
                                                            0, 0, 0, 0, 0, 0, 0, 0xba, 0x0c, 0x57};
 
 // Orders.
