@@ -52,14 +52,14 @@ void SingleValidatorEngine::produce_block() {
 }
 
 void SingleValidatorEngine::run() {
-  // determinism: the clock paces proposals only; execution reads block time, never this.
-  auto last_block = std::chrono::steady_clock::now();
+  // The proposer's clock paces proposals only; execution reads block time, never this.
+  auto last_block = std::chrono::steady_clock::now();  // determinism: paces proposals only
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     const auto next = last_block + config_.block_interval;
     wake_.wait_until(lock, next, [&] { return stopping_; });
     if (stopping_) break;
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = std::chrono::steady_clock::now();  // determinism: paces proposals only
     if (now < next) continue;
     if (!has_pending_() && now - last_block < config_.max_idle) continue;
     // The interval runs from block start to block start, so a block's own processing time does
