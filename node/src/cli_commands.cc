@@ -7,8 +7,8 @@
 #include <memory>
 
 #include "node/key_file.h"
-#include "node/price_grid_text.h"
 #include "node/rpc_client.h"
+#include "perps/price_grid.h"
 #include "state/decimal.h"
 #include "state/envelope.h"
 
@@ -301,7 +301,9 @@ std::function<int()> add_node_commands(CLI::App& app, CliOptions& options) {
          if (!best) return 1;
          const std::int64_t bound =
              *best + (buy ? 1 : -1) * *best * static_cast<std::int64_t>(*slippage_bp) / 10'000;
-         const std::string px = state::format_decimal(round_to_grid(bound, sz_decimals, buy), 6);
+         const auto grid = perps::PriceGrid::significant_figures(sz_decimals);
+         const std::string px =
+             state::format_decimal(buy ? grid.ceil_price(bound) : grid.floor_price(bound), 6);
          return session->send(json::object{
              {"type", "order"}, {"orders", json::array{order_json(*order_args, px, "Ioc")}}});
        }});

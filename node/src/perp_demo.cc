@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "node/key_file.h"
-#include "node/price_grid_text.h"
 #include "node/rpc_client.h"
+#include "perps/price_grid.h"
 #include "state/decimal.h"
 #include "state/envelope.h"
 
@@ -119,12 +119,14 @@ int maker(Bot& bot) {
         const std::int64_t mark = micro(m.at("markPx"));
         std::int64_t lot = 1;
         for (unsigned i = 0; i < sz_decimals; ++i) lot *= 10;
+        const auto grid = perps::PriceGrid::significant_figures(sz_decimals);
         for (int level = 1; level <= 5; ++level) {
           for (bool buy : {true, false}) {
             // 5 bp a level from the mark; about 2,000 USD a level.
             const std::int64_t offset = mark * 5 * level / 10'000;
+            // Rounded away from the mark: a quote never crosses it.
             const std::int64_t px =
-                node::round_to_grid(buy ? mark - offset : mark + offset, sz_decimals, !buy);
+                buy ? grid.floor_price(mark - offset) : grid.ceil_price(mark + offset);
             const std::int64_t lots = std::max<std::int64_t>(1, 2'000 * 1'000'000LL * lot / px);
             orders.push_back(json::object{{"market", name},
                                           {"isBuy", buy},

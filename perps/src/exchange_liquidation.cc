@@ -180,14 +180,10 @@ bool Exchange::book_liquidation(Context& c, AccountId id, MarketIndex m, std::in
   const i128 slippage = static_cast<i128>(market.mark_px) * kLiquidationSlippage / kFractionOne;
   const i128 affordable = static_cast<i128>(allowed) * market.lot_scale / sz;
   const Px distance = static_cast<Px>(std::min(slippage, affordable));
-  Px limit;
-  if (side == Side::Ask) {
-    const Px lowest = std::max<Px>(1, market.mark_px - distance);
-    limit = market.grid.price(market.grid.level(lowest));
-    if (limit < lowest) limit = market.grid.price(market.grid.level(lowest) + 1);
-  } else {
-    limit = market.grid.price(market.grid.level(market.mark_px + distance));
-  }
+  // Rounded onto the grid toward the mark, so the bound stays where the equity allows.
+  const Px limit = side == Side::Ask
+                       ? market.grid.ceil_price(std::max<Px>(1, market.mark_px - distance))
+                       : market.grid.floor_price(market.mark_px + distance);
   RestingOrder order;
   order.owner = id;
   order.side = side;

@@ -21,7 +21,8 @@
 // instruction on these paths. Integers only, no floating point (consensus code).
 //
 // Preconditions (asserted in debug builds): uniform: tick > 0. significant_figures: sz_decimals
-// <= 18 (the exchange allows up to kMaxSzDecimals = 6). level(px): valid(px) or px == 0.
+// <= 18 (the exchange allows up to kMaxSzDecimals = 6). level(px): px >= 0 (an invalid px gets
+// the level of the grid price below it).
 // price(level): 0 <= level <= level(the largest valid int64 price).
 #pragma once
 
@@ -49,6 +50,16 @@ class PriceGrid {
     assert(px >= 0);
     const Decade& d = decades_[digits(px)];
     return d.base + d.quotient(px);
+  }
+
+  // The highest valid price at or below px (0 when px is below the lowest one), and the lowest
+  // valid price at or above it: rounding a computed price (a slippage bound, a quote) onto the
+  // grid. level() of any px >= 0 is the level of the highest grid price at or below it.
+  Px floor_price(Px px) const { return price(level(px)); }
+  Px ceil_price(Px px) const {
+    const std::int64_t l = level(px);
+    const Px below = price(l);
+    return below < px ? price(l + 1) : below;
   }
 
   Px price(std::int64_t level) const {

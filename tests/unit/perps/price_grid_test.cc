@@ -251,3 +251,22 @@ TEST_CASE("grids compare by their rule", "[grid]") {
   CHECK_FALSE(PriceGrid::significant_figures(2) == PriceGrid::significant_figures(3));
   CHECK_FALSE(PriceGrid::significant_figures(2) == PriceGrid::uniform(100));
 }
+
+TEST_CASE("rounding a computed price onto the grid - floor and ceil", "[grid]") {
+  // BTC-like (3 size decimals): integer dollars at 5 figures. 44,993.200001 lies between 44,993
+  // and 44,994.
+  const PriceGrid btc = PriceGrid::significant_figures(3);
+  CHECK(btc.floor_price(44'993'200'001) == 44'993'000'000);
+  CHECK(btc.ceil_price(44'993'200'001) == 44'994'000'000);
+  CHECK(btc.floor_price(65'000'000'000) == 65'000'000'000);  // a valid price stays
+  CHECK(btc.ceil_price(65'000'000'000) == 65'000'000'000);
+  // Across a decade: 99,999.5 rounds up to 100,000 (6 figures, integer: still valid).
+  CHECK(btc.ceil_price(99'999'500'000) == 100'000'000'000);
+  // ETH-like (4 size decimals): 2 decimals allowed but 5 figures at 3,500 give a 0.1 step.
+  const PriceGrid eth = PriceGrid::significant_figures(4);
+  CHECK(eth.floor_price(3'500'123'450) == 3'500'100'000);
+  CHECK(eth.ceil_price(3'500'123'450) == 3'500'200'000);
+  // Below the lowest valid price the floor is 0 (not a price); the ceil is the lowest one.
+  CHECK(eth.floor_price(50) == 0);
+  CHECK(eth.ceil_price(50) == 10'000);
+}
