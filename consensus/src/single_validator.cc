@@ -29,10 +29,6 @@ void SingleValidatorEngine::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void SingleValidatorEngine::notify() {
-  wake_.notify_all();
-}
-
 void SingleValidatorEngine::produce_block() {
   const CommitInfo last = app_.last_commit();
   BlockHeader header;

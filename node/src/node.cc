@@ -1,9 +1,7 @@
 #include "node/node.h"
 
-#include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 #include <cstdio>
-#include <thread>
 
 #include "perps/event_codec.h"
 #include "state/crypto.h"
@@ -69,17 +67,9 @@ Node::Node(const perps::GenesisState& genesis, std::unique_ptr<state::KvStore> k
       kv_(std::move(kv)),
       store_(*kv_),
       verifier_(genesis.chain_id),
-      mempool_(options.mempool),
-      verify_pool_(std::max<std::size_t>(1, options.verify_threads)) {}
+      mempool_(options.mempool) {}
 
-Node::~Node() {
-  stop_verification();
-}
-
-void Node::stop_verification() {
-  verify_pool_.stop();
-  verify_pool_.join();
-}
+Node::~Node() = default;
 
 state::Result<std::unique_ptr<Node>> Node::open(const perps::GenesisState& genesis,
                                                 const std::string& data_dir, NodeOptions options) {
@@ -233,16 +223,8 @@ consensus::CommitInfo Node::last_commit() const {
 
 // --- submission ------------------------------------------------------------------------------
 
+// The envelope comes already parsed by the RPC layer; its size is checked as compact JSON text.
 void Node::submit(const json::object& envelope, rpc::Respond respond) {
-  if (options_.verify_threads == 0) return admit(envelope, std::move(respond));
-  boost::asio::post(verify_pool_, [this, envelope, respond = std::move(respond)]() mutable {
-    admit(envelope, std::move(respond));
-  });
-}
-
-// Verifies an envelope and queues it (on whichever thread submit chose). The envelope comes
-// already parsed by the RPC layer; its size is checked as compact JSON text.
-void Node::admit(const json::object& envelope, rpc::Respond respond) {
   if (json::serialize(envelope).size() > state::kMaxEnvelopeBytes)
     return respond(rpc::Answer::rejected(
         "EnvelopeTooLarge",

@@ -160,12 +160,11 @@ int start(const std::string& home, const std::string& rpc_override) {
     io.stop();
   });
   std::vector<std::thread> threads;
-  // One RPC thread per core: envelopes are verified on them (NodeOptions::verify_threads).
+  // One RPC thread per core: envelopes are verified on them (Node::submit).
   const unsigned rpc_threads = std::max(2u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < rpc_threads; ++i) threads.emplace_back([&io] { io.run(); });
   for (auto& t : threads) t.join();
   engine.stop();
-  node.stop_verification();  // answers in flight go through the server: finish them first
   std::fprintf(stderr, "info: stopped at height %llu\n",
                static_cast<unsigned long long>(node.last_commit().height));
   return 0;

@@ -34,8 +34,6 @@ class SingleValidatorEngine {
 
   void start();
   void stop();  // finishes the block in progress, then returns
-  // Wakes the engine early (a transaction arrived); it still keeps the block interval.
-  void notify();
 
   // Makes one block now (tests and the engine loop).
   void produce_block();

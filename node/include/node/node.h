@@ -5,7 +5,6 @@
 #pragma once
 
 #include <atomic>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <functional>
@@ -31,9 +30,6 @@ namespace node {
 struct NodeOptions {
   MempoolLimits mempool;
   std::chrono::milliseconds send_action_timeout{10'000};
-  // Threads verifying envelopes; 0 verifies on the calling RPC thread (perpd runs one RPC thread
-  // per core, so that already spreads verification over all cores without a handoff).
-  std::size_t verify_threads = 0;
   bool log_blocks = true;  // one info line per committed block
 };
 
@@ -59,13 +55,11 @@ class Node final : public consensus::Application {
   void commit() override;
   consensus::CommitInfo last_commit() const override;
 
-  // Verifies an envelope (on the verification pool) and queues it; respond gets the receipt
-  // once its block commits, an error at once, or the tx hash alone after the timeout.
+  // Verifies an envelope on the calling thread and queues it; respond gets the receipt once its
+  // block commits, an error at once, or the tx hash alone after the timeout. perpd calls it from
+  // its RPC threads, one per core, which spreads verification over all cores without a handoff.
   void submit(const boost::json::object& envelope, rpc::Respond respond);
   bool has_pending() const { return mempool_.size() > 0; }
-  // Finishes the verifications in flight and accepts no more (before the RPC server goes away,
-  // since their answers go through it).
-  void stop_verification();
   void set_publisher(Publisher publisher) { publisher_ = std::move(publisher); }
 
   void register_methods(rpc::MethodTable& table);
@@ -77,7 +71,6 @@ class Node final : public consensus::Application {
  private:
   Node(const perps::GenesisState& genesis, std::unique_ptr<state::KvStore> kv, NodeOptions options);
   state::Status start(const perps::GenesisState& genesis);
-  void admit(const boost::json::object& envelope, rpc::Respond respond);
   boost::json::value block_json(const StoredBlock& block) const;
   // outcomes[i]: receipt i's outcome as JSON, built once in commit().
   void answer_waiters(const Executor::BlockResult& result, const consensus::BlockHeader& header,
@@ -91,7 +84,6 @@ class Node final : public consensus::Application {
   BlockStore store_;
   state::EnvelopeVerifier verifier_;
   Mempool mempool_;
-  boost::asio::thread_pool verify_pool_;
 
   mutable std::shared_mutex state_mutex_;  // executor, fills, commit info
   std::optional<Executor> executor_;
