@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "node/key_file.h"
+#include "node/order_json.h"
 #include "node/rpc_client.h"
 #include "perps/price_grid.h"
 #include "state/decimal.h"
@@ -253,22 +254,13 @@ std::function<int()> add_node_commands(CLI::App& app, CliOptions& options) {
       ->check(CLI::IsMember({"Gtc", "Ioc", "Alo"}));
   order->add_flag("--reduce-only", order_args->reduce_only);
   auto order_json = [](const OrderArgs& a, const std::string& px, const std::string& tif) {
-    return json::object{{"market", a.market},
-                        {"isBuy", a.side == "buy"},
-                        {"px", px},
-                        {"sz", a.size},
-                        {"reduceOnly", a.reduce_only},
-                        {"tif", tif},
-                        {"cloid", "0x00000000000000000000000000000000"},
-                        {"triggerPx", ""},
-                        {"tpsl", ""}};
+    return order_action_json(
+        json::array{order_spec_json(a.market, a.side == "buy", px, a.size, tif, a.reduce_only)});
   };
-  commands->push_back(
-      {order, [session, order_args, order_json] {
-         return session->send(json::object{
-             {"type", "order"},
-             {"orders", json::array{order_json(*order_args, order_args->price, order_args->tif)}}});
-       }});
+  commands->push_back({order, [session, order_args, order_json] {
+                         return session->send(
+                             order_json(*order_args, order_args->price, order_args->tif));
+                       }});
 
   auto* market_order = app.add_subcommand(
       "market-order", "an Ioc order priced through the book by a slippage bound");
@@ -304,8 +296,7 @@ std::function<int()> add_node_commands(CLI::App& app, CliOptions& options) {
          const auto grid = perps::PriceGrid::significant_figures(sz_decimals);
          const std::string px =
              state::format_decimal(buy ? grid.ceil_price(bound) : grid.floor_price(bound), 6);
-         return session->send(json::object{
-             {"type", "order"}, {"orders", json::array{order_json(*order_args, px, "Ioc")}}});
+         return session->send(order_json(*order_args, px, "Ioc"));
        }});
 
   auto cancel_market = std::make_shared<std::string>();

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "node/key_file.h"
+#include "node/order_json.h"
 #include "node/rpc_client.h"
 #include "perps/price_grid.h"
 #include "state/decimal.h"
@@ -128,20 +129,14 @@ int maker(Bot& bot) {
             const std::int64_t px =
                 buy ? grid.floor_price(mark - offset) : grid.ceil_price(mark + offset);
             const std::int64_t lots = std::max<std::int64_t>(1, 2'000 * 1'000'000LL * lot / px);
-            orders.push_back(json::object{{"market", name},
-                                          {"isBuy", buy},
-                                          {"px", state::format_decimal(px, 6)},
-                                          {"sz", state::format_decimal(lots, sz_decimals)},
-                                          {"reduceOnly", false},
-                                          {"tif", "Alo"},
-                                          {"cloid", "0x00000000000000000000000000000000"},
-                                          {"triggerPx", ""},
-                                          {"tpsl", ""}});
+            orders.push_back(node::order_spec_json(name, buy, state::format_decimal(px, 6),
+                                                   state::format_decimal(lots, sz_decimals),
+                                                   "Alo"));
           }
         }
       }
       auto names = orders;
-      if (auto receipt = bot.send(json::object{{"type", "order"}, {"orders", std::move(orders)}})) {
+      if (auto receipt = bot.send(node::order_action_json(std::move(orders)))) {
         const auto& statuses = receipt->at("response").at("statuses").as_array();
         for (std::size_t i = 0; i < statuses.size(); ++i)
           if (const auto* r = statuses[i].as_object().if_contains("resting"))

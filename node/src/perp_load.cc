@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "node/key_file.h"
+#include "node/order_json.h"
 #include "node/rpc_client.h"
 #include "state/decimal.h"
 #include "state/envelope.h"
@@ -72,16 +73,8 @@ int recovery(int seconds) {
 }
 
 json::object order(const std::string& market, bool buy, std::int64_t px, const std::string& sz) {
-  return {{"type", "order"},
-          {"orders", json::array{json::object{{"market", market},
-                                              {"isBuy", buy},
-                                              {"px", state::format_decimal(px, 6)},
-                                              {"sz", sz},
-                                              {"reduceOnly", false},
-                                              {"tif", "Gtc"},
-                                              {"cloid", "0x00000000000000000000000000000000"},
-                                              {"triggerPx", ""},
-                                              {"tpsl", ""}}}}};
+  return node::order_action_json(
+      json::array{node::order_spec_json(market, buy, state::format_decimal(px, 6), sz)});
 }
 
 int orders(const std::string& url, const std::string& key_path, int accounts, int count,

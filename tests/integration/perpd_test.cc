@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <mutex>
 
+#include "node/order_json.h"
 #include "perpd_process.h"
 #include "state/crypto.h"
 #include "state/envelope.h"
@@ -64,16 +65,7 @@ class Wallet {
 
 json::object order(const std::string& market, bool buy, const std::string& px,
                    const std::string& sz, const std::string& tif = "Gtc") {
-  return {{"type", "order"},
-          {"orders", json::array{json::object{{"market", market},
-                                              {"isBuy", buy},
-                                              {"px", px},
-                                              {"sz", sz},
-                                              {"reduceOnly", false},
-                                              {"tif", tif},
-                                              {"cloid", "0x00000000000000000000000000000000"},
-                                              {"triggerPx", ""},
-                                              {"tpsl", ""}}}}};
+  return node::order_action_json(json::array{node::order_spec_json(market, buy, px, sz, tif)});
 }
 
 std::uint64_t chain_id(node::RpcClient& client) {
