@@ -9,21 +9,14 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ethers } from "ethers";
+import { checks } from "./checks.mjs";
 import { messageOf, typesFor as typesForSchema } from "./eip712_schema.mjs";
 
 const [perpCli, actionsPath] = process.argv.slice(2);
 const chainId = 1337;
 const work = mkdtempSync(join(tmpdir(), "perpd-ethers-"));
-let passed = 0;
-let failed = 0;
+const { check, finish } = checks("ethers-conformance");
 
-function check(ok, what) {
-  if (ok) passed++;
-  else {
-    failed++;
-    console.error(`FAIL: ${what}`);
-  }
-}
 
 function cli(args) {
   return spawnSync(perpCli, args, { encoding: "utf8" });
@@ -98,5 +91,4 @@ for (const action of actions) {
 }
 
 rmSync(work, { recursive: true, force: true });
-console.log(`ethers-conformance: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

@@ -8,19 +8,12 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ethers } from "ethers";
+import { checks } from "./checks.mjs";
 import { messageOf, typesFor } from "./eip712_schema.mjs";
 
 const [perpd] = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), "perpd-e2e-"));
-let passed = 0;
-let failed = 0;
-function check(ok, what) {
-  if (ok) passed++;
-  else {
-    failed++;
-    console.error(`FAIL: ${what}`);
-  }
-}
+const { check, finish } = checks("node-e2e");
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -108,5 +101,4 @@ try {
   await new Promise((r) => node.on("exit", r));
   rmSync(work, { recursive: true, force: true });
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+finish();
