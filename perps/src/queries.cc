@@ -40,7 +40,7 @@ json::value mid_px(const Market& market) {
 }  // namespace
 
 json::value order_statuses_to_json(const Exchange& exchange,
-                                   const std::vector<OrderStatus>& statuses) {
+                                   const OrderStatuses& statuses) {
   json::array out;
   for (const OrderStatus& s : statuses) {
     const Market& market = exchange.markets()[s.market < exchange.markets().size() ? s.market : 0];

@@ -5,24 +5,34 @@
 namespace state {
 
 Status NonceSet::check(std::uint64_t nonce, std::uint64_t block_time_ms) const {
+  const auto kept = this->kept();
   // Open interval (T - 2 days, T + 1 day); the lower bound is 0 near the epoch.
   std::uint64_t lower = block_time_ms > kNonceWindowPastMs ? block_time_ms - kNonceWindowPastMs : 0;
   if (nonce <= lower || nonce >= block_time_ms + kNonceWindowFutureMs)
     return make_error(
         Reason::NonceOutsideWindow,
         "nonce must be a millisecond time within 2 days before and 1 day after block time");
-  if (kept_.size() >= kKeptNonces && nonce <= kept_.front())
+  if (kept.empty() || nonce > kept.back()) return Status::Ok();  // the usual case: a newer time
+  if (kept.size() >= kKeptNonces && nonce <= kept.front())
     return make_error(Reason::NonceTooLow,
                       "nonce is not above the smallest of the 100 kept nonces");
-  if (std::binary_search(kept_.begin(), kept_.end(), nonce))
+  if (std::binary_search(kept.begin(), kept.end(), nonce))
     return make_error(Reason::NonceAlreadyUsed, "nonce already used by this signer");
   return Status::Ok();
 }
 
 Status NonceSet::use(std::uint64_t nonce, std::uint64_t block_time_ms) {
   PERPD_TRY(check(nonce, block_time_ms));
-  kept_.insert(std::upper_bound(kept_.begin(), kept_.end(), nonce), nonce);
-  if (kept_.size() > kKeptNonces) kept_.erase(kept_.begin());
+  if (kept_.empty() || nonce > kept_.back())
+    kept_.push_back(nonce);
+  else
+    kept_.insert(
+        std::upper_bound(kept_.begin() + static_cast<std::ptrdiff_t>(first_), kept_.end(), nonce),
+        nonce);
+  if (kept_.size() - first_ > kKeptNonces && ++first_ == kKeptNonces) {
+    kept_.erase(kept_.begin(), kept_.begin() + static_cast<std::ptrdiff_t>(first_));
+    first_ = 0;
+  }
   return Status::Ok();
 }
 

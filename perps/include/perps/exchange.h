@@ -8,7 +8,9 @@
 #pragma once
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 #include <boost/json/value.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <map>
 #include <optional>
 #include <string>
@@ -207,9 +209,13 @@ struct OrderStatus {
   state::Reason error{};
 };
 
+// Per order or cancel of an action; empty for other actions. Most actions carry one order: held
+// inline, a receipt allocates nothing.
+using OrderStatuses = boost::container::small_vector<OrderStatus, 1>;
+
 class Exchange {
  public:
-  using Response = std::vector<OrderStatus>;  // per order / cancel; empty for other actions
+  using Response = OrderStatuses;
   using Event = FillEvent;
 
   explicit Exchange(const GenesisState& genesis);
@@ -339,7 +345,7 @@ class Exchange {
   std::map<std::string, MarketIndex, std::less<>> market_by_name_;
   std::vector<Account> accounts_;
   // determinism: looked up only; account ids are assigned in first-seen (block) order.
-  std::unordered_map<state::Address, AccountId, AddressHasher> account_by_address_;
+  boost::unordered_flat_map<state::Address, AccountId, AddressHasher> account_by_address_;
   std::map<state::Address, state::Address> agent_owner_;  // agent -> approving account
   std::map<state::Address, std::uint64_t> validators_;    // address -> voting power (genesis)
   std::uint64_t total_power_ = 0;
@@ -386,8 +392,7 @@ class Exchange {
 };
 
 // JSON forms of SPEC section 5 results (decimal strings for every number a user sees).
-boost::json::value order_statuses_to_json(const Exchange& exchange,
-                                          const std::vector<OrderStatus>& statuses);
+boost::json::value order_statuses_to_json(const Exchange& exchange, const OrderStatuses& statuses);
 boost::json::value markets_to_json(const Exchange& exchange);
 boost::json::value order_book_to_json(const Exchange& exchange, MarketIndex market,
                                       std::size_t depth, std::uint64_t height,

@@ -7,11 +7,11 @@
 #pragma once
 
 #include <algorithm>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "state/envelope.h"
@@ -134,6 +134,12 @@ class BlockExecutor {
       return !App::places_gtc_or_ioc(block.txs[i].signed_action.action);
     });
 
+    // The signers' nonce records, looked up for the whole block first: independent lookups
+    // overlap their cache misses.
+    tx_signers_.resize(block.txs.size());
+    for (std::size_t i = 0; i < block.txs.size(); ++i)
+      tx_signers_[i] = signer_index(block.txs[i].signer);
+
     result.receipts.clear();
     result.receipts.resize(block.txs.size());
     result.events.clear();
@@ -145,23 +151,24 @@ class BlockExecutor {
       receipt.tx_hash = tx.tx_hash;
       receipt.signer = tx.signer;
       // A rejected action changes nothing but its nonce use; a nonce that fails changes nothing.
-      auto& [signer, nonces] = *nonce_sets_.try_emplace(tx.signer).first;
+      SignerNonces& nonces = signers_[tx_signers_[i]];
       if (Status used = nonces.set.use(tx.signed_action.nonce, ctx.time_ms); !used) {
         receipt.outcome = TxOutcome<Response>::rejected(used.error());
         continue;
       }
       if (!nonces.dirty) {
         nonces.dirty = true;
-        dirty_signers_.emplace_back(&signer, &nonces);
+        dirty_signers_.push_back(tx_signers_[i]);
       }
       receipt.outcome = app_.apply(ctx, tx);
     }
     app_.end_block(ctx);
 
     BatchSink sink(result.state_changes);
-    for (auto [signer, nonces] : dirty_signers_) {  // in first-use order: deterministic
-      nonces->dirty = false;
-      sink.set(nonce_key(*signer), encode_nonce_set(nonces->set));
+    for (std::uint32_t index : dirty_signers_) {  // in first-use order: deterministic
+      SignerNonces& nonces = signers_[index];
+      nonces.dirty = false;
+      sink.set(nonce_key(nonces.signer), encode_nonce_set(nonces.set));
     }
     dirty_signers_.clear();
     app_.collect_changes(sink);
@@ -200,7 +207,7 @@ class BlockExecutor {
               loaded = make_error(Reason::StorageError, "damaged nonce record");
               return false;
             }
-            executor.nonce_sets_[*address].set = std::move(*set);
+            executor.signers_[executor.signer_index(*address)].set = std::move(*set);
             return true;
           }
           loaded = executor.app_.load(key, value);
@@ -213,8 +220,8 @@ class BlockExecutor {
   }
 
   const NonceSet* nonces_of(const Address& signer) const {
-    auto it = nonce_sets_.find(signer);
-    return it == nonce_sets_.end() ? nullptr : &it->second.set;
+    auto it = signer_indices_.find(signer);
+    return it == signer_indices_.end() ? nullptr : &signers_[it->second].set;
   }
 
  private:
@@ -257,12 +264,20 @@ class BlockExecutor {
     return address;
   }
   struct SignerNonces {
+    Address signer;
     NonceSet set;
     bool dirty = false;  // used in the current block
   };
+  // The signer's slot in signers_, created empty on first sight.
+  std::uint32_t signer_index(const Address& signer) {
+    auto [it, inserted] =
+        signer_indices_.try_emplace(signer, static_cast<std::uint32_t>(signers_.size()));
+    if (inserted) signers_.push_back({signer, {}, false});
+    return it->second;
+  }
   std::vector<std::pair<Address, const SignerNonces*>> sorted_nonce_sets() const {
     std::vector<std::pair<Address, const SignerNonces*>> out;
-    for (const auto& [signer, set] : nonce_sets_) out.emplace_back(signer, &set);
+    for (const SignerNonces& nonces : signers_) out.emplace_back(nonces.signer, &nonces);
     std::sort(out.begin(), out.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     return out;
@@ -270,11 +285,12 @@ class BlockExecutor {
 
   App app_;
   StateCommitment commitment_;
-  // determinism: looked up by signer; iterated only through sorted_nonce_sets().
-  std::unordered_map<Address, SignerNonces, AddressHash> nonce_sets_;
-  // Element addresses stay valid: unordered_map never moves its nodes.
-  std::vector<std::pair<const Address*, SignerNonces*>> dirty_signers_;
-  std::vector<std::size_t> order_;  // execution order of the current block
+  // determinism: looked up by signer only; signers_ (first-seen order) is what gets iterated.
+  boost::unordered_flat_map<Address, std::uint32_t, AddressHash> signer_indices_;
+  std::vector<SignerNonces> signers_;
+  std::vector<std::uint32_t> dirty_signers_;  // indices in signers_, in first-use order
+  std::vector<std::uint32_t> tx_signers_;     // the current block's signer index per tx
+  std::vector<std::size_t> order_;            // execution order of the current block
   std::uint64_t height_ = 0;
   WriteBatch genesis_changes_;
 };

@@ -23,12 +23,17 @@ class NonceSet {
   Status use(std::uint64_t nonce, std::uint64_t block_time_ms);
 
   // Kept nonces, ascending.
-  std::span<const std::uint64_t> kept() const { return kept_; }
+  std::span<const std::uint64_t> kept() const {
+    return std::span<const std::uint64_t>(kept_).subspan(first_);
+  }
   // Restores from kept() output (ascending, at most kKeptNonces, no duplicates).
   static NonceSet from_kept(std::span<const std::uint64_t> kept);
 
  private:
+  // kept_[first_..] are the kept nonces: dropping the smallest advances first_, and the dropped
+  // prefix is compacted away once it reaches kKeptNonces, so a use moves O(1) nonces amortized.
   std::vector<std::uint64_t> kept_;
+  std::size_t first_ = 0;
 };
 
 }  // namespace state

@@ -1,6 +1,9 @@
 // The nonce rule of SPEC section 2.
 #include <catch2/catch.hpp>
 
+#include <random>
+#include <set>
+
 #include "state/nonce_set.h"
 
 using namespace state;
@@ -51,4 +54,26 @@ TEST_CASE("a failed check changes nothing - from_kept restores", "[nonce]") {
   NonceSet restored = NonceSet::from_kept(set.kept());
   CHECK(restored.check(kT + 3, kT).reason() == Reason::NonceAlreadyUsed);
   CHECK(restored.check(kT + 4, kT).ok());
+}
+
+TEST_CASE("a long random stream of nonces agrees with a plain sorted set (seeded)", "[nonce]") {
+  // The set keeps a dropped prefix and compacts it now and then; a std::set holding the 100
+  // highest is the obvious model.
+  const std::uint64_t seed = 20261121;
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  NonceSet set;
+  std::set<std::uint64_t> model;
+  for (int i = 0; i < 5'000; ++i) {
+    // Mostly increasing times, sometimes an older one, a repeat or one below the kept range.
+    const std::uint64_t nonce = kT + static_cast<std::uint64_t>(i) * 3 - rng() % 400;
+    const bool fresh =
+        !model.contains(nonce) && (model.size() < kKeptNonces || nonce > *model.begin());
+    REQUIRE(set.use(nonce, kT + 10'000).ok() == fresh);
+    if (fresh) {
+      model.insert(nonce);
+      if (model.size() > kKeptNonces) model.erase(model.begin());
+    }
+    REQUIRE(std::equal(set.kept().begin(), set.kept().end(), model.begin(), model.end()));
+  }
 }
