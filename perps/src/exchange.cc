@@ -323,6 +323,27 @@ void release_reservation(const Market& market, Position& p, Side side, bool redu
 // ---------------------------------------------------------------------------------------------
 // Dispatch
 
+void Exchange::prepare(const std::vector<state::VerifiedAction>& txs) {
+  prepared_accounts_.resize(txs.size());
+  for (std::size_t i = 0; i < txs.size(); ++i) {
+    // An agent's owner is not resolved here: only a prefetch hint.
+    auto it = account_by_address_.find(txs[i].signer);
+    prepared_accounts_[i] = it == account_by_address_.end() ? nullptr : &accounts_[it->second];
+  }
+}
+
+void Exchange::prefetch(std::size_t tx_index, bool near) const {
+  const Account* acct = prepared_accounts_[tx_index];
+  if (!acct) return;
+  if (!near) {
+    __builtin_prefetch(acct);
+    __builtin_prefetch(reinterpret_cast<const char*>(acct) + 64);
+    return;
+  }
+  if (acct->positions.size() > 0) __builtin_prefetch(&*acct->positions.begin());
+  if (!acct->orders.empty()) __builtin_prefetch(&acct->orders.back());
+}
+
 bool Exchange::places_gtc_or_ioc(const state::Action& action) {
   auto is_taking = [](const state::OrderSpec& o) { return o.tif != state::Tif::Alo; };
   if (const auto* place = std::get_if<state::PlaceOrders>(&action))

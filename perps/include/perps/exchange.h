@@ -230,6 +230,9 @@ class Exchange {
   static bool places_gtc_or_ioc(const state::Action& action);
   state::Status load(std::string_view key, std::string_view value);
   state::Status finish_load();
+  // state::Prefetching: the block's acting accounts, looked up together, then requested ahead.
+  void prepare(const std::vector<state::VerifiedAction>& txs);
+  void prefetch(std::size_t tx_index, bool near) const;
 
   // --- prices ---
   // Sets the mark as an oracle update would (without its clamps): releases the trigger orders it
@@ -389,6 +392,7 @@ class Exchange {
 
   std::vector<FillEvent> events_;
   std::vector<MatchEvent> match_scratch_;
+  std::vector<const Account*> prepared_accounts_;  // per tx of the block (null: none yet)
 };
 
 // JSON forms of SPEC section 5 results (decimal strings for every number a user sees).

@@ -79,6 +79,15 @@ concept Application = requires(App& app, const App& capp, const BlockContext& ct
   { app.finish_load() } -> std::same_as<Status>;
 };
 
+// Optional for an application: prepare(txs) once per block before any apply, then
+// prefetch(index, near) a few txs ahead of applying txs[index]: first (near = false) for the
+// records it will read, then (near = true) for what those records point to.
+template <class App>
+concept Prefetching = requires(App& app, const std::vector<VerifiedAction>& txs) {
+  app.prepare(txs);
+  app.prefetch(std::size_t{}, bool{});
+};
+
 // Where the executor keeps state in a KvStore: "s/" + application or executor key.
 inline constexpr std::string_view kStatePrefix = "s/";
 // Executor-owned keys (inside the state prefix): 'N' + signer address -> nonce set.
@@ -140,12 +149,19 @@ class BlockExecutor {
     for (std::size_t i = 0; i < block.txs.size(); ++i)
       tx_signers_[i] = signer_index(block.txs[i].signer);
 
+    if constexpr (Prefetching<App>) app_.prepare(block.txs);
+
     result.receipts.clear();
     result.receipts.resize(block.txs.size());
     result.events.clear();
     result.state_changes.clear();
     app_.begin_block(ctx);
-    for (std::size_t i : order_) {
+    for (std::size_t k = 0; k < order_.size(); ++k) {
+      // Memory a later tx will touch is requested now, in two steps (a record's own line first,
+      // then what it points to), so its misses overlap this tx's work.
+      if (k + kPrefetchFar < order_.size()) prefetch(order_[k + kPrefetchFar], false);
+      if (k + kPrefetchNear < order_.size()) prefetch(order_[k + kPrefetchNear], true);
+      const std::size_t i = order_[k];
       const VerifiedAction& tx = block.txs[i];
       auto& receipt = result.receipts[i];
       receipt.tx_hash = tx.tx_hash;
@@ -268,6 +284,15 @@ class BlockExecutor {
     NonceSet set;
     bool dirty = false;  // used in the current block
   };
+  static constexpr std::size_t kPrefetchFar = 8, kPrefetchNear = 4;
+  void prefetch(std::size_t tx_index, bool near) {
+    const SignerNonces& nonces = signers_[tx_signers_[tx_index]];
+    if (!near)
+      __builtin_prefetch(&nonces);
+    else if (!nonces.set.kept().empty())
+      __builtin_prefetch(&nonces.set.kept().back());
+    if constexpr (Prefetching<App>) app_.prefetch(tx_index, near);
+  }
   // The signer's slot in signers_, created empty on first sight.
   std::uint32_t signer_index(const Address& signer) {
     auto [it, inserted] =
