@@ -324,6 +324,7 @@ void release_reservation(const Market& market, Position& p, Side side, bool redu
 // Dispatch
 
 void Exchange::prepare(const std::vector<state::VerifiedAction>& txs) {
+  prepared_txs_ = &txs;
   prepared_accounts_.resize(txs.size());
   for (std::size_t i = 0; i < txs.size(); ++i) {
     // An agent's owner is not resolved here: only a prefetch hint.
@@ -333,6 +334,12 @@ void Exchange::prepare(const std::vector<state::VerifiedAction>& txs) {
 }
 
 void Exchange::prefetch(std::size_t tx_index, bool near) const {
+  // A cancel's first order: its slot in the book's index, then its node.
+  const state::Action& action = (*prepared_txs_)[tx_index].signed_action.action;
+  if (const auto* cancel = std::get_if<state::CancelOrders>(&action);
+      cancel && !cancel->cancels.items.empty())
+    if (auto m = find_market(cancel->cancels.items.front().market))
+      markets_[*m].book.prefetch(cancel->cancels.items.front().oid, near);
   const Account* acct = prepared_accounts_[tx_index];
   if (!acct) return;
   if (!near) {
@@ -1046,9 +1053,9 @@ bool position_persisted(const Market& market, const Position& p) {
          p.is_cross == market.only_isolated;
 }
 
-std::string encode_order(MarketIndex m, const Address& owner, const RestingOrder& o) {
-  return RecordWriter()
-      .u32(m)
+RecordWriter& encode_order(RecordWriter&& w, MarketIndex m, const Address& owner,
+                           const RestingOrder& o) {
+  return w.u32(m)
       .bytes(owner)
       .u8(static_cast<std::uint8_t>(o.side))
       .u8(o.reduce_only)
@@ -1056,8 +1063,7 @@ std::string encode_order(MarketIndex m, const Address& owner, const RestingOrder
       .i64(o.sz)
       .i64(o.orig_sz)
       .u64(o.time_ms)
-      .bytes(o.cloid)
-      .take();
+      .bytes(o.cloid);
 }
 
 }  // namespace
@@ -1066,7 +1072,7 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
   for (AccountId id : dirty_accounts_) {
     Account& acct = accounts_[id];
     acct.dirty = false;
-    RecordWriter w;
+    RecordWriter w(record_buffer_);
     w.u32(id).i64(acct.usd);
     std::uint32_t count = 0;
     for (const auto& [m, p] : acct.positions) count += position_persisted(markets_[m], p);
@@ -1082,7 +1088,7 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
           .i64(p.isolated_margin);
     }
     w.u64(acct.liquidation_cooldown_until_ms);
-    sink.set(tagged_key(kAccountTag, acct.address), w.take());
+    sink.set(tagged_key(kAccountTag, acct.address), w.view());
   }
   dirty_accounts_.clear();
 
@@ -1092,7 +1098,9 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
     const RestingOrder* resting = markets_[m].book.find(oid);
     sink.set(tagged_key(kOrderTag, oid, 8),
              resting ? std::optional<std::string_view>(
-                           encode_order(m, accounts_[resting->owner].address, *resting))
+                           encode_order(RecordWriter(record_buffer_), m,
+                                        accounts_[resting->owner].address, *resting)
+                               .view())
                      : std::nullopt);
   }
   std::sort(dirty_triggers_.begin(), dirty_triggers_.end());
@@ -1105,13 +1113,13 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
       continue;
     }
     const auto& [m, t] = trigger->second;
-    std::string value = encode_order(m, accounts_[t.order.owner].address, t.order);
-    value += RecordWriter()
-                 .u8(static_cast<std::uint8_t>(t.tif))
-                 .u8(static_cast<std::uint8_t>(t.tpsl))
-                 .i64(t.trigger_px)
-                 .take();
-    sink.set(tagged_key(kTriggerTag, oid, 8), value);
+    sink.set(
+        tagged_key(kTriggerTag, oid, 8),
+        encode_order(RecordWriter(record_buffer_), m, accounts_[t.order.owner].address, t.order)
+            .u8(static_cast<std::uint8_t>(t.tif))
+            .u8(static_cast<std::uint8_t>(t.tpsl))
+            .i64(t.trigger_px)
+            .view());
   }
   dirty_orders_.clear();
   dirty_triggers_.clear();

@@ -19,6 +19,10 @@ std::uint32_t OrderBook::OidIndex::find(OrderId oid) const {
   }
 }
 
+void OrderBook::OidIndex::prefetch(OrderId oid) const {
+  __builtin_prefetch(&slots_[home(oid)]);
+}
+
 void OrderBook::OidIndex::insert(OrderId oid, std::uint32_t node) {
   if (2 * (size_ + 1) > slots_.size()) rehash(2 * slots_.size());
   std::size_t i = home(oid);
@@ -102,8 +106,8 @@ PlaceOutcome OrderBook::place(const RestingOrder& order, TimeInForce tif,
       const std::uint32_t x = level.head;
       RestingOrder& maker = nodes_[x].order;
       if (maker.owner == order.owner) {
-        events.push_back(
-            {MatchEvent::Kind::SelfTradeExpired, maker.oid, maker.owner, maker.px, maker.sz, true, maker.reduce_only, maker.cloid});
+        events.push_back({MatchEvent::Kind::SelfTradeExpired, maker.oid, maker.owner, maker.px,
+                          maker.sz, true, maker.reduce_only, maker.cloid});
         level.sz -= maker.sz;
         remove_node(level, x);
       } else {
@@ -112,7 +116,8 @@ PlaceOutcome OrderBook::place(const RestingOrder& order, TimeInForce tif,
         level.sz -= traded;
         remaining -= traded;
         const bool done = maker.sz == 0;
-        events.push_back({MatchEvent::Kind::Fill, maker.oid, maker.owner, maker.px, traded, done, maker.reduce_only, maker.cloid});
+        events.push_back({MatchEvent::Kind::Fill, maker.oid, maker.owner, maker.px, traded, done,
+                          maker.reduce_only, maker.cloid});
         if (done) remove_node(level, x);
       }
     } while (remaining > 0 && level.n > 0);
@@ -266,6 +271,14 @@ std::optional<RestingOrder> OrderBook::cancel(OrderId oid) {
 const RestingOrder* OrderBook::find(OrderId oid) const {
   const std::uint32_t x = index_.find(oid);
   return x == kNil ? nullptr : &nodes_[x].order;
+}
+
+void OrderBook::prefetch(OrderId oid, bool near) const {
+  if (!near) {
+    index_.prefetch(oid);
+  } else if (const std::uint32_t x = index_.find(oid); x != kNil) {
+    __builtin_prefetch(&nodes_[x]);
+  }
 }
 
 void OrderBook::levels(Side side, std::size_t depth, std::vector<BookLevel>& out) const {

@@ -12,6 +12,12 @@ namespace perps::detail {
 
 class RecordWriter {
  public:
+  RecordWriter() : out_(own_) { own_.reserve(96); }
+  // Writes into buffer (cleared first), whose capacity is reused from record to record.
+  explicit RecordWriter(std::string& buffer) : out_(buffer) { buffer.clear(); }
+  RecordWriter(const RecordWriter&) = delete;
+  RecordWriter& operator=(const RecordWriter&) = delete;
+
   RecordWriter& u8(std::uint8_t v) {
     out_.push_back(static_cast<char>(v));
     return *this;
@@ -25,13 +31,17 @@ class RecordWriter {
     return *this;
   }
   std::string take() { return std::move(out_); }
+  std::string_view view() const { return out_; }
 
  private:
   RecordWriter& be(std::uint64_t v, int n) {
-    for (int i = n - 1; i >= 0; --i) out_.push_back(static_cast<char>(v >> (8 * i)));
+    char buf[8];
+    for (int i = 0; i < n; ++i) buf[i] = static_cast<char>(v >> (8 * (n - 1 - i)));
+    out_.append(buf, static_cast<std::size_t>(n));
     return *this;
   }
-  std::string out_;
+  std::string own_;
+  std::string& out_;
 };
 
 // Reads what RecordWriter wrote; ok() turns false on any short read and stays false.

@@ -32,6 +32,17 @@ using MarketIndex = std::uint32_t;
 struct AddressHasher {
   std::size_t operator()(const state::Address& a) const;
 };
+// Transparent string hashing, so a string_view finds a std::string key without a copy.
+struct NameHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view name) const {
+    return std::hash<std::string_view>{}(name);
+  }
+};
+struct NameEqual {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+};
 
 // One funding settlement (SPEC section 4): the interval's average premium and its 8-hour rate.
 struct FundingRecord {
@@ -345,7 +356,8 @@ class Exchange {
   void release_triggers(Context& c);
 
   std::vector<Market> markets_;
-  std::map<std::string, MarketIndex, std::less<>> market_by_name_;
+  // determinism: looked up by name only (every order names its market: no string compares).
+  boost::unordered_flat_map<std::string, MarketIndex, NameHash, NameEqual> market_by_name_;
   std::vector<Account> accounts_;
   // determinism: looked up only; account ids are assigned in first-seen (block) order.
   boost::unordered_flat_map<state::Address, AccountId, AddressHasher> account_by_address_;
@@ -392,6 +404,8 @@ class Exchange {
 
   std::vector<FillEvent> events_;
   std::vector<MatchEvent> match_scratch_;
+  std::string record_buffer_;  // collect_changes encodes each record here
+  const std::vector<state::VerifiedAction>* prepared_txs_ = nullptr;
   std::vector<const Account*> prepared_accounts_;  // per tx of the block (null: none yet)
 };
 

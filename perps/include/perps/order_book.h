@@ -76,6 +76,8 @@ class OrderBook {
   PlaceOutcome place(const RestingOrder& order, TimeInForce tif, std::vector<MatchEvent>& events);
   std::optional<RestingOrder> cancel(OrderId oid);
   const RestingOrder* find(OrderId oid) const;
+  // Requests the memory find(oid) will read: its index slot (near = false), then its node.
+  void prefetch(OrderId oid, bool near) const;
   std::optional<Px> best_bid() const { return best(Side::Bid); }
   std::optional<Px> best_ask() const { return best(Side::Ask); }
   std::size_t size() const { return index_.size(); }
@@ -153,6 +155,7 @@ class OrderBook {
    public:
     OidIndex();
     std::uint32_t find(OrderId oid) const;
+    void prefetch(OrderId oid) const;
     void insert(OrderId oid, std::uint32_t node);  // oid must be absent
     void erase(OrderId oid);                       // oid must be present
     void reserve(std::size_t n);
