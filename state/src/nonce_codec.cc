@@ -32,6 +32,12 @@ bool get_varint(std::string_view& in, std::uint64_t& value) {
 
 std::string encode_nonce_set(const NonceSet& set) {
   std::string out;
+  encode_nonce_set(set, out);
+  return out;
+}
+
+void encode_nonce_set(const NonceSet& set, std::string& out) {
+  out.clear();
   auto kept = set.kept();
   put_varint(out, kept.size());
   std::uint64_t previous = 0;
@@ -39,17 +45,18 @@ std::string encode_nonce_set(const NonceSet& set) {
     put_varint(out, nonce - previous);
     previous = nonce;
   }
-  return out;
 }
 
 Result<NonceSet> decode_nonce_set(std::string_view bytes) {
   std::uint64_t count = 0;
-  if (!get_varint(bytes, count) || count > kKeptNonces) return make_error(Reason::StorageError, "bad nonce set");
+  if (!get_varint(bytes, count) || count > kKeptNonces)
+    return make_error(Reason::StorageError, "bad nonce set");
   std::vector<std::uint64_t> kept;
   std::uint64_t previous = 0;
   for (std::uint64_t i = 0; i < count; ++i) {
     std::uint64_t delta = 0;
-    if (!get_varint(bytes, delta) || (i > 0 && delta == 0)) return make_error(Reason::StorageError, "bad nonce set");
+    if (!get_varint(bytes, delta) || (i > 0 && delta == 0))
+      return make_error(Reason::StorageError, "bad nonce set");
     previous += delta;
     kept.push_back(previous);
   }

@@ -59,16 +59,10 @@ void StateCommitment::apply(const WriteBatch& batch, std::string_view prefix) {
 
 std::size_t StateCommitment::DigestTable::probe(std::string_view key, std::size_t hash) const {
   const std::size_t mask = slots_.size() - 1;
-  std::size_t i = hash & mask;
-  std::size_t first_deleted = slots_.size();
-  for (;; i = (i + 1) & mask) {
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
     const Slot& slot = slots_[i];
-    if (slot.state == 0) return first_deleted < slots_.size() ? first_deleted : i;
-    if (slot.state == 2) {
-      if (first_deleted == slots_.size()) first_deleted = i;
-    } else if (slot.len == key.size() && std::memcmp(slot.key, key.data(), key.size()) == 0) {
-      return i;
-    }
+    if (slot.state == 0) return i;
+    if (slot.len == key.size() && std::memcmp(slot.key, key.data(), key.size()) == 0) return i;
   }
 }
 
@@ -92,9 +86,8 @@ void StateCommitment::DigestTable::insert(std::string_view key, std::size_t hash
     long_keys_.emplace(std::string(key), digest);
     return;
   }
-  if (2 * (used_ + 1) > slots_.size()) grow();  // load (full + deleted) at most 1/2
+  if (2 * (size_ + 1) > slots_.size()) grow();  // load at most 1/2
   Slot& slot = slots_[probe(key, hash)];
-  if (slot.state == 0) ++used_;
   slot.state = 1;
   slot.len = static_cast<std::uint8_t>(key.size());
   std::memcpy(slot.key, key.data(), key.size());
@@ -107,17 +100,25 @@ void StateCommitment::DigestTable::erase(std::string_view key, std::size_t hash)
     long_keys_.erase(std::string(key));
     return;
   }
-  slots_[probe(key, hash)].state = 2;
+  // Backward-shift deletion: each later key of the probe run moves into the hole unless its home
+  // lies cyclically in (hole, its slot], so every key stays reachable from its home.
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t hole = probe(key, hash);
+  for (std::size_t j = (hole + 1) & mask; slots_[j].state != 0; j = (j + 1) & mask) {
+    const std::size_t home =
+        DigestTable::hash(std::string_view(slots_[j].key, slots_[j].len)) & mask;
+    const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+    if (stays) continue;
+    slots_[hole] = slots_[j];
+    hole = j;
+  }
+  slots_[hole].state = 0;
   --size_;
 }
 
 void StateCommitment::DigestTable::grow() {
   std::vector<Slot> old = std::move(slots_);
-  // Double when mostly full of live keys; same size when tombstones are what filled it.
-  const std::size_t capacity =
-      std::max<std::size_t>(1024, 4 * size_ + 4 > old.size() ? 2 * old.size() : old.size());
-  slots_.assign(capacity, Slot{});
-  used_ = size_;
+  slots_.assign(std::max<std::size_t>(1024, 2 * old.size()), Slot{});
   for (const Slot& slot : old) {
     if (slot.state != 1) continue;
     const std::string_view key(slot.key, slot.len);

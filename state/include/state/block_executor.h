@@ -94,6 +94,7 @@ inline constexpr std::string_view kStatePrefix = "s/";
 inline constexpr char kNonceKeyTag = 'N';
 
 std::string encode_nonce_set(const NonceSet& set);
+void encode_nonce_set(const NonceSet& set, std::string& out);  // replaces out's contents
 Result<NonceSet> decode_nonce_set(std::string_view bytes);
 
 template <Application App>
@@ -184,7 +185,8 @@ class BlockExecutor {
     for (std::uint32_t index : dirty_signers_) {  // in first-use order: deterministic
       SignerNonces& nonces = signers_[index];
       nonces.dirty = false;
-      sink.set(nonce_key(nonces.signer), encode_nonce_set(nonces.set));
+      encode_nonce_set(nonces.set, record_buffer_);
+      sink.set(nonce_key(nonces.signer), record_buffer_);
     }
     dirty_signers_.clear();
     app_.collect_changes(sink);
@@ -315,6 +317,7 @@ class BlockExecutor {
   std::vector<SignerNonces> signers_;
   std::vector<std::uint32_t> dirty_signers_;  // indices in signers_, in first-use order
   std::vector<std::uint32_t> tx_signers_;     // the current block's signer index per tx
+  std::string record_buffer_;                 // nonce records are encoded here
   std::vector<std::size_t> order_;            // execution order of the current block
   std::uint64_t height_ = 0;
   WriteBatch genesis_changes_;

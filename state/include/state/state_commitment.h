@@ -57,7 +57,7 @@ class StateCommitment {
 
    private:
     struct Slot {
-      std::uint8_t state = 0;  // 0 empty, 1 full, 2 deleted
+      std::uint8_t state = 0;  // 0 empty, 1 full (erase shifts later keys back: no tombstones)
       std::uint8_t len = 0;
       char key[kInlineKey];
       Hash256 digest;
@@ -68,7 +68,6 @@ class StateCommitment {
     void grow();
     std::vector<Slot> slots_;
     std::size_t size_ = 0;
-    std::size_t used_ = 0;  // full + deleted
     std::unordered_map<std::string, Hash256> long_keys_;
   };
   void set(std::string_view key, std::size_t key_hash, std::optional<std::string_view> value);
