@@ -50,20 +50,25 @@ void SingleValidatorEngine::produce_block() {
 void SingleValidatorEngine::run() {
   // The proposer's clock paces proposals only; execution reads block time, never this.
   auto last_block = std::chrono::steady_clock::now();  // determinism: paces proposals only
+  auto next_check = last_block + config_.block_interval;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    const auto next = last_block + config_.block_interval;
-    wake_.wait_until(lock, next, [&] { return stopping_; });
+    wake_.wait_until(lock, next_check, [&] { return stopping_; });
     if (stopping_) break;
     const auto now = std::chrono::steady_clock::now();  // determinism: paces proposals only
-    if (now < next) continue;
-    if (!has_pending_() && now - last_block < config_.max_idle) continue;
+    if (now < next_check) continue;
+    if (!has_pending_() && now - last_block < config_.max_idle) {
+      // Nothing to propose: look again an interval later (not at once: that would spin).
+      next_check = std::min(now + config_.block_interval, last_block + config_.max_idle);
+      continue;
+    }
     // The interval runs from block start to block start, so a block's own processing time does
     // not stretch the cadence (it only delays the next block when longer than the interval).
     last_block = now;
     lock.unlock();
     produce_block();
     lock.lock();
+    next_check = last_block + config_.block_interval;
   }
 }
 

@@ -77,7 +77,7 @@ void BlockStore::add_block(state::WriteBatch& batch, const consensus::BlockHeade
     std::string at;
     put_be(at, header.height, 8);
     put_be(at, i, 4);
-    batch.put(tx_key(receipts[i].tx_hash), at);
+    if (receipts[i].indexed) batch.put(tx_key(receipts[i].tx_hash), at);
     std::string r(reinterpret_cast<const char*>(receipts[i].signer.data()), 20);
     r += receipts[i].result_json;
     batch.put(receipt_key({header.height, i}), r);

@@ -8,6 +8,8 @@ state::Status Mempool::add(PendingTx tx) {
   std::lock_guard lock(mutex_);
   if (hashes_.contains(tx.verified.tx_hash))
     return make_error(Reason::DuplicateTx, "transaction already pending");
+  if (recent_.contains(tx.verified.tx_hash))
+    return make_error(Reason::DuplicateTx, "transaction already taken into a block");
   if (queue_.size() >= limits_.max_txs)
     return make_error(Reason::MempoolFull,
                       "mempool holds " + std::to_string(limits_.max_txs) + " transactions");
@@ -35,6 +37,16 @@ std::vector<PendingTx> Mempool::take(std::size_t max_bytes) {
     taken += tx.binary.size();
     bytes_ -= tx.binary.size();
     hashes_.erase(tx.verified.tx_hash);
+    if (limits_.recent_window > 0) {
+      if (recent_ring_.size() < limits_.recent_window) {
+        recent_ring_.push_back(tx.verified.tx_hash);
+      } else {
+        recent_.erase(recent_ring_[recent_next_]);
+        recent_ring_[recent_next_] = tx.verified.tx_hash;
+        recent_next_ = (recent_next_ + 1) % limits_.recent_window;
+      }
+      recent_.insert(tx.verified.tx_hash);
+    }
     auto it = per_signer_.find(tx.verified.signer);
     if (--it->second == 0) per_signer_.erase(it);
     out.push_back(std::move(tx));

@@ -178,7 +178,16 @@ void Node::commit() {
   receipts.reserve(p.result.receipts.size());
   for (const auto& r : p.result.receipts) {
     outcomes.push_back(outcome_json(executor_->app(), r.outcome));
-    receipts.push_back({r.tx_hash, r.signer, json::serialize(outcomes.back())});
+    // A replay past the mempool's window fails the nonce rule; the hash keeps pointing at the
+    // copy that executed first.
+    const bool replay =
+        !r.outcome.ok &&
+        (r.outcome.reason == Reason::NonceAlreadyUsed || r.outcome.reason == Reason::NonceTooLow) &&
+        [&] {
+          auto at = store_.find_tx(r.tx_hash);
+          return !at || *at;
+        }();
+    receipts.push_back({r.tx_hash, r.signer, json::serialize(outcomes.back()), !replay});
   }
   state::WriteBatch& batch = p.result.state_changes;
   BlockStore::add_block(batch, p.header, p.txs, receipts,
@@ -224,8 +233,39 @@ consensus::CommitInfo Node::last_commit() const {
 // --- submission ------------------------------------------------------------------------------
 
 // The envelope comes already parsed by the RPC layer; its size is checked as compact JSON text.
+namespace {
+
+// At least the length of v serialized compactly (every string character counted as its longest
+// escape, every number as 24 characters), without building the text.
+std::size_t serialized_size_bound(const json::value& v);
+std::size_t serialized_size_bound(const json::object& o) {
+  std::size_t n = 2;
+  for (const auto& member : o)
+    n += 2 + 6 * member.key().size() + 1 + serialized_size_bound(member.value()) + 1;
+  return n;
+}
+std::size_t serialized_size_bound(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::string:
+      return 2 + 6 * v.get_string().size();
+    case json::kind::array: {
+      std::size_t n = 2;
+      for (const json::value& e : v.get_array()) n += serialized_size_bound(e) + 1;
+      return n;
+    }
+    case json::kind::object:
+      return serialized_size_bound(v.get_object());
+    default:
+      return 24;
+  }
+}
+
+}  // namespace
+
 void Node::submit(const json::object& envelope, rpc::Respond respond) {
-  if (json::serialize(envelope).size() > state::kMaxEnvelopeBytes)
+  // The exact size is only computed when the cheap bound is over the limit.
+  if (serialized_size_bound(envelope) > state::kMaxEnvelopeBytes &&
+      json::serialize(envelope).size() > state::kMaxEnvelopeBytes)
     return respond(rpc::Answer::rejected(
         "EnvelopeTooLarge",
         "envelope is larger than " + std::to_string(state::kMaxEnvelopeBytes) + " bytes"));
@@ -247,12 +287,8 @@ void Node::submit(const json::object& envelope, rpc::Respond respond) {
                                   "nonce must be within (T - 2 days, T + 1 day)"));
     return;
   }
-  auto committed = store_.find_tx(verified->tx_hash);
-  if (committed && *committed) {
-    respond(rpc::Answer::rejected("DuplicateTx", "transaction already committed at height " +
-                                                     std::to_string((*committed)->height)));
-    return;
-  }
+  // A committed duplicate is caught by the mempool's window of recent hashes or, older, by the
+  // nonce rule in execution (commit() keeps the first copy's index): no store read per admission.
   const state::Hash256 hash = verified->tx_hash;
   decltype(waiters_)::iterator waiter;
   {

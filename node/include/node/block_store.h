@@ -35,6 +35,7 @@ struct StoredReceipt {
   state::Hash256 tx_hash;  // indexed, not stored in the record
   state::Address signer;
   std::string result_json;  // {"status": "ok"|"err", "response"|"error": ...}
+  bool indexed = true;      // false: a replay; the hash keeps its first location
 };
 
 class BlockStore {

@@ -1,9 +1,12 @@
 // Pending transactions, verified once on entry (decode, EIP-712 digest, signature recovery,
 // nonce window) so execution never recovers a signer again. First in, first out; deduplicated
-// by tx hash; bounded by count, bytes and per signer, each bound a clear MempoolFull error.
+// by tx hash, pending or among the last recent_window taken into blocks (older replays fail the
+// nonce rule in execution); bounded by count, bytes and per signer, each bound a clear
+// MempoolFull error.
 // Thread-safe: RPC threads add, the consensus thread takes.
 #pragma once
 
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -21,6 +24,7 @@ struct MempoolLimits {
   std::size_t max_txs = 100'000;
   std::size_t max_bytes = 64 << 20;
   std::size_t max_per_signer = 1'000;
+  std::size_t recent_window = 1 << 17;  // hashes of transactions taken into blocks, remembered
 };
 
 struct PendingTx {
@@ -32,11 +36,11 @@ class Mempool {
  public:
   explicit Mempool(MempoolLimits limits) : limits_(limits) {}
 
-  // DuplicateTx when the hash is pending; MempoolFull at a bound.
+  // DuplicateTx when the hash is pending or recently taken; MempoolFull at a bound.
   state::Status add(PendingTx tx);
   // Removes and returns the oldest transactions, up to max_bytes of binary envelopes.
   std::vector<PendingTx> take(std::size_t max_bytes);
-  bool contains(const state::Hash256& tx_hash) const;
+  bool contains(const state::Hash256& tx_hash) const;  // pending (not yet taken)
   std::size_t size() const;
   std::size_t bytes() const;
 
@@ -45,6 +49,9 @@ class Mempool {
   mutable std::mutex mutex_;
   std::deque<PendingTx> queue_;
   std::unordered_set<state::Hash256, TxHashKey> hashes_;
+  std::vector<state::Hash256> recent_ring_;  // taken hashes; the oldest at recent_next_ when full
+  std::size_t recent_next_ = 0;
+  boost::unordered_flat_set<state::Hash256, TxHashKey> recent_;
   std::map<state::Address, std::size_t> per_signer_;
   std::size_t bytes_ = 0;
 };
