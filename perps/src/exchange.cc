@@ -217,8 +217,23 @@ void add_position(MarginSummary& out, const Market& market, const Position& p) {
 Exchange::WhatIfMargin::WhatIfMargin(const Exchange& exchange, const Account& account,
                                      MarketIndex m)
     : market_(exchange.markets_[m]) {
-  for (const auto& [index, p] : account.positions)
-    if (index != m) add_position(others_, exchange.markets_[index], p);
+  // Only what free collateral and solvency read (account value, initial margin): one division
+  // per position instead of add_position's three, and none for an entry holding nothing.
+  for (const auto& [index, p] : account.positions) {
+    if (index == m || (p.szi == 0 && p.bid_ntl == 0 && p.ask_ntl == 0)) continue;
+    const Market& market = exchange.markets_[index];
+    const std::int64_t value = notional(market.mark_px, p.szi, market.lot_scale);
+    const std::int64_t abs_value = value < 0 ? -value : value;
+    const std::int64_t lev = std::min(p.leverage, market.tier_max_leverage(abs_value));
+    const std::int64_t worst = std::max(std::abs(value + p.bid_ntl), std::abs(value - p.ask_ntl));
+    const std::int64_t initial = ceil_div(worst, lev);
+    if (p.is_cross) {
+      others_.account_value += value - p.cost;
+      others_.margin_required += initial;
+    } else {
+      others_.margin_required += std::max<std::int64_t>(0, initial - ceil_div(abs_value, lev));
+    }
+  }
 }
 
 std::int64_t Exchange::WhatIfMargin::free_collateral(const Position& position,
