@@ -348,22 +348,33 @@ void Exchange::prepare(const std::vector<state::VerifiedAction>& txs) {
   }
 }
 
-void Exchange::prefetch(std::size_t tx_index, bool near) const {
-  // A cancel's first order: its slot in the book's index, then its node.
+void Exchange::prefetch(std::size_t tx_index, int stage) const {
+  // The tx is in cache from the executor's step before stage 0.
   const state::Action& action = (*prepared_txs_)[tx_index].signed_action.action;
-  if (const auto* cancel = std::get_if<state::CancelOrders>(&action);
-      cancel && !cancel->cancels.items.empty())
-    if (auto m = find_market(cancel->cancels.items.front().market))
-      markets_[*m].book.prefetch(cancel->cancels.items.front().oid, near);
+  const auto* cancel = std::get_if<state::CancelOrders>(&action);
+  if (cancel && cancel->cancels.items.empty()) cancel = nullptr;
   const Account* acct = prepared_accounts_[tx_index];
-  if (!acct) return;
-  if (!near) {
-    __builtin_prefetch(acct);
-    __builtin_prefetch(reinterpret_cast<const char*>(acct) + 64);
-    return;
+  switch (stage) {
+    case 0:  // the account record; a cancel's list
+      if (acct) {
+        __builtin_prefetch(acct);
+        __builtin_prefetch(reinterpret_cast<const char*>(acct) + 64);
+      }
+      if (cancel) __builtin_prefetch(cancel->cancels.items.data());
+      break;
+    case 1:  // what the account points to; the cancelled order's slot in its book's index
+      if (acct && acct->positions.size() > 0) __builtin_prefetch(&*acct->positions.begin());
+      if (acct && !acct->orders.empty()) __builtin_prefetch(&acct->orders.back());
+      if (cancel)
+        if (auto m = find_market(cancel->cancels.items.front().market))
+          markets_[*m].book.prefetch(cancel->cancels.items.front().oid, false);
+      break;
+    default:  // the cancelled order's node
+      if (cancel)
+        if (auto m = find_market(cancel->cancels.items.front().market))
+          markets_[*m].book.prefetch(cancel->cancels.items.front().oid, true);
+      break;
   }
-  if (acct->positions.size() > 0) __builtin_prefetch(&*acct->positions.begin());
-  if (!acct->orders.empty()) __builtin_prefetch(&acct->orders.back());
 }
 
 bool Exchange::places_gtc_or_ioc(const state::Action& action) {

@@ -243,7 +243,7 @@ class Exchange {
   state::Status finish_load();
   // state::Prefetching: the block's acting accounts, looked up together, then requested ahead.
   void prepare(const std::vector<state::VerifiedAction>& txs);
-  void prefetch(std::size_t tx_index, bool near) const;
+  void prefetch(std::size_t tx_index, int stage) const;
 
   // --- prices ---
   // Sets the mark as an oracle update would (without its clamps): releases the trigger orders it

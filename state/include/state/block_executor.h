@@ -80,12 +80,13 @@ concept Application = requires(App& app, const App& capp, const BlockContext& ct
 };
 
 // Optional for an application: prepare(txs) once per block before any apply, then
-// prefetch(index, near) a few txs ahead of applying txs[index]: first (near = false) for the
-// records it will read, then (near = true) for what those records point to.
+// prefetch(index, stage) for stages 0, 1 and 2, each a few txs nearer to applying txs[index]:
+// each stage requests what the lines of the stage before point to (the tx itself is already
+// requested before stage 0).
 template <class App>
 concept Prefetching = requires(App& app, const std::vector<VerifiedAction>& txs) {
   app.prepare(txs);
-  app.prefetch(std::size_t{}, bool{});
+  app.prefetch(std::size_t{}, int{});
 };
 
 // Where the executor keeps state in a KvStore: "s/" + application or executor key.
@@ -158,10 +159,11 @@ class BlockExecutor {
     result.state_changes.clear();
     app_.begin_block(ctx);
     for (std::size_t k = 0; k < order_.size(); ++k) {
-      // Memory a later tx will touch is requested now, in two steps (a record's own line first,
-      // then what it points to), so its misses overlap this tx's work.
-      if (k + kPrefetchFar < order_.size()) prefetch(order_[k + kPrefetchFar], false);
-      if (k + kPrefetchNear < order_.size()) prefetch(order_[k + kPrefetchNear], true);
+      // Memory a later tx will touch is requested now, in steps (a record's own lines first,
+      // then what they point to), so its misses overlap this tx's work.
+      for (int stage = 0; stage < kPrefetchStages; ++stage)
+        if (const std::size_t ahead = k + kPrefetchDistance[stage]; ahead < order_.size())
+          prefetch(block.txs, order_[ahead], stage);
       const std::size_t i = order_[k];
       const VerifiedAction& tx = block.txs[i];
       auto& receipt = result.receipts[i];
@@ -286,14 +288,21 @@ class BlockExecutor {
     NonceSet set;
     bool dirty = false;  // used in the current block
   };
-  static constexpr std::size_t kPrefetchFar = 8, kPrefetchNear = 4;
-  void prefetch(std::size_t tx_index, bool near) {
+  // Stage -1 requests the tx, then the application's stages 0..2 follow.
+  static constexpr int kPrefetchStages = 4;
+  static constexpr std::size_t kPrefetchDistance[kPrefetchStages] = {16, 12, 8, 4};
+  void prefetch(const std::vector<VerifiedAction>& txs, std::size_t tx_index, int stage) {
+    if (stage == 0) {
+      const char* tx = reinterpret_cast<const char*>(&txs[tx_index]);
+      for (std::size_t at = 0; at < sizeof(VerifiedAction); at += 64) __builtin_prefetch(tx + at);
+      return;
+    }
     const SignerNonces& nonces = signers_[tx_signers_[tx_index]];
-    if (!near)
+    if (stage == 1)
       __builtin_prefetch(&nonces);
-    else if (!nonces.set.kept().empty())
+    else if (stage == 2 && !nonces.set.kept().empty())
       __builtin_prefetch(&nonces.set.kept().back());
-    if constexpr (Prefetching<App>) app_.prefetch(tx_index, near);
+    if constexpr (Prefetching<App>) app_.prefetch(tx_index, stage - 1);
   }
   // The signer's slot in signers_, created empty on first sight.
   std::uint32_t signer_index(const Address& signer) {
