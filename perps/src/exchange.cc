@@ -344,7 +344,7 @@ void Exchange::prepare(const std::vector<state::VerifiedAction>& txs) {
   for (std::size_t i = 0; i < txs.size(); ++i) {
     // An agent's owner is not resolved here: only a prefetch hint.
     auto it = account_by_address_.find(txs[i].signer);
-    prepared_accounts_[i] = it == account_by_address_.end() ? nullptr : &accounts_[it->second];
+    prepared_accounts_[i] = it == account_by_address_.end() ? kNoAccount : it->second;
   }
 }
 
@@ -353,7 +353,9 @@ void Exchange::prefetch(std::size_t tx_index, int stage) const {
   const state::Action& action = (*prepared_txs_)[tx_index].signed_action.action;
   const auto* cancel = std::get_if<state::CancelOrders>(&action);
   if (cancel && cancel->cancels.items.empty()) cancel = nullptr;
-  const Account* acct = prepared_accounts_[tx_index];
+  const Account* acct = prepared_accounts_[tx_index] == kNoAccount
+                            ? nullptr
+                            : &accounts_[prepared_accounts_[tx_index]];
   switch (stage) {
     case 0:  // the account record; a cancel's list
       if (acct) {
@@ -400,6 +402,7 @@ void Exchange::begin_block(const state::BlockContext& ctx) {
 // funding settlements, trigger orders released by the new marks, then liquidations of the accounts
 // holding positions in markets whose mark moved or that paid funding.
 void Exchange::end_block(const state::BlockContext& ctx) {
+  prepared_txs_ = nullptr;  // the block's txs may be freed after it: apply() must not match them
   Context c{ctx, {}};
   const std::uint64_t now = ctx.time_ms;
   for (MarketIndex m = 0; m < markets_.size(); ++m) {
@@ -425,6 +428,13 @@ Outcome Exchange::apply(const state::BlockContext& ctx, const state::VerifiedAct
   const bool by_agent = agent != agent_owner_.end();
   const Address& owner_address = by_agent ? agent->second : tx.signer;
   auto existing = [&]() -> std::optional<AccountId> {
+    // A tx of the prepared block already had its signer looked up.
+    if (!by_agent && prepared_txs_ && &tx >= prepared_txs_->data() &&
+        &tx < prepared_txs_->data() + prepared_txs_->size()) {
+      const AccountId id =
+          prepared_accounts_[static_cast<std::size_t>(&tx - prepared_txs_->data())];
+      if (id != kNoAccount) return id;
+    }
     auto it = account_by_address_.find(owner_address);
     if (it == account_by_address_.end()) return std::nullopt;
     return it->second;

@@ -156,17 +156,17 @@ void OrderBook::rest(const RestingOrder& order, Lots remaining) {
   Level& level = page.levels[slot];
   const std::uint64_t bit = std::uint64_t{1} << (slot & 63);
   std::uint64_t& word = page.words[slot >> 6];
+  node.next = kNil;
   if ((word & bit) == 0) {
     word |= bit;
     page.summary |= std::uint64_t{1} << (slot >> 6);
-    level = {x, 1, remaining};
-    node.prev = node.next = x;
+    level = {x, x, 1, remaining};
+    node.prev = kNil;
   } else {
-    const std::uint32_t tail = nodes_[level.head].prev;
-    node.prev = tail;
-    node.next = level.head;
-    nodes_[tail].next = x;
-    nodes_[level.head].prev = x;
+    // Appending reads no other node (the tail's link is only written): no dependent miss.
+    node.prev = level.tail;
+    nodes_[level.tail].next = x;
+    level.tail = x;
     ++level.n;
     level.sz += remaining;
   }
@@ -205,9 +205,8 @@ void OrderBook::remove_node(Level& level, std::uint32_t x) {
   Node& node = nodes_[x];
   index_.erase(node.order.oid);
   if (--level.n != 0) {
-    nodes_[node.prev].next = node.next;
-    nodes_[node.next].prev = node.prev;
-    if (level.head == x) level.head = node.next;
+    (node.prev == kNil ? level.head : nodes_[node.prev].next) = node.next;
+    (node.next == kNil ? level.tail : nodes_[node.next].prev) = node.prev;
   }
   node.next = free_node_;
   free_node_ = x;

@@ -406,7 +406,10 @@ class Exchange {
   std::vector<MatchEvent> match_scratch_;
   std::string record_buffer_;  // collect_changes encodes each record here
   const std::vector<state::VerifiedAction>* prepared_txs_ = nullptr;
-  std::vector<const Account*> prepared_accounts_;  // per tx of the block (null: none yet)
+  // The signer's account per tx of the prepared block (kNoAccount: none at prepare time). Ids
+  // stay valid as accounts are added; apply() reads its own tx's id instead of a map lookup.
+  static constexpr AccountId kNoAccount = ~AccountId{0};
+  std::vector<AccountId> prepared_accounts_;
 };
 
 // JSON forms of SPEC section 5 results (decimal strings for every number a user sees).
