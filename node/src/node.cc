@@ -17,17 +17,21 @@ std::string hex(const state::Hash256& h) {
   return state::to_hex(h);
 }
 
-// The stored and returned form of a receipt's outcome.
-json::object outcome_json(const perps::Exchange& exchange,
-                          const state::TxOutcome<perps::Exchange::Response>& outcome) {
+// A receipt's outcome as stored: {"status":"err","reason","message"}, or
+// {"status":"ok","response":R} where R (serialized once, also sent to whoever waits) is the
+// order statuses or null.
+std::string outcome_text(const perps::Exchange& exchange,
+                         const state::TxOutcome<perps::Exchange::Response>& outcome,
+                         std::string& response_text) {
+  response_text.clear();
   if (!outcome.ok)
-    return {{"status", "err"},
-            {"reason", state::reason_name(outcome.reason)},
-            {"message", outcome.message}};
-  json::value response = nullptr;
-  if (!outcome.response.empty())
-    response = perps::order_statuses_to_json(exchange, outcome.response);
-  return {{"status", "ok"}, {"response", std::move(response)}};
+    return json::serialize(json::object{{"status", "err"},
+                                        {"reason", state::reason_name(outcome.reason)},
+                                        {"message", outcome.message}});
+  response_text = outcome.response.empty()
+                      ? std::string("null")
+                      : json::serialize(perps::order_statuses_to_json(exchange, outcome.response));
+  return R"({"status":"ok","response":)" + response_text + '}';
 }
 
 rpc::Answer bad_params(std::string message) {
@@ -172,12 +176,12 @@ void Node::commit() {
   Pending& p = *finalized_;
   // Each outcome as JSON once: stored with the block and sent to whoever waits on it. The
   // consensus thread is the exchange's only writer, so reading it needs no lock here.
-  std::vector<json::object> outcomes;
+  std::vector<std::string> responses(p.result.receipts.size());  // ok outcomes' R
   std::vector<StoredReceipt> receipts;
-  outcomes.reserve(p.result.receipts.size());
   receipts.reserve(p.result.receipts.size());
-  for (const auto& r : p.result.receipts) {
-    outcomes.push_back(outcome_json(executor_->app(), r.outcome));
+  for (std::size_t i = 0; i < p.result.receipts.size(); ++i) {
+    const auto& r = p.result.receipts[i];
+    std::string stored = outcome_text(executor_->app(), r.outcome, responses[i]);
     // A replay past the mempool's window fails the nonce rule; the hash keeps pointing at the
     // copy that executed first.
     const bool replay =
@@ -187,7 +191,7 @@ void Node::commit() {
           auto at = store_.find_tx(r.tx_hash);
           return !at || *at;
         }();
-    receipts.push_back({r.tx_hash, r.signer, json::serialize(outcomes.back()), !replay});
+    receipts.push_back({r.tx_hash, r.signer, std::move(stored), !replay});
   }
   state::WriteBatch& batch = p.result.state_changes;
   BlockStore::add_block(batch, p.header, p.txs, receipts,
@@ -219,7 +223,7 @@ void Node::commit() {
                  static_cast<unsigned long long>(p.header.height), p.txs.size(),
                  p.result.events.size() / 2, last_exec_seconds_ * 1000,
                  hex(p.result.app_hash).substr(0, 18).c_str());
-  answer_waiters(p.result, p.header, outcomes);
+  answer_waiters(p.result, p.header, responses);
   publish_block(p.result, p.header);
   finalized_.reset();
   proposed_.clear();
@@ -309,7 +313,7 @@ void Node::submit(const json::object& envelope, rpc::Respond respond) {
 
 // Runs on the consensus thread, the only writer of the exchange, so it reads without the lock.
 void Node::answer_waiters(const Executor::BlockResult& result, const consensus::BlockHeader& header,
-                          std::vector<json::object>& outcomes) {
+                          const std::vector<std::string>& responses) {
   // Take the waiters out under the lock, build their answers after it: submissions keep flowing.
   std::vector<std::pair<rpc::Respond, std::size_t>> done;  // respond, receipt index
   std::vector<std::pair<rpc::Respond, state::Hash256>> expired;
@@ -336,10 +340,9 @@ void Node::answer_waiters(const Executor::BlockResult& result, const consensus::
     const auto& outcome = receipt->outcome;
     if (outcome.ok) {
       // A tx answered twice (two waiters on one hash) gets the response copied, not moved.
-      respond(rpc::Answer::ok(json::object{{"txHash", hex(receipt->tx_hash)},
-                                           {"height", header.height},
-                                           {"status", "ok"},
-                                           {"response", outcomes[index]["response"]}}));
+      respond(rpc::Answer::ok_text(R"({"txHash":")" + hex(receipt->tx_hash) + R"(","height":)" +
+                                   std::to_string(header.height) + R"(,"status":"ok","response":)" +
+                                   responses[index] + '}'));
     } else {
       respond(rpc::Answer::fail(rpc::ErrorCode::ActionRejected, outcome.message,
                                 json::object{{"reason", state::reason_name(outcome.reason)},

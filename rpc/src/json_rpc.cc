@@ -18,6 +18,12 @@ Answer Answer::ok(json::value value) {
   return answer;
 }
 
+Answer Answer::ok_text(std::string json_text) {
+  Answer answer;
+  answer.result_text = std::move(json_text);
+  return answer;
+}
+
 Answer Answer::fail(ErrorCode code, std::string message, std::optional<json::value> data) {
   Answer answer;
   answer.error = Error{code, std::move(message), std::move(data)};
@@ -50,6 +56,14 @@ struct MethodStats {
 };
 
 std::string response_text(const json::value& id, Answer answer) {
+  if (answer.result_text) {
+    std::string text = R"({"jsonrpc":"2.0","id":)";
+    text += json::serialize(id);
+    text += R"(,"result":)";
+    text += *answer.result_text;
+    text += '}';
+    return text;
+  }
   json::object response;
   response["jsonrpc"] = "2.0";
   response["id"] = id;

@@ -72,9 +72,9 @@ class Node final : public consensus::Application {
   Node(const perps::GenesisState& genesis, std::unique_ptr<state::KvStore> kv, NodeOptions options);
   state::Status start(const perps::GenesisState& genesis);
   boost::json::value block_json(const StoredBlock& block) const;
-  // outcomes[i]: receipt i's outcome as JSON, built once in commit().
+  // responses[i]: receipt i's response serialized (when ok), built once in commit().
   void answer_waiters(const Executor::BlockResult& result, const consensus::BlockHeader& header,
-                      std::vector<boost::json::object>& outcomes);
+                      const std::vector<std::string>& responses);
   void publish_block(const Executor::BlockResult& result, const consensus::BlockHeader& header);
 
   NodeOptions options_;

@@ -35,9 +35,13 @@ struct Error {
 // A method's answer: a result value or an error.
 struct Answer {
   std::optional<boost::json::value> result;  // set on success
-  Error error;                               // used when !result
+  std::optional<std::string> result_text;    // or this: the result already serialized
+  Error error;                               // used when neither is set
 
   static Answer ok(boost::json::value value);
+  // A result the caller serialized itself (one JSON value): answers built from text stored once
+  // per block skip building and destroying a JSON tree per call.
+  static Answer ok_text(std::string json_text);
   static Answer fail(ErrorCode code, std::string message,
                      std::optional<boost::json::value> data = std::nullopt);
   // -32000 with data {"reason", "message"}: an action or query the protocol rejects.
