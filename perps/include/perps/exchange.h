@@ -14,7 +14,6 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "perps/book_types.h"
@@ -356,7 +355,8 @@ class Exchange {
   void release_triggers(Context& c);
 
   std::vector<Market> markets_;
-  // determinism: looked up by name only (every order names its market: no string compares).
+  // determinism: looked up by name only (every order names its market: hashed, not compared
+  // along a tree).
   boost::unordered_flat_map<std::string, MarketIndex, NameHash, NameEqual> market_by_name_;
   std::vector<Account> accounts_;
   // determinism: looked up only; account ids are assigned in first-seen (block) order.
