@@ -593,7 +593,14 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
       (order.side == Side::Bid ? resting.bid_ntl : resting.ask_ntl) += ntl;
       if (!acceptable(resting, acct.usd)) return error_status(Reason::InsufficientMargin, m);
     }
-    if (tif != TimeInForce::Alo) {
+    // A Gtc order the book cannot fill now only rests: as a maker its fills are checked when
+    // they happen (cancel_unaffordable_makers), so only the resting extreme applies to it.
+    const auto best_opposite =
+        order.side == Side::Bid ? market.book.best_ask() : market.book.best_bid();
+    const bool crosses_now =
+        best_opposite &&
+        (order.side == Side::Bid ? *best_opposite <= order.px : *best_opposite >= order.px);
+    if (tif == TimeInForce::Ioc || (tif == TimeInForce::Gtc && crosses_now)) {
       // The fee is taken at the highest price the order can fill at: its limit for a buy, the
       // best bid for a sell (a sell fills at or above its limit).
       Px fee_px = order.px;
