@@ -25,7 +25,8 @@ TEST_CASE("a buy across two ask levels: avgPx - fees - position - fee pool", "[e
   OrderStatus s = h.place("A", order("BTC", true, "50100", "1.5", Tif::Ioc));
   REQUIRE(s.kind == OrderStatus::Kind::Filled);
   CHECK(s.total_sz == 1500);
-  // avgPx = (50,000 * 1 + 50,100 * 0.5) / 1.5 = 75,050 / 1.5 = 50,033.333333... floored to micro-dollars.
+  // avgPx = (50,000 * 1 + 50,100 * 0.5) / 1.5 = 75,050 / 1.5 = 50,033.333333... floored to
+  // micro-dollars.
   CHECK(s.avg_px == 50'033'333'333);
   // Notional 50,000 + 25,050 = 75,050. Taker fee 0.045%: 22.5 + 11.2725 = 33.7725.
   // Maker fee 0.015%: 7.5 + 3.7575 = 11.2575.
@@ -61,7 +62,8 @@ TEST_CASE("a 10x long: margin used and maintenance at mark", "[exchange]") {
   lev.leverage = 10;
   REQUIRE(h.act("A", lev).outcome.ok);
   h.place("B", order("BTC", false, "50000", "1"));
-  REQUIRE(h.place("A", order("BTC", true, "50000", "1", Tif::Ioc)).kind == OrderStatus::Kind::Filled);
+  REQUIRE(h.place("A", order("BTC", true, "50000", "1", Tif::Ioc)).kind ==
+          OrderStatus::Kind::Filled);
   MarginSummary m = h.exchange().margin_summary(h.account("A"));
   // Position 1 BTC at mark 50,000 = 50,000 notional: initial 50,000 / 10 = 5,000;
   // maintenance = half the initial at max leverage 50: 50,000 / 100 = 500.
@@ -77,14 +79,17 @@ TEST_CASE("a 10x long: margin used and maintenance at mark", "[exchange]") {
   CHECK(m.margin_required == 5'050 * kUsd);
 }
 
-TEST_CASE("a flip realizes PnL on the closed part and opens the rest at the fill price", "[exchange]") {
+TEST_CASE("a flip realizes PnL on the closed part and opens the rest at the fill price",
+          "[exchange]") {
   Harness h;
   h.place("B", order("BTC", false, "50000", "1"));
-  REQUIRE(h.place("A", order("BTC", true, "50000", "1", Tif::Ioc)).kind == OrderStatus::Kind::Filled);
+  REQUIRE(h.place("A", order("BTC", true, "50000", "1", Tif::Ioc)).kind ==
+          OrderStatus::Kind::Filled);
   // A sells 3 at 51,000 into B's bid: closes 1 (PnL 51,000 - 50,000 = +1,000), opens short 2.
   h.place("B", order("BTC", true, "51000", "3"));
   const std::int64_t usd_before = h.account("A").usd;
-  REQUIRE(h.place("A", order("BTC", false, "51000", "3", Tif::Ioc)).kind == OrderStatus::Kind::Filled);
+  REQUIRE(h.place("A", order("BTC", false, "51000", "3", Tif::Ioc)).kind ==
+          OrderStatus::Kind::Filled);
   const Position& p = h.position("A", kBtc);
   CHECK(p.szi == -2000);
   CHECK(p.cost == -102'000 * kUsd);
@@ -118,9 +123,12 @@ TEST_CASE("order validation: tick - lot - minimum notional - unknown market", "[
   CHECK(h.place("A", order("XYZ", true, "1", "1")).error == Reason::UnknownMarket);
   // BTC allows 6 - 3 = 3 decimals but 5 significant figures: 50000.5 has 6.
   CHECK(h.place("A", order("BTC", true, "50000.5", "1")).error == Reason::InvalidPrice);
-  CHECK(h.place("A", order("BTC", true, "1.2345", "10")).error == Reason::InvalidPrice);  // 4 decimals
-  CHECK(h.place("A", order("BTC", true, "123456", "1")).kind == OrderStatus::Kind::Resting);  // integer: valid
-  CHECK(h.place("A", order("BTC", true, "50000", "0.0001")).error == Reason::InvalidSize);  // below a lot
+  CHECK(h.place("A", order("BTC", true, "1.2345", "10")).error ==
+        Reason::InvalidPrice);  // 4 decimals
+  CHECK(h.place("A", order("BTC", true, "123456", "1")).kind ==
+        OrderStatus::Kind::Resting);  // integer: valid
+  CHECK(h.place("A", order("BTC", true, "50000", "0.0001")).error ==
+        Reason::InvalidSize);  // below a lot
   // 0.001 BTC at 9,000 is 9 USD: below the 10 USD minimum.
   CHECK(h.place("A", order("BTC", true, "9000", "0.001")).error == Reason::OrderTooSmall);
   CHECK(h.place("A", order("BTC", true, "10000", "0.001")).kind == OrderStatus::Kind::Resting);
@@ -137,11 +145,26 @@ TEST_CASE("initial margin is checked when a position opens or grows", "[exchange
   CHECK(h.place("A", order("BTC", false, "60000", "0.3")).kind == OrderStatus::Kind::Resting);
 }
 
+TEST_CASE(
+    "a Gtc order the book cannot fill is checked resting only - one it can fill pays the taker fee",
+    "[exchange]") {
+  Harness h(test_genesis(1'000 * kUsd));
+  // 1,000 USD at 20x; 0.4 BTC at 50,000 is 20,000 notional, 1,000 of initial margin.
+  // Into an empty book the bid can only rest: free collateral 1,000 - 1,000 = 0, accepted.
+  CHECK(h.place("A", order("BTC", true, "50000", "0.4")).kind == OrderStatus::Kind::Resting);
+  // The same size as an ask at 50,000 would fill against it now: the short needs 1,000 and the
+  // taker fee 20,000 * 0.045% = 9 comes on top: free collateral -9, refused.
+  CHECK(h.place("B", order("BTC", false, "50000", "0.4")).error == Reason::InsufficientMargin);
+  // Resting above the bid it is fine again: 0.39 at 50,100 = 19,539 notional, 976.95 reserved.
+  CHECK(h.place("B", order("BTC", false, "50100", "0.39")).kind == OrderStatus::Kind::Resting);
+}
+
 TEST_CASE("Alo is rejected if it would cross - Ioc with no match is an error", "[exchange]") {
   Harness h;
   h.place("B", order("BTC", false, "50000", "1"));
   CHECK(h.place("A", order("BTC", true, "50000", "1", Tif::Alo)).error == Reason::AloWouldCross);
-  CHECK(h.place("A", order("BTC", true, "49000", "1", Tif::Alo)).kind == OrderStatus::Kind::Resting);
+  CHECK(h.place("A", order("BTC", true, "49000", "1", Tif::Alo)).kind ==
+        OrderStatus::Kind::Resting);
   CHECK(h.place("A", order("BTC", true, "48000", "1", Tif::Ioc)).error == Reason::IocNotFilled);
 }
 
@@ -158,9 +181,11 @@ TEST_CASE("self-trade prevention expires the resting order", "[exchange]") {
   CHECK(h.position("A", kBtc).ask_ntl == 0);
 }
 
-TEST_CASE("reduce-only: rejected without a position - clamped to it - trimmed as it shrinks", "[exchange]") {
+TEST_CASE("reduce-only: rejected without a position - clamped to it - trimmed as it shrinks",
+          "[exchange]") {
   Harness h;
-  CHECK(h.place("A", order("BTC", false, "50000", "1", Tif::Gtc, true)).error == Reason::ReduceOnlyWouldIncrease);
+  CHECK(h.place("A", order("BTC", false, "50000", "1", Tif::Gtc, true)).error ==
+        Reason::ReduceOnlyWouldIncrease);
   h.place("B", order("BTC", false, "50000", "1"));
   h.place("A", order("BTC", true, "50000", "1", Tif::Ioc));
   // Reduce-only sell of 3 against a long of 1 rests as 1.
@@ -168,7 +193,8 @@ TEST_CASE("reduce-only: rejected without a position - clamped to it - trimmed as
   REQUIRE(s.kind == OrderStatus::Kind::Resting);
   CHECK(h.exchange().markets()[kBtc].book.find(s.oid)->sz == 1000);
   // Another reduce-only sell has nothing left to reduce.
-  CHECK(h.place("A", order("BTC", false, "56000", "1", Tif::Gtc, true)).error == Reason::ReduceOnlyWouldIncrease);
+  CHECK(h.place("A", order("BTC", false, "56000", "1", Tif::Gtc, true)).error ==
+        Reason::ReduceOnlyWouldIncrease);
   // Selling 0.4 elsewhere shrinks the long to 0.6: the reduce-only order is trimmed to 0.6.
   h.place("C", order("BTC", true, "50000", "0.4"));
   h.place("A", order("BTC", false, "50000", "0.4", Tif::Ioc));
@@ -183,7 +209,8 @@ TEST_CASE("cloids: unique per account among open orders - cancel by cloid", "[ex
   OrderStatus first = h.place("A", with_cloid);
   REQUIRE(first.kind == OrderStatus::Kind::Resting);
   CHECK(h.place("A", with_cloid).error == Reason::DuplicateCloid);
-  CHECK(h.place("B", with_cloid).kind == OrderStatus::Kind::Resting);  // another account may reuse it
+  CHECK(h.place("B", with_cloid).kind ==
+        OrderStatus::Kind::Resting);  // another account may reuse it
   state::CancelByCloid cancel;
   cancel.cancels.items.push_back({"BTC", with_cloid.cloid});
   auto receipt = h.act("A", cancel);
@@ -211,7 +238,8 @@ TEST_CASE("cancel and modify: owner only - modify loses priority", "[exchange]")
   CHECK(h.position("A", kBtc).szi == 0);
 }
 
-TEST_CASE("in-block order: cancels run before Gtc/Ioc orders whatever the proposer order", "[exchange]") {
+TEST_CASE("in-block order: cancels run before Gtc/Ioc orders whatever the proposer order",
+          "[exchange]") {
   Harness h;
   OrderStatus ask = h.place("B", order("BTC", false, "50000", "1"));
   state::PlaceOrders buy;
@@ -224,7 +252,8 @@ TEST_CASE("in-block order: cancels run before Gtc/Ioc orders whatever the propos
   CHECK(result.receipts[1].outcome.response.at(0).kind == OrderStatus::Kind::Success);
 }
 
-TEST_CASE("leverage: range - isolated-only rules - margin mode locked with a position", "[exchange]") {
+TEST_CASE("leverage: range - isolated-only rules - margin mode locked with a position",
+          "[exchange]") {
   Harness h;
   state::UpdateLeverage lev{"BTC", true, 51};
   CHECK(h.act("A", lev).outcome.reason == Reason::LeverageOutOfRange);
@@ -238,7 +267,8 @@ TEST_CASE("leverage: range - isolated-only rules - margin mode locked with a pos
   CHECK(h.act("A", to_isolated).outcome.reason == Reason::OpenPosition);
 }
 
-TEST_CASE("isolated margin: moved in on open - added and removed - released on close", "[exchange]") {
+TEST_CASE("isolated margin: moved in on open - added and removed - released on close",
+          "[exchange]") {
   Harness h;
   REQUIRE(h.act("A", state::UpdateLeverage{"BTC", false, 10}).outcome.ok);
   h.place("B", order("BTC", false, "50000", "1"));
@@ -361,7 +391,8 @@ TEST_CASE("query results have the SPEC section 5 shapes with decimal strings", "
   CHECK(pos.at("entryPx").as_string() == "50000");
   CHECK(pos.at("positionValue").as_string() == "12500");
   CHECK(pos.at("leverage").as_object().at("type").as_string() == "cross");
-  // Margin: position 12,500 at 20x = 625; bid 24,500 joins the worst case: (12,500 + 24,500) / 20 = 1,850.
+  // Margin: position 12,500 at 20x = 625; bid 24,500 joins the worst case: (12,500 + 24,500) / 20 =
+  // 1,850.
   CHECK(acct.at("marginUsed").as_string() == "1850");
 
   auto orders = open_orders_to_json(h.exchange(), address_of_name("A")).as_array();
@@ -369,7 +400,8 @@ TEST_CASE("query results have the SPEC section 5 shapes with decimal strings", "
   CHECK(orders[0].as_object().at("side").as_string() == "B");
   CHECK(orders[0].as_object().at("cloid").as_string() == "0x00000000000000000000000000000009");
 
-  auto fills = fills_to_json(h.exchange(), h.history(), address_of_name("A"), 0, UINT64_MAX, 10).as_array();
+  auto fills =
+      fills_to_json(h.exchange(), h.history(), address_of_name("A"), 0, UINT64_MAX, 10).as_array();
   REQUIRE(fills.size() == 1);
   CHECK(fills[0].as_object().at("dir").as_string() == "Open Long");
   CHECK(fills[0].as_object().at("fee").as_string() == "5.625");
@@ -379,7 +411,8 @@ TEST_CASE("query results have the SPEC section 5 shapes with decimal strings", "
   CHECK(markets.at(0).as_object().at("midPx").as_string() == "49500");
 }
 
-TEST_CASE("executor state saved to LevelDB restores to the same app hash and keeps trading alike", "[exchange]") {
+TEST_CASE("executor state saved to LevelDB restores to the same app hash and keeps trading alike",
+          "[exchange]") {
   Harness h;
   h.place("B", order("BTC", false, "50000", "1"));
   h.place("A", order("BTC", true, "49000", "1"));
@@ -420,15 +453,21 @@ TEST_CASE("restoring damaged state records is a StorageError - never a crash", "
   REQUIRE(h.executor().save(store).ok());
   // Find the order record and damage its price (off the grid), then truncate an account record.
   std::string order_key, account_key, account_value;
-  REQUIRE(store.scan("s/O", [&](std::string_view k, std::string_view) {
-                 order_key = std::string(k);
-                 return false;
-               }).ok());
-  REQUIRE(store.scan("s/A", [&](std::string_view k, std::string_view v) {
-                 account_key = std::string(k);
-                 account_value = std::string(v);
-                 return false;
-               }).ok());
+  REQUIRE(store
+              .scan("s/O",
+                    [&](std::string_view k, std::string_view) {
+                      order_key = std::string(k);
+                      return false;
+                    })
+              .ok());
+  REQUIRE(store
+              .scan("s/A",
+                    [&](std::string_view k, std::string_view v) {
+                      account_key = std::string(k);
+                      account_value = std::string(v);
+                      return false;
+                    })
+              .ok());
   std::string value = *store.get(order_key).value();
   value[4 + 20 + 2 + 7] ^= 0x01;  // last byte of px: 49000.000001 is not a valid price
   state::WriteBatch damage;
@@ -444,7 +483,8 @@ TEST_CASE("restoring damaged state records is a StorageError - never a crash", "
   CHECK(Executor::restore(store, Exchange(test_genesis()), 1).reason() == Reason::StorageError);
 }
 
-TEST_CASE("margin tiers: a larger position gets a lower maximum leverage and more maintenance", "[exchange]") {
+TEST_CASE("margin tiers: a larger position gets a lower maximum leverage and more maintenance",
+          "[exchange]") {
   GenesisState g = test_genesis();
   // BTC: up to 50x below 100,000 USD of notional, 10x from there.
   g.markets[0].tiers = {{0, 50}, {100'000 * kUsd, 10}};
@@ -464,13 +504,16 @@ TEST_CASE("margin tiers: a larger position gets a lower maximum leverage and mor
   CHECK(m.maintenance_margin == 7'500 * kUsd);
 }
 
-TEST_CASE("updateLeverage: lowering needs margin - raising is allowed even under water", "[exchange]") {
+TEST_CASE("updateLeverage: lowering needs margin - raising is allowed even under water",
+          "[exchange]") {
   Harness h(test_genesis(3'000 * kUsd));
   h.place("B", order("BTC", false, "50000", "1"));
   // At 20x, 1 BTC (50,000) needs 2,500 of A's 3,000.
-  REQUIRE(h.place("A", order("BTC", true, "50000", "1", Tif::Ioc)).kind == OrderStatus::Kind::Filled);
+  REQUIRE(h.place("A", order("BTC", true, "50000", "1", Tif::Ioc)).kind ==
+          OrderStatus::Kind::Filled);
   // 10x would need 5,000: rejected.
-  CHECK(h.act("A", state::UpdateLeverage{"BTC", true, 10}).outcome.reason == Reason::InsufficientMargin);
+  CHECK(h.act("A", state::UpdateLeverage{"BTC", true, 10}).outcome.reason ==
+        Reason::InsufficientMargin);
   // A 2% drop: account value 3,000 - 22.5 - 1,000 < 2,450 required: under water.
   h.exchange().set_mark_px(kBtc, 49'000 * kUsd);
   CHECK(h.exchange().margin_summary(h.account("A")).account_value <
