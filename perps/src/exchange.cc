@@ -357,12 +357,18 @@ void Exchange::prefetch(std::size_t tx_index, int stage) const {
                             ? nullptr
                             : &accounts_[prepared_accounts_[tx_index]];
   switch (stage) {
-    case 0:  // the account record; a cancel's list
+    case 0:  // the account record; a cancel's list; an order action's first order
       if (acct) {
         __builtin_prefetch(acct);
         __builtin_prefetch(reinterpret_cast<const char*>(acct) + 64);
       }
       if (cancel) __builtin_prefetch(cancel->cancels.items.data());
+      if (const auto* place = std::get_if<state::PlaceOrders>(&action);
+          place && !place->orders.items.empty()) {
+        const char* spec = reinterpret_cast<const char*>(place->orders.items.data());
+        for (std::size_t at = 0; at < sizeof(state::OrderSpec); at += 64)
+          __builtin_prefetch(spec + at);
+      }
       break;
     case 1:  // what the account points to; the cancelled order's slot in its book's index
       if (acct && acct->positions.size() > 0) __builtin_prefetch(&*acct->positions.begin());
