@@ -12,6 +12,11 @@ namespace json = boost::json;
 Result<SignedAction> envelope_from_json(const json::value& value) {
   const json::object* object = value.if_object();
   if (!object) return make_error(Reason::BadFieldType, "envelope must be an object");
+  return envelope_from_json(*object);
+}
+
+Result<SignedAction> envelope_from_json(const json::object& envelope) {
+  const json::object* object = &envelope;
   for (const auto& entry : *object) {
     std::string_view key = entry.key();
     if (key != "action" && key != "nonce" && key != "signature")

@@ -37,6 +37,9 @@ struct VerifiedAction {
 // action decoding error of action_from_json.
 Result<SignedAction> decode_envelope_json(std::string_view text);
 Result<SignedAction> envelope_from_json(const boost::json::value& value);
+// The same from an object already in hand (a json::object passed to the overload above would be
+// copied into a temporary json::value first).
+Result<SignedAction> envelope_from_json(const boost::json::object& envelope);
 boost::json::object envelope_to_json(const SignedAction& envelope);
 
 // Protobuf binary form (state/proto/actions.proto) for blocks and gossip; lossless: decoding
