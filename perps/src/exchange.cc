@@ -573,11 +573,12 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
   std::int64_t ntl = notional(order.px, order.sz, market.lot_scale);
   if (!order.reduce_only && ntl < kMinOrderNotional) return error_status(Reason::OrderTooSmall, m);
 
-  if (tif == TimeInForce::Alo) {
-    auto best = order.side == Side::Bid ? market.book.best_ask() : market.book.best_bid();
-    if (best && (order.side == Side::Bid ? *best <= order.px : *best >= order.px))
-      return error_status(Reason::AloWouldCross, m);
-  }
+  // Whether the book can fill the order now: an Alo must not; a Gtc that cannot only rests.
+  const auto best_opposite =
+      order.side == Side::Bid ? market.book.best_ask() : market.book.best_bid();
+  const bool crosses_now = best_opposite && (order.side == Side::Bid ? *best_opposite <= order.px
+                                                                     : *best_opposite >= order.px);
+  if (tif == TimeInForce::Alo && crosses_now) return error_status(Reason::AloWouldCross, m);
 
   // Margin, at the two extremes the order can end in: fully resting (its reservation joins the
   // worst case of the account's open orders) and fully filled at its limit price (the position it
@@ -601,17 +602,11 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
     }
     // A Gtc order the book cannot fill now only rests: as a maker its fills are checked when
     // they happen (cancel_unaffordable_makers), so only the resting extreme applies to it.
-    const auto best_opposite =
-        order.side == Side::Bid ? market.book.best_ask() : market.book.best_bid();
-    const bool crosses_now =
-        best_opposite &&
-        (order.side == Side::Bid ? *best_opposite <= order.px : *best_opposite >= order.px);
     if (tif == TimeInForce::Ioc || (tif == TimeInForce::Gtc && crosses_now)) {
       // The fee is taken at the highest price the order can fill at: its limit for a buy, the
       // best bid for a sell (a sell fills at or above its limit).
       Px fee_px = order.px;
-      if (order.side == Side::Ask)
-        if (auto best_bid = market.book.best_bid()) fee_px = std::max(fee_px, *best_bid);
+      if (order.side == Side::Ask && best_opposite) fee_px = std::max(fee_px, *best_opposite);
       Position filled = pos;
       std::int64_t usd = acct.usd - fee_of(notional(fee_px, order.sz, market.lot_scale), kTakerFee);
       fill_position(market, filled, usd, order.side, order.sz, order.px);
