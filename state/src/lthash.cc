@@ -18,10 +18,15 @@ static_assert(std::endian::native == std::endian::little,
 using Lanes = std::array<std::uint16_t, LtHash16::kLanes>;
 constexpr std::size_t kBlocks = LtHash16::kLanes * 2 / 16;  // AES blocks per expansion
 
+// The initial counter block, element[16..32), as its big-endian high and low halves.
+std::uint64_t counter_half(const Hash256& element, int half) {
+  std::uint64_t v = 0;
+  for (int i = 16 + 8 * half; i < 24 + 8 * half; ++i) v = v << 8 | element.data()[i];
+  return v;
+}
+
 bool counter_carries_past_64_bits(const Hash256& element) {
-  std::uint64_t low = 0;
-  for (int i = 24; i < 32; ++i) low = low << 8 | element.data()[i];
-  return low > ~std::uint64_t{0} - (kBlocks - 1);
+  return counter_half(element, 1) > ~std::uint64_t{0} - (kBlocks - 1);
 }
 
 // ---- AES-NI with 512-bit VAES: four counter blocks per instruction, the keystream added into
@@ -63,9 +68,7 @@ PERPD_VAES_TARGET void accumulate_vaes(std::uint16_t* lanes, const Hash256& elem
 
   // The counter block is big-endian; hold it little-endian (low qword first) per 128-bit lane and
   // byte-reverse each lane before encrypting.
-  std::uint64_t high = 0, low = 0;
-  for (int i = 0; i < 8; ++i) high = high << 8 | element.data()[16 + i];
-  for (int i = 0; i < 8; ++i) low = low << 8 | element.data()[24 + i];
+  const std::uint64_t high = counter_half(element, 0), low = counter_half(element, 1);
   const __m512i reverse =
       _mm512_broadcast_i32x4(_mm_setr_epi8(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
   __m512i counter = _mm512_set_epi64(static_cast<long long>(high), static_cast<long long>(low + 3),

@@ -288,7 +288,8 @@ class BlockExecutor {
     NonceSet set;
     bool dirty = false;  // used in the current block
   };
-  // Stage -1 requests the tx, then the application's stages 0..2 follow.
+  // Step 0 requests the tx itself; steps 1..3 the signer's nonce record (its own line, then its
+  // newest nonce) and the application's stages 0..2.
   static constexpr int kPrefetchStages = 4;
   static constexpr std::size_t kPrefetchDistance[kPrefetchStages] = {16, 12, 8, 4};
   void prefetch(const std::vector<VerifiedAction>& txs, std::size_t tx_index, int stage) {
