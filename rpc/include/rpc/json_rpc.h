@@ -49,8 +49,9 @@ struct Answer {
 };
 
 using Respond = std::function<void(Answer)>;
-// params is the request's params object ({} when absent). A method must call respond exactly
-// once, on any thread, now or later.
+// params is the request's params object ({} when absent), valid only during the call: a method
+// that needs a part of it later copies it into storage of its own. A method must call respond
+// exactly once, on any thread, now or later.
 using Method = std::function<void(const boost::json::object& params, Respond respond)>;
 
 // Limits of SPEC section 5 / the node issue.

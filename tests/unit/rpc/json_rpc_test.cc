@@ -40,7 +40,8 @@ MethodTable make_table(Limits limits = {}) {
   table.add("later", "Answers params.value from another thread.",
             [](const json::object& params, Respond respond) {
               const auto delay = std::chrono::milliseconds(params.at("delay_ms").to_number<int>());
-              json::value value = params.at("value");
+              // params die with the call: the copy that outlives it takes default storage.
+              json::value value(params.at("value"), json::storage_ptr());
               std::thread([delay, value, respond] {
                 std::this_thread::sleep_for(delay);
                 respond(Answer::ok(value));
