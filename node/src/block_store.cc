@@ -27,11 +27,6 @@ std::string tx_key(const state::Hash256& hash) {
   k.append(reinterpret_cast<const char*>(hash.data()), hash.size());
   return k;
 }
-std::string receipt_key(const TxLocation& at) {
-  std::string k = key("c/r/", at.height);
-  put_be(k, at.index, 4);
-  return k;
-}
 state::Error damaged(std::string what) {
   return make_error(Reason::StorageError, "damaged " + what + " record");
 }
@@ -73,14 +68,15 @@ void BlockStore::add_block(state::WriteBatch& batch, const consensus::BlockHeade
     block += tx;
   }
   batch.put(key("c/b/", header.height), block);
+  std::string record;
   for (std::uint32_t i = 0; i < receipts.size(); ++i) {
-    std::string at;
-    put_be(at, header.height, 8);
-    put_be(at, i, 4);
-    if (receipts[i].indexed) batch.put(tx_key(receipts[i].tx_hash), at);
-    std::string r(reinterpret_cast<const char*>(receipts[i].signer.data()), 20);
-    r += receipts[i].result_json;
-    batch.put(receipt_key({header.height, i}), r);
+    if (!receipts[i].indexed) continue;
+    record.clear();
+    put_be(record, header.height, 8);
+    put_be(record, i, 4);
+    record.append(reinterpret_cast<const char*>(receipts[i].signer.data()), 20);
+    record += receipts[i].result_json;
+    batch.put(tx_key(receipts[i].tx_hash), record);
   }
   batch.put(key("c/e/", header.height), events);
   add_commit_info(batch, {header.height, header.time_ms, header.hash(), app_hash});
@@ -112,24 +108,17 @@ state::Result<std::optional<StoredBlock>> BlockStore::block(std::uint64_t height
   return std::optional(std::move(out));
 }
 
-state::Result<std::optional<TxLocation>> BlockStore::find_tx(const state::Hash256& hash) const {
+state::Result<std::optional<TxRecord>> BlockStore::find_tx(const state::Hash256& hash) const {
   auto value = kv_.get(tx_key(hash));
   if (!value) return value.error();
-  if (!*value) return std::optional<TxLocation>();
-  if ((*value)->size() != 12) return damaged("tx index");
-  return std::optional(
-      TxLocation{get_be(**value, 0, 8), static_cast<std::uint32_t>(get_be(**value, 8, 4))});
-}
-
-state::Result<std::optional<StoredReceipt>> BlockStore::receipt(const TxLocation& at) const {
-  auto value = kv_.get(receipt_key(at));
-  if (!value) return value.error();
-  if (!*value) return std::optional<StoredReceipt>();
-  if ((*value)->size() < 20) return damaged("receipt");
-  StoredReceipt r;
-  std::memcpy(r.signer.data(), (*value)->data(), 20);
-  r.result_json = (*value)->substr(20);
-  return std::optional(std::move(r));
+  if (!*value) return std::optional<TxRecord>();
+  const std::string& v = **value;
+  if (v.size() < 8 + 4 + 20) return damaged("transaction");
+  TxRecord record;
+  record.at = {get_be(v, 0, 8), static_cast<std::uint32_t>(get_be(v, 8, 4))};
+  std::memcpy(record.signer.data(), v.data() + 12, 20);
+  record.result_json = v.substr(12 + 20);
+  return std::optional(std::move(record));
 }
 
 state::Status BlockStore::for_each_events(

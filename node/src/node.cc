@@ -128,9 +128,7 @@ std::vector<std::string> Node::prepare_proposal(std::uint64_t, std::uint64_t,
   return txs;
 }
 
-bool Node::process_proposal(const consensus::BlockHeader& header,
-                            const std::vector<std::string>& txs) {
-  if (header.payload_hash != consensus::payload_hash(txs)) return false;
+bool Node::process_proposal(const consensus::BlockHeader&, const std::vector<std::string>& txs) {
   bool own = txs.size() == proposed_.size();
   for (std::size_t i = 0; own && i < txs.size(); ++i) own = txs[i] == proposed_[i].binary;
   if (own) return true;
@@ -560,21 +558,21 @@ void Node::register_methods(rpc::MethodTable& table) {
           return respond(
               rpc::Answer::rejected("UnknownTx", "no transaction " + std::string(*text)));
         }
-        auto block = store_.block((*at)->height);
-        auto receipt = store_.receipt(**at);
-        if (!block || !*block || !receipt || !*receipt || (*at)->index >= (*block)->txs.size())
+        const TxRecord& record = **at;
+        auto block = store_.block(record.at.height);
+        if (!block || !*block || record.at.index >= (*block)->txs.size())
           return respond(
               rpc::Answer::fail(rpc::ErrorCode::InternalError, "damaged transaction record"));
-        auto envelope = state::decode_envelope_binary((*block)->txs[(*at)->index]);
+        auto envelope = state::decode_envelope_binary((*block)->txs[record.at.index]);
         json::value action = nullptr;
         if (envelope) action = state::envelope_to_json(*envelope)["action"];
         json::error_code ec;
-        json::value result = json::parse((*receipt)->result_json, ec);
+        json::value result = json::parse(record.result_json, ec);
         respond(rpc::Answer::ok(
             json::object{{"hash", hex(*hash)},
-                         {"height", (*at)->height},
-                         {"index", (*at)->index},
-                         {"signer", state::to_checksum_address((*receipt)->signer)},
+                         {"height", record.at.height},
+                         {"index", record.at.index},
+                         {"signer", state::to_checksum_address(record.signer)},
                          {"action", std::move(action)},
                          {"result", ec ? json::value(nullptr) : std::move(result)}}));
       });

@@ -3,6 +3,9 @@
 #include <leveldb/db.h>
 #include <leveldb/filter_policy.h>
 #include <leveldb/write_batch.h>
+#include <algorithm>
+#include <utility>
+#include <vector>
 
 namespace state {
 
@@ -44,14 +47,22 @@ class LevelDbKvStore final : public KvStore {
   }
 
   Status write(const WriteBatch& batch) override {
+    // In key order (stable: a key's own operations keep their order, so the outcome is the
+    // same): each memtable insert then walks the skiplist path the previous one just warmed,
+    // instead of missing cache on every level for keys scattered by hashes.
+    std::vector<std::pair<std::string_view, std::size_t>> sorted(batch.size());
+    for (std::size_t i = 0; i < sorted.size(); ++i) sorted[i] = {batch.op(i).key, i};
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     leveldb::WriteBatch native;
-    batch.for_each([&](const WriteBatch::Op& op) {
-      const leveldb::Slice key(op.key.data(), op.key.size());
+    for (const auto& [key_text, index] : sorted) {
+      const WriteBatch::Op op = batch.op(index);
+      const leveldb::Slice key(key_text.data(), key_text.size());
       if (op.value)
         native.Put(key, leveldb::Slice(op.value->data(), op.value->size()));
       else
         native.Delete(key);
-    });
+    }
     leveldb::WriteOptions options;
     options.sync = true;  // a committed block survives power loss, not only a process crash
     leveldb::Status s = db_->Write(options, &native);

@@ -44,6 +44,8 @@ class Application {
   virtual std::vector<std::string> prepare_proposal(std::uint64_t height, std::uint64_t time_ms,
                                                     std::size_t max_bytes) = 0;
   // Whether a proposed block is acceptable (decodes, verifies); a validator votes only for those.
+  // Consensus has already checked header.payload_hash against txs (as CometBFT checks block
+  // parts against the header), so the application does not hash the payload again.
   virtual bool process_proposal(const BlockHeader& header, const std::vector<std::string>& txs) = 0;
   // Executes a decided block; returns the app hash after it (carried by the next header).
   virtual state::Hash256 finalize_block(const BlockHeader& header,

@@ -1,12 +1,13 @@
 // The chain as stored in the node's LevelDB, beside the state records the executor writes under
-// "s/". A block commits as ONE WriteBatch holding its header and transactions, the tx index, the
-// receipts, its fill events, the state changes and the new commit record, so a crash at any
-// moment leaves either the whole block or none of it.
+// "s/". A block commits as ONE WriteBatch holding its header and transactions, the tx records,
+// its fill events, the state changes and the new commit record, so a crash at any moment leaves
+// either the whole block or none of it.
 //
 // Keys: "c/meta" -> commit record (height, time, block hash, app hash, header of the block)
 //       "c/b/" + height (8, big-endian) -> header + app hash after it + transactions (binary)
-//       "c/t/" + tx hash -> height (8) + index (4)
-//       "c/r/" + height (8) + index (4) -> signer (20) + result JSON text
+//       "c/t/" + tx hash -> height (8) + index (4) + signer (20) + result JSON text: where the
+//                           transaction is and its receipt, one record so a block writes one
+//                           key per transaction
 //       "c/e/" + height (8) -> the block's fill events (perps/event_codec.h)
 #pragma once
 
@@ -32,10 +33,16 @@ struct TxLocation {
 };
 
 struct StoredReceipt {
-  state::Hash256 tx_hash;  // indexed, not stored in the record
+  state::Hash256 tx_hash;  // the record's key
   state::Address signer;
   std::string result_json;  // {"status": "ok"|"err", "response"|"error": ...}
-  bool indexed = true;      // false: a replay; the hash keeps its first location
+  bool indexed = true;      // false: a replay; the hash keeps its first record
+};
+
+struct TxRecord {
+  TxLocation at;
+  state::Address signer;
+  std::string result_json;
 };
 
 class BlockStore {
@@ -46,7 +53,7 @@ class BlockStore {
   state::Result<std::optional<consensus::CommitInfo>> commit_info() const;
 
   // Adds one block's records to batch (the caller adds the state changes and writes it);
-  // receipts[i] belongs to txs[i].
+  // receipts[i] belongs to txs[i]; a receipt not indexed is not stored.
   static void add_block(state::WriteBatch& batch, const consensus::BlockHeader& header,
                         const std::vector<std::string>& txs,
                         const std::vector<StoredReceipt>& receipts, std::string_view events,
@@ -55,8 +62,7 @@ class BlockStore {
   static void add_commit_info(state::WriteBatch& batch, const consensus::CommitInfo& info);
 
   state::Result<std::optional<StoredBlock>> block(std::uint64_t height) const;
-  state::Result<std::optional<TxLocation>> find_tx(const state::Hash256& hash) const;
-  state::Result<std::optional<StoredReceipt>> receipt(const TxLocation& at) const;
+  state::Result<std::optional<TxRecord>> find_tx(const state::Hash256& hash) const;
   // Every block's stored events in height order (rebuilding query indexes at start).
   state::Status for_each_events(
       const std::function<bool(std::uint64_t, std::string_view)>& visit) const;
