@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake pkg-config ninja-build ccache clang clang-format libclang-rt-14-dev
-  libsecp256k1-dev libleveldb-dev libsnappy-dev
+  libsecp256k1-dev libleveldb-dev libsnappy-dev libjemalloc-dev
   libboost1.81-dev libboost-json1.81-dev
   libprotobuf-dev protobuf-compiler libssl-dev
   catch2 libbenchmark-dev libspdlog-dev libcli11-dev

@@ -6,13 +6,12 @@
 // Thread-safe: RPC threads add, the consensus thread takes.
 #pragma once
 
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "node/tx_hash_key.h"
@@ -48,11 +47,12 @@ class Mempool {
   MempoolLimits limits_;
   mutable std::mutex mutex_;
   std::deque<PendingTx> queue_;
-  std::unordered_set<state::Hash256, TxHashKey> hashes_;
+  boost::unordered_flat_set<state::Hash256, TxHashKey> hashes_;
   std::vector<state::Hash256> recent_ring_;  // taken hashes; the oldest at recent_next_ when full
   std::size_t recent_next_ = 0;
   boost::unordered_flat_set<state::Hash256, TxHashKey> recent_;
-  std::map<state::Address, std::size_t> per_signer_;
+  // determinism: looked up only, never iterated (and the mempool is not consensus state).
+  boost::unordered_flat_map<state::Address, std::size_t, AddressKey> per_signer_;
   std::size_t bytes_ = 0;
 };
 

@@ -1,6 +1,6 @@
-// Hashing transaction hashes for the node's unordered containers (mempool, waiters). Tx hashes
-// are keccak outputs, but submitters choose them by grinding signatures, so the bucket index
-// mixes them with a key drawn at start-up: crafted collisions would need the key.
+// Hashing transaction hashes and addresses for the node's unordered containers (mempool,
+// waiters). Both are hash outputs, but submitters choose them by grinding signatures or keys, so
+// the bucket index mixes them with a key drawn at start-up: crafted collisions would need it.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +11,9 @@
 
 namespace node {
 
-struct TxHashKey {
-  std::size_t operator()(const state::Hash256& h) const {
+struct KeyedBytesHash {
+  template <std::size_t N>
+  requires(N >= 16) std::size_t operator()(const state::FixedBytes<N>& h) const {
     static const std::uint64_t key = [] {
       std::random_device device;  // node-local: never reaches consensus state
       return (static_cast<std::uint64_t>(device()) << 32 | device()) | 1;
@@ -23,5 +24,7 @@ struct TxHashKey {
     return static_cast<std::size_t>((a ^ (b * key)) * 0x9E3779B97F4A7C15ULL ^ key);
   }
 };
+using TxHashKey = KeyedBytesHash;
+using AddressKey = KeyedBytesHash;
 
 }  // namespace node
