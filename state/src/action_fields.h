@@ -2,6 +2,7 @@
 // JSON and Protobuf codecs.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -75,29 +76,36 @@ std::string eip712_type_name() {
 // Builds "orders[0].px" style paths for error messages, only as deep as decoding has gone.
 class FieldPath {
  public:
-  void push(std::string_view name) {
-    marks_.push_back(path_.size());
-    if (!path_.empty()) path_ += '.';
-    path_ += name;
-  }
-  void push_index(std::size_t index) {
-    marks_.push_back(path_.size());
-    path_ += '[' + std::to_string(index) + ']';
-  }
-  void pop() {
-    path_.resize(marks_.back());
-    marks_.pop_back();
-  }
+  // Names are fields() names (static storage), so the path keeps views and only formats them
+  // into text when there is an error to report: decoding a valid envelope builds no strings.
+  void push(std::string_view name) { segments_.push_back({name, 0}); }
+  void push_index(std::size_t index) { segments_.push_back({{}, index}); }
+  void pop() { segments_.pop_back(); }
   Error wrap(const Error& error) const {
-    return path_.empty() ? error : make_error(error.reason, path_ + ": " + error.message);
+    return segments_.empty() ? error : make_error(error.reason, text() + ": " + error.message);
   }
   Error error(Reason reason, std::string_view text) const {
     return wrap(make_error(reason, std::string(text)));
   }
 
  private:
-  std::string path_;
-  std::vector<std::size_t> marks_;
+  struct Segment {
+    std::string_view name;  // empty: an index into a list
+    std::size_t index;
+  };
+  std::string text() const {
+    std::string out;
+    for (const Segment& s : segments_) {
+      if (s.name.empty()) {
+        out += '[' + std::to_string(s.index) + ']';
+      } else {
+        if (!out.empty()) out += '.';
+        out += s.name;
+      }
+    }
+    return out;
+  }
+  boost::container::small_vector<Segment, 6> segments_;
 };
 
 // Text rules shared by every codec: a value's text form is valid in one place only.
