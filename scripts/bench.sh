@@ -11,5 +11,4 @@ for bench in build/release/tests/bench_*; do
   "$bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true --benchmark_min_time=0.5 "$@"
 done
 echo "== node load test (scripts/loadtest.sh)"
-CONNECTIONS=${CONNECTIONS:-32} BATCH=${BATCH:-100} ORDERS=${ORDERS:-100000} ACCOUNTS=${ACCOUNTS:-480} \
-  ./scripts/loadtest.sh
+./scripts/loadtest.sh  # its defaults, or CONNECTIONS/BATCH/ORDERS/ACCOUNTS from the environment
