@@ -1,8 +1,17 @@
 #include "node/mempool.h"
 
+#include <algorithm>
+
 namespace node {
 using state::make_error;
 using state::Reason;
+
+Mempool::Mempool(MempoolLimits limits) : limits_(limits) {
+  // The window fills within minutes at load; sized now, it never rehashes (and faults in fresh
+  // pages) while a block is being taken.
+  recent_ring_.reserve(limits_.recent_window);
+  recent_.reserve(limits_.recent_window);
+}
 
 state::Status Mempool::add(PendingTx tx) {
   std::lock_guard lock(mutex_);
@@ -30,6 +39,7 @@ state::Status Mempool::add(PendingTx tx) {
 std::vector<PendingTx> Mempool::take(std::size_t max_bytes) {
   std::lock_guard lock(mutex_);
   std::vector<PendingTx> out;
+  out.reserve(std::min<std::size_t>(queue_.size(), 4096));  // growth moves every PendingTx
   std::size_t taken = 0;
   while (!queue_.empty() && taken + queue_.front().binary.size() <= max_bytes) {
     PendingTx tx = std::move(queue_.front());

@@ -33,7 +33,7 @@ struct PendingTx {
 
 class Mempool {
  public:
-  explicit Mempool(MempoolLimits limits) : limits_(limits) {}
+  explicit Mempool(MempoolLimits limits);
 
   // DuplicateTx when the hash is pending or recently taken; MempoolFull at a bound.
   state::Status add(PendingTx tx);
