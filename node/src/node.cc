@@ -357,33 +357,49 @@ void Node::answer_waiters(const Executor::BlockResult& result, const consensus::
 void Node::publish_block(const Executor::BlockResult& result,
                          const consensus::BlockHeader& header) {
   if (!publisher_) return;  // consensus thread: reads the exchange without the lock
+  // Only what someone follows is built (each topic asked once per block).
+  std::map<rpc::Topic, bool> followed;
+  auto wanted = [&](const rpc::Topic& topic) {
+    auto [it, fresh] = followed.try_emplace(topic, false);
+    if (fresh) it->second = !subscribed_ || subscribed_(topic);
+    return it->second;
+  };
   const perps::Exchange& exchange = executor_->app();
-  publisher_({"blocks", ""}, json::object{{"height", header.height},
-                                          {"hash", hex(header.hash())},
-                                          {"time", header.time_ms},
-                                          {"txs", result.receipts.size()},
-                                          {"appHash", hex(result.app_hash)}});
+  if (wanted({"blocks", ""}))
+    publisher_({"blocks", ""}, json::object{{"height", header.height},
+                                            {"hash", hex(header.hash())},
+                                            {"time", header.time_ms},
+                                            {"txs", result.receipts.size()},
+                                            {"appHash", hex(result.app_hash)}});
   std::map<std::string, json::array> trades;
   std::map<std::string, json::array> by_user;
   for (const perps::FillEvent& f : result.events) {
     const perps::Market& m = exchange.markets()[f.market];
+    const bool to_trades = f.crossed && wanted({"trades", m.name});
+    std::string user = state::to_hex(f.user);
+    const bool to_user = wanted({"user", user});
+    if (!to_trades && !to_user) continue;
     json::object fill{{"market", m.name},
                       {"px", state::format_decimal(f.px, 6)},
                       {"sz", state::format_decimal(f.sz, m.sz_decimals)},
                       {"side", f.side == perps::Side::Bid ? "B" : "A"},
                       {"time", f.time_ms},
                       {"tid", f.tid}};
-    if (f.crossed) trades[m.name].push_back(fill);
+    if (to_trades) trades[m.name].push_back(fill);
+    if (!to_user) continue;
     fill["oid"] = f.oid;
     fill["fee"] = state::format_decimal(f.fee, 6);
     fill["closedPnl"] = state::format_decimal(f.closed_pnl, 6);
     fill["liquidation"] = f.liquidation != perps::LiquidationMethod::None;
-    by_user[state::to_hex(f.user)].push_back(std::move(fill));
+    by_user[std::move(user)].push_back(std::move(fill));
   }
   for (auto& [market, list] : trades) publisher_({"trades", market}, std::move(list));
   for (auto& [user, list] : by_user)
     publisher_({"user", user}, json::object{{"fills", std::move(list)}});
   for (const perps::Market& m : exchange.markets()) {
+    // Unfollowed books are not compared either: a new subscriber gets the next changed book
+    // (and perp_orderBook for the current one).
+    if (!wanted({"l2Book", m.name})) continue;
     json::value book =
         perps::order_book_to_json(exchange, m.index, 20, header.height, header.time_ms);
     json::object& o = book.as_object();

@@ -128,9 +128,9 @@ int start(const std::string& home, const std::string& rpc_override) {
         return node.parse_topic(params, error);
       },
       [&node] { return node.metrics_text(); });
-  node.set_publisher([&server](const rpc::Topic& topic, json::value value) {
-    server.publish(topic, std::move(value));
-  });
+  node.set_publisher([&server](const rpc::Topic& topic,
+                               json::value value) { server.publish(topic, std::move(value)); },
+                     [&server](const rpc::Topic& topic) { return server.has_subscribers(topic); });
 
   consensus::SingleValidatorConfig engine_config;
   engine_config.block_interval = std::chrono::milliseconds(config->block_interval_ms);

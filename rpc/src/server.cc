@@ -702,4 +702,9 @@ void Server::publish(const Topic& topic, json::value result) {
   impl_->publish(topic, result);
 }
 
+bool Server::has_subscribers(const Topic& topic) const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->subscribers.contains(topic);
+}
+
 }  // namespace rpc

@@ -60,7 +60,11 @@ class Node final : public consensus::Application {
   // its RPC threads, one per core, which spreads verification over all cores without a handoff.
   void submit(const boost::json::object& envelope, rpc::Respond respond);
   bool has_pending() const { return mempool_.size() > 0; }
-  void set_publisher(Publisher publisher) { publisher_ = std::move(publisher); }
+  // subscribed tells whether a topic has subscribers now: what nobody follows is not built.
+  void set_publisher(Publisher publisher, std::function<bool(const rpc::Topic&)> subscribed) {
+    publisher_ = std::move(publisher);
+    subscribed_ = std::move(subscribed);
+  }
 
   void register_methods(rpc::MethodTable& table);
   std::optional<rpc::Topic> parse_topic(const boost::json::object& params, rpc::Error& error) const;
@@ -108,6 +112,7 @@ class Node final : public consensus::Application {
   std::unordered_multimap<state::Hash256, Waiter, TxHashKey> waiters_;
 
   Publisher publisher_;
+  std::function<bool(const rpc::Topic&)> subscribed_;
   std::map<perps::MarketIndex, std::string> last_books_;  // last published l2Book texts
 
   // Metrics (consensus thread writes, metrics reader takes the lock).

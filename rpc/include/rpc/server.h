@@ -55,6 +55,8 @@ class Server {
   // Sends {"jsonrpc":"2.0","method":"perp_subscription","params":{"subscription":id,"result":r}}
   // to every WebSocket subscribed to topic. Thread-safe (posts onto the io_context).
   void publish(const Topic& topic, boost::json::value result);
+  // Whether any WebSocket is subscribed to topic now (so a publisher can skip building it).
+  bool has_subscribers(const Topic& topic) const;
 
  private:
   struct Impl;

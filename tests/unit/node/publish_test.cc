@@ -1,0 +1,62 @@
+// What a committed block publishes to WebSocket subscribers, and that topics nobody follows are
+// not built: a Node over a scratch LevelDB, one empty block driven through the Application calls
+// the single-validator engine makes.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <random>
+#include <set>
+
+#include "genesis/genesis_file.h"
+#include "node/node.h"
+
+namespace {
+
+std::multiset<std::string> topics_of_one_block(std::function<bool(const rpc::Topic&)> subscribed) {
+  auto genesis = genesis::load_genesis_file(PERPD_TEST_DATA_DIR "/../../genesis/local.json");
+  REQUIRE(genesis.ok());
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("perpd-publish-" + std::to_string(std::random_device{}()));
+  std::multiset<std::string> published;
+  {
+    node::NodeOptions options;
+    options.log_blocks = false;
+    auto opened = node::Node::open(*genesis, dir.string(), options);
+    REQUIRE(opened.ok());
+    node::Node& node = **opened;
+    node.set_publisher([&](const rpc::Topic& topic,
+                           boost::json::value) { published.insert(topic.type + "/" + topic.key); },
+                       std::move(subscribed));
+    const consensus::CommitInfo last = node.last_commit();
+    consensus::BlockHeader header;
+    header.height = last.height + 1;
+    header.time_ms = last.time_ms + 1000;
+    header.parent_hash = last.block_hash;
+    header.last_app_hash = last.app_hash;
+    auto txs = node.prepare_proposal(header.height, header.time_ms, 1 << 20);
+    header.payload_hash = consensus::payload_hash(txs);
+    REQUIRE(node.process_proposal(header, txs));
+    node.finalize_block(header, txs);
+    node.commit();
+  }
+  std::filesystem::remove_all(dir);
+  return published;
+}
+
+}  // namespace
+
+TEST_CASE("a block publishes only the topics someone follows", "[node][publish]") {
+  // Followed: the block stream and the ETH book (its first publication: no book was sent yet).
+  auto published = topics_of_one_block([](const rpc::Topic& topic) {
+    return topic.type == "blocks" || (topic.type == "l2Book" && topic.key == "ETH");
+  });
+  CHECK(published == std::multiset<std::string>{"blocks/", "l2Book/ETH"});
+  // Nobody follows anything: nothing is built or sent.
+  CHECK(topics_of_one_block([](const rpc::Topic&) { return false; }).empty());
+}
+
+TEST_CASE("without a subscription check every topic is published", "[node][publish]") {
+  auto published = topics_of_one_block(nullptr);
+  CHECK(published.count("blocks/") == 1);
+  CHECK(published.count("l2Book/ETH") == 1);
+  CHECK(published.count("l2Book/BTC") == 1);
+}
