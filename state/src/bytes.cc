@@ -1,5 +1,6 @@
 #include "state/bytes.h"
 
+#include <array>
 #include <cstring>
 
 namespace state {
@@ -7,21 +8,27 @@ namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// Digit values by character, 0xff for a non-hex character: every envelope decodes ~160 digits
+// (signature, cloid), and a table lookup per digit spares the range tests.
+constexpr std::array<std::uint8_t, 256> kHexValues = [] {
+  std::array<std::uint8_t, 256> values{};
+  values.fill(0xff);
+  for (int c = '0'; c <= '9'; ++c) values[c] = static_cast<std::uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) values[c] = static_cast<std::uint8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) values[c] = static_cast<std::uint8_t>(c - 'A' + 10);
+  return values;
+}();
 
 // Decodes the digits after "0x" into out (which holds digits/2 bytes).
 Status decode_digits(std::string_view digits, std::uint8_t* out) {
+  std::uint8_t invalid = 0;
   for (std::size_t i = 0; i < digits.size(); i += 2) {
-    int hi = hex_value(digits[i]);
-    int lo = hex_value(digits[i + 1]);
-    if (hi < 0 || lo < 0) return make_error(Reason::BadHex, "non-hex digit");
-    out[i / 2] = static_cast<std::uint8_t>(hi << 4 | lo);
+    const std::uint8_t hi = kHexValues[static_cast<unsigned char>(digits[i])];
+    const std::uint8_t lo = kHexValues[static_cast<unsigned char>(digits[i + 1])];
+    invalid |= (hi | lo) & 0xf0;
+    out[i / 2] = static_cast<std::uint8_t>(hi << 4 | (lo & 0x0f));
   }
+  if (invalid) return make_error(Reason::BadHex, "non-hex digit");
   return Status::Ok();
 }
 

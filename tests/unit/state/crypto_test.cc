@@ -44,6 +44,25 @@ TEST_CASE("parse_address accepts any case and rejects bad hex", "[crypto]") {
   CHECK(parse_address("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeZ").reason() == Reason::BadHex);
 }
 
+TEST_CASE("hex decoding: every digit case - and one bad character anywhere is BadHex", "[crypto]") {
+  const std::string digits = "0x09afAF10" + std::string(24, '0');
+  auto both = parse_fixed_hex<16>(digits);
+  REQUIRE(both.ok());
+  CHECK(both->bytes[0] == 0x09);
+  CHECK(both->bytes[1] == 0xaf);
+  CHECK(both->bytes[2] == 0xaf);
+  CHECK(both->bytes[3] == 0x10);
+  // The characters just outside each digit range, a space and a byte above ASCII.
+  for (char bad : std::string("/:@G`g \xff")) {
+    for (std::size_t at = 2; at < digits.size(); ++at) {
+      std::string text = digits;
+      text[at] = bad;
+      INFO(text);
+      CHECK(parse_fixed_hex<16>(text).reason() == Reason::BadHex);
+    }
+  }
+}
+
 TEST_CASE("secret keys: zero and the group order are rejected", "[crypto]") {
   CHECK(parse_secret_key("0x0000000000000000000000000000000000000000000000000000000000000000")
             .reason() == Reason::BadKey);
