@@ -27,16 +27,28 @@ for _ in $(seq 1 100); do "$bin/perp-cli" --rpc "http://127.0.0.1:$port" markets
 # This VM's speed drifts by tens of percent within minutes: recovery is measured right before and
 # right after the order load, and the share is taken against their mean.
 "$bin/perp-load" recovery --seconds 3 | tee "$work/recovery"
+# perpd's CPU time (user + system, clock ticks) around the order load: per committed order it is
+# steadier than the rates on this VM, whose speed drifts within a run.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+ticks_before=$(cpu_ticks)
 "$bin/perp-load" --rpc "http://127.0.0.1:$port" orders --key "$work/node/validator.key" \
   --orders "${ORDERS:-300000}" --accounts "${ACCOUNTS:-480}" --connections "${CONNECTIONS:-48}" --batch "${BATCH:-100}" \
   | tee "$work/orders"
+echo "$(( $(cpu_ticks) - ticks_before )) $(getconf CLK_TCK)" > "$work/ticks"
 "$bin/perp-load" recovery --seconds 3 | tee -a "$work/recovery"
-python3 - "$work/recovery" "$work/orders" <<'PY'
-import re, sys
+python3 - "$work/recovery" "$work/orders" "$work/ticks" <<'PY'
+import os, re, sys
 rates = [float(m) for m in re.findall(r"([0-9.]+) recoveries/s", open(sys.argv[1]).read())]
-committed = float(re.search(r"([0-9.]+) committed orders/s", open(sys.argv[2]).read()).group(1))
+orders = open(sys.argv[2]).read()
+committed = float(re.search(r"([0-9.]+) committed orders/s", orders).group(1))
+count = int(re.search(r"orders: ([0-9]+) committed", orders).group(1))
+ticks, per_second = (int(x) for x in open(sys.argv[3]).read().split())
 mean = sum(rates) / len(rates)
 print(f"share: {committed:.0f} committed orders/s = {100 * committed / mean:.1f}% of the mean recovery rate {mean:.0f}/s")
+if count:
+    cores = os.cpu_count()  # the recovery rate is measured with one thread per core
+    print(f"perpd CPU: {1e6 * ticks / per_second / count:.1f} us per committed order; "
+          f"one recovery: {1e6 * cores / mean:.1f} us of CPU")
 PY
 "$bin/perp-load" --rpc "http://127.0.0.1:$port" book --connections 8 --seconds 5
 grep -c "info: block" "$work/perpd.log" | sed 's/^/blocks committed: /'
