@@ -183,32 +183,56 @@ Position& Exchange::position(Account& acct, MarketIndex m) {
 // ---------------------------------------------------------------------------------------------
 // Margin (docs/protocol.md section 8)
 
+namespace {
+
+// What every margin figure of a position starts from: its value at the mark, the leverage in
+// force (its own, capped by the tier of that value) and the initial margin of its worst side
+// (the position with all its bids or all its asks filled).
+struct MarginBasis {
+  std::int64_t value = 0, abs_value = 0, leverage = 1, initial = 0;
+  std::uint32_t tier_max = 1;
+};
+
+MarginBasis margin_basis(const Market& market, const Position& p) {
+  MarginBasis b;
+  b.value = notional(market.mark_px, p.szi, market.lot_scale);
+  b.abs_value = b.value < 0 ? -b.value : b.value;
+  b.tier_max = market.tier_max_leverage(b.abs_value);
+  b.leverage = std::min(p.leverage, b.tier_max);
+  const std::int64_t worst = std::max(std::abs(b.value + p.bid_ntl), std::abs(b.value - p.ask_ntl));
+  b.initial = ceil_div(worst, b.leverage);
+  return b;
+}
+
+std::int64_t maintenance_of(const MarginBasis& b) {
+  return ceil_div(b.abs_value, 2 * static_cast<std::int64_t>(b.tier_max));
+}
+
+}  // namespace
+
 PositionMargin position_margin(const Market& market, const Position& p) {
+  const MarginBasis b = margin_basis(market, p);
   PositionMargin out;
-  out.value = notional(market.mark_px, p.szi, market.lot_scale);
-  out.upnl = out.value - p.cost;
-  std::int64_t abs_value = out.value < 0 ? -out.value : out.value;
-  std::uint32_t tier_max = market.tier_max_leverage(abs_value);
-  std::int64_t lev = std::min(p.leverage, tier_max);
-  std::int64_t worst = std::max(std::abs(out.value + p.bid_ntl), std::abs(out.value - p.ask_ntl));
-  out.initial = ceil_div(worst, lev);
-  out.own_initial = ceil_div(abs_value, lev);
-  out.maintenance = ceil_div(abs_value, 2 * static_cast<std::int64_t>(tier_max));
+  out.value = b.value;
+  out.upnl = b.value - p.cost;
+  out.initial = b.initial;
+  out.own_initial = ceil_div(b.abs_value, b.leverage);
+  out.maintenance = maintenance_of(b);
   return out;
 }
 
 namespace {
 
-// One position's part of the cross figures.
+// One position's part of the cross figures (each division only where its figure is used).
 void add_position(MarginSummary& out, const Market& market, const Position& p) {
-  PositionMargin pm = position_margin(market, p);
+  const MarginBasis b = margin_basis(market, p);
   if (p.is_cross) {
-    out.account_value += pm.upnl;
-    out.margin_required += pm.initial;
-    out.maintenance_margin += pm.maintenance;
+    out.account_value += b.value - p.cost;
+    out.margin_required += b.initial;
+    out.maintenance_margin += maintenance_of(b);
   } else {
     // An isolated position carries itself; its open orders draw on cross collateral.
-    out.margin_required += std::max<std::int64_t>(0, pm.initial - pm.own_initial);
+    out.margin_required += std::max<std::int64_t>(0, b.initial - ceil_div(b.abs_value, b.leverage));
   }
 }
 
@@ -217,23 +241,10 @@ void add_position(MarginSummary& out, const Market& market, const Position& p) {
 Exchange::WhatIfMargin::WhatIfMargin(const Exchange& exchange, const Account& account,
                                      MarketIndex m)
     : market_(exchange.markets_[m]) {
-  // Only what free collateral and solvency read (account value, initial margin): one division
-  // per position instead of add_position's three, and none for an entry holding nothing.
-  for (const auto& [index, p] : account.positions) {
-    if (index == m || (p.szi == 0 && p.bid_ntl == 0 && p.ask_ntl == 0)) continue;
-    const Market& market = exchange.markets_[index];
-    const std::int64_t value = notional(market.mark_px, p.szi, market.lot_scale);
-    const std::int64_t abs_value = value < 0 ? -value : value;
-    const std::int64_t lev = std::min(p.leverage, market.tier_max_leverage(abs_value));
-    const std::int64_t worst = std::max(std::abs(value + p.bid_ntl), std::abs(value - p.ask_ntl));
-    const std::int64_t initial = ceil_div(worst, lev);
-    if (p.is_cross) {
-      others_.account_value += value - p.cost;
-      others_.margin_required += initial;
-    } else {
-      others_.margin_required += std::max<std::int64_t>(0, initial - ceil_div(abs_value, lev));
-    }
-  }
+  // An entry holding nothing adds nothing: skipped without its divisions.
+  for (const auto& [index, p] : account.positions)
+    if (index != m && (p.szi != 0 || p.bid_ntl != 0 || p.ask_ntl != 0))
+      add_position(others_, exchange.markets_[index], p);
 }
 
 std::int64_t Exchange::WhatIfMargin::free_collateral(const Position& position,
