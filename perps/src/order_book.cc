@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cassert>
 
+#include "state/linear_probing.h"
+
 namespace perps {
 
 // ---- OidIndex ---------------------------------------------------------------------------------
@@ -40,16 +42,9 @@ void OrderBook::OidIndex::erase(OrderId oid) {
     assert(slots_[hole].node != kNil);
     hole = (hole + 1) & mask_;
   }
-  // Backward shift: pull later members of the probe run into the hole when their home is not in
-  // (hole, j], so that every remaining key stays reachable from its home without tombstones.
-  for (std::size_t j = (hole + 1) & mask_; slots_[j].node != kNil; j = (j + 1) & mask_) {
-    const std::size_t h = home(slots_[j].oid);
-    const bool movable = hole <= j ? (h <= hole || h > j) : (h <= hole && h > j);
-    if (movable) {
-      slots_[hole] = slots_[j];
-      hole = j;
-    }
-  }
+  hole = state::backward_shift(
+      slots_, hole, mask_, [](const Slot& s) { return s.node == kNil; },
+      [this](const Slot& s) { return home(s.oid); });
   slots_[hole].node = kNil;
   --size_;
 }

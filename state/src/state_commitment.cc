@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 
+#include "state/linear_probing.h"
 #include "state/sha256.h"
 
 namespace state {
@@ -100,18 +101,10 @@ void StateCommitment::DigestTable::erase(std::string_view key, std::size_t hash)
     long_keys_.erase(std::string(key));
     return;
   }
-  // Backward-shift deletion: each later key of the probe run moves into the hole unless its home
-  // lies cyclically in (hole, its slot], so every key stays reachable from its home.
   const std::size_t mask = slots_.size() - 1;
-  std::size_t hole = probe(key, hash);
-  for (std::size_t j = (hole + 1) & mask; slots_[j].state != 0; j = (j + 1) & mask) {
-    const std::size_t home =
-        DigestTable::hash(std::string_view(slots_[j].key, slots_[j].len)) & mask;
-    const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
-    if (stays) continue;
-    slots_[hole] = slots_[j];
-    hole = j;
-  }
+  const std::size_t hole = backward_shift(
+      slots_, probe(key, hash), mask, [](const Slot& s) { return s.state == 0; },
+      [mask](const Slot& s) { return DigestTable::hash(std::string_view(s.key, s.len)) & mask; });
   slots_[hole].state = 0;
   --size_;
 }
