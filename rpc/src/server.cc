@@ -368,8 +368,8 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
 
   void read_body() {
     // Beast reads max(512, spare capacity) bytes per call, and the body leaves the buffer as it
-    // is parsed, so a 40 KB batch took ~80 reads; room for the body (up to 64 KiB, per
-    // connection only while its request is large) makes it a few.
+    // is parsed, so a 40 KB batch took ~80 reads; room for the body makes it a few. Only a
+    // connection that sends a large request gets it (64 KiB at most), kept until it closes.
     if (const auto length = parser_->content_length(); length && *length > 4096)
       buffer_.reserve(std::min<std::size_t>(buffer_.size() + *length, 64 * 1024));
     http::async_read(stream_, buffer_, *parser_,
