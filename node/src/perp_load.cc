@@ -46,20 +46,28 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
+// Recovers distinct signatures in turn, as a node does: one signature recovered over and over runs
+// ~8% faster on this machine, because libsecp256k1's variable-time multiplication branches on
+// the scalars' digits and a single signature trains the branch predictor on one pattern.
 int recovery(int seconds) {
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  state::EnvelopeVerifier verifier(1);
-  const state::SecretKey key = trader_key(0);
-  const state::Hash256 digest = state::keccak256("recovery");
-  const state::Signature signature = state::sign_digest(key, digest);
+  constexpr int kSignatures = 1024;
+  std::vector<std::pair<state::Hash256, state::Signature>> signed_digests;
+  for (int i = 0; i < kSignatures; ++i) {
+    const state::Hash256 digest = state::keccak256("recovery " + std::to_string(i));
+    signed_digests.emplace_back(digest, state::sign_digest(trader_key(i % 64), digest));
+  }
   std::atomic<std::uint64_t> total{0};
   std::atomic<bool> stop{false};
   std::vector<std::thread> workers;
   for (unsigned t = 0; t < threads; ++t)
-    workers.emplace_back([&] {
+    workers.emplace_back([&, t] {
       std::uint64_t n = 0;
+      std::size_t i = t * kSignatures / threads;
       while (!stop) {
+        const auto& [digest, signature] = signed_digests[i];
         (void)state::recover_address(digest, signature);
+        if (++i == signed_digests.size()) i = 0;
         ++n;
       }
       total += n;
@@ -67,8 +75,8 @@ int recovery(int seconds) {
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   stop = true;
   for (auto& w : workers) w.join();
-  std::printf("recovery: %u threads, %.0f recoveries/s\n", threads,
-              static_cast<double>(total) / seconds);
+  std::printf("recovery: %u threads, %.0f recoveries/s (%d distinct signatures)\n", threads,
+              static_cast<double>(total) / seconds, kSignatures);
   return 0;
 }
 
