@@ -103,6 +103,14 @@ Result<VerifiedAction> EnvelopeVerifier::verify(SignedAction envelope) const {
   return VerifiedAction{std::move(envelope), *signer, signed_digest, tx_hash};
 }
 
+std::vector<Result<VerifiedAction>> EnvelopeVerifier::verify_batch(
+    std::vector<SignedAction> envelopes) const {
+  std::vector<Result<VerifiedAction>> out;
+  out.reserve(envelopes.size());
+  for (auto& envelope : envelopes) out.push_back(verify(std::move(envelope)));
+  return out;
+}
+
 Result<VerifiedAction> EnvelopeVerifier::verify_json(std::string_view text) const {
   auto envelope = decode_envelope_json(text);
   if (!envelope) return envelope.error();
