@@ -333,6 +333,103 @@ Word eip712_word(const T& value) {
   }
 }
 
+// The same struct hashes for many actions at once. Each struct or list to hash becomes a node:
+// its message with a 32-byte hole where each nested struct's or list's hash goes. Nodes are
+// hashed by height (leaves first) with keccak256_many, each hash written into its parent's hole,
+// so one level of every action in the batch shares permutations.
+class StructHashPlan {
+ public:
+  template <FieldStruct S>
+  void add_root(const S& value, std::uint64_t nonce) {
+    roots_.push_back(add_struct(value, &nonce, kNoParent, 0));
+  }
+
+  std::vector<Hash256> run() {
+    // Children come after their parents, so one backward pass settles every height.
+    std::size_t max_height = 0;
+    for (std::size_t i = nodes_.size(); i-- > 0;) {
+      const Node& node = nodes_[i];
+      max_height = std::max(max_height, node.height);
+      if (node.parent != kNoParent)
+        nodes_[node.parent].height = std::max(nodes_[node.parent].height, node.height + 1);
+    }
+    std::vector<Hash256> hashes(nodes_.size());
+    std::vector<std::size_t> level;
+    std::vector<std::span<const std::uint8_t>> messages;
+    std::vector<Hash256> level_hashes;
+    for (std::size_t height = 0; height <= max_height; ++height) {
+      level.clear();
+      messages.clear();
+      for (std::size_t i = 0; i < nodes_.size(); ++i)
+        if (nodes_[i].height == height) {
+          level.push_back(i);
+          messages.emplace_back(nodes_[i].bytes);
+        }
+      level_hashes.resize(level.size());
+      keccak256_many(messages, level_hashes);
+      for (std::size_t k = 0; k < level.size(); ++k) {
+        const Node& node = nodes_[level[k]];
+        hashes[level[k]] = level_hashes[k];
+        if (node.parent != kNoParent)
+          std::memcpy(nodes_[node.parent].bytes.data() + node.offset, level_hashes[k].data(), 32);
+      }
+    }
+    std::vector<Hash256> out;
+    out.reserve(roots_.size());
+    for (std::size_t root : roots_) out.push_back(hashes[root]);
+    return out;
+  }
+
+ private:
+  static constexpr std::size_t kNoParent = SIZE_MAX;
+  struct Node {
+    std::vector<std::uint8_t> bytes;
+    std::size_t parent;
+    std::size_t offset;  // of this node's hash in the parent's bytes
+    std::size_t height = 0;
+  };
+
+  std::size_t add_node(std::size_t parent, std::size_t offset) {
+    nodes_.push_back({{}, parent, offset});
+    return nodes_.size() - 1;
+  }
+  void append(std::size_t node, const Word& word) {
+    nodes_[node].bytes.insert(nodes_[node].bytes.end(), word.bytes.begin(), word.bytes.end());
+  }
+  // A hole for a nested hash; nodes_ may grow meanwhile, so nodes are named by index.
+  std::size_t hole(std::size_t node) {
+    const std::size_t offset = nodes_[node].bytes.size();
+    nodes_[node].bytes.resize(offset + 32);
+    return offset;
+  }
+
+  template <FieldStruct S>
+  std::size_t add_struct(const S& value, const std::uint64_t* nonce, std::size_t parent,
+                         std::size_t offset) {
+    const std::size_t node = add_node(parent, offset);
+    append(node, type_hash<S>());
+    detail::visit_fields(value,
+                         [&](std::string_view, const auto& member) { add_word(node, member); });
+    if (nonce) append(node, word_from_u64(*nonce));
+    return node;
+  }
+
+  template <class T>
+  void add_word(std::size_t node, const T& value) {
+    if constexpr (FieldStruct<T>) {
+      add_struct(value, nullptr, node, hole(node));
+    } else if constexpr (detail::IsList<T>::value) {
+      const std::size_t list = add_node(node, hole(node));
+      for (const auto& item : value.items) add_word(list, item);
+    } else {
+      append(node, eip712_word(value));
+    }
+  }
+
+  std::vector<Node> nodes_;
+  std::vector<std::size_t> roots_;
+};
+
 }  // namespace
 
 std::string_view action_type(const Action& action) {
@@ -393,6 +490,14 @@ const Eip712Types& action_eip712_types() {
 
 Hash256 action_struct_hash(const Action& action, std::uint64_t nonce) {
   return std::visit([&](const auto& typed) { return hash_struct_typed(typed, &nonce); }, action);
+}
+
+std::vector<Hash256> action_struct_hashes(std::span<const Action* const> actions,
+                                          std::span<const std::uint64_t> nonces) {
+  StructHashPlan plan;
+  for (std::size_t i = 0; i < actions.size() && i < nonces.size(); ++i)
+    std::visit([&](const auto& typed) { plan.add_root(typed, nonces[i]); }, *actions[i]);
+  return plan.run();
 }
 
 }  // namespace state

@@ -25,14 +25,17 @@ const secp256k1_context* context() {
   return ctx;
 }
 
-Address address_of_pubkey(const secp256k1_pubkey& pubkey) {
-  std::uint8_t serialized[65];
+PublicKey serialize(const secp256k1_pubkey& pubkey) {
+  std::uint8_t serialized[65];  // 0x04 || X || Y
   std::size_t len = sizeof serialized;
   secp256k1_ec_pubkey_serialize(context(), serialized, &len, &pubkey, SECP256K1_EC_UNCOMPRESSED);
-  Hash256 hash = keccak256(std::span<const std::uint8_t>(serialized + 1, 64));
-  Address address;
-  std::memcpy(address.data(), hash.data() + 12, 20);
-  return address;
+  PublicKey key;
+  std::memcpy(key.data(), serialized + 1, 64);
+  return key;
+}
+
+Address address_of_pubkey(const secp256k1_pubkey& pubkey) {
+  return address_of_public_key_hash(keccak256(serialize(pubkey).bytes));
 }
 
 }  // namespace
@@ -109,7 +112,7 @@ Signature sign_digest(const SecretKey& key, const Hash256& digest) {
   return sig;
 }
 
-Result<Address> recover_address(const Hash256& digest, const Signature& signature) {
+Result<PublicKey> recover_public_key(const Hash256& digest, const Signature& signature) {
   std::uint8_t compact[64];
   std::memcpy(compact, signature.r.data(), 32);
   std::memcpy(compact + 32, signature.s.data(), 32);
@@ -119,7 +122,19 @@ Result<Address> recover_address(const Hash256& digest, const Signature& signatur
                                                            signature.v - 27) ||
       !secp256k1_ecdsa_recover(context(), &pubkey, &raw, digest.data()))
     return make_error(Reason::BadSignature, "no public key recovers from this signature");
-  return address_of_pubkey(pubkey);
+  return serialize(pubkey);
+}
+
+Address address_of_public_key_hash(const Hash256& public_key_hash) {
+  Address address;
+  std::memcpy(address.data(), public_key_hash.data() + 12, 20);
+  return address;
+}
+
+Result<Address> recover_address(const Hash256& digest, const Signature& signature) {
+  auto key = recover_public_key(digest, signature);
+  if (!key) return key.error();
+  return address_of_public_key_hash(keccak256(key->bytes));
 }
 
 Address address_of(const SecretKey& key) {

@@ -105,9 +105,57 @@ Result<VerifiedAction> EnvelopeVerifier::verify(SignedAction envelope) const {
 
 std::vector<Result<VerifiedAction>> EnvelopeVerifier::verify_batch(
     std::vector<SignedAction> envelopes) const {
+  const std::size_t n = envelopes.size();
+  std::vector<const Action*> actions(n);
+  std::vector<std::uint64_t> nonces(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    actions[i] = &envelopes[i].action;
+    nonces[i] = envelopes[i].nonce;
+  }
+  const std::vector<Hash256> struct_hashes = action_struct_hashes(actions, nonces);
+
+  // keccak256(0x1901 || domainSeparator || structHash) for all.
+  std::vector<std::array<std::uint8_t, 66>> digest_inputs(n);
+  std::vector<std::span<const std::uint8_t>> messages(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    digest_inputs[i][0] = 0x19;
+    digest_inputs[i][1] = 0x01;
+    std::memcpy(digest_inputs[i].data() + 2, domain_separator_.data(), 32);
+    std::memcpy(digest_inputs[i].data() + 34, struct_hashes[i].data(), 32);
+    messages[i] = digest_inputs[i];
+  }
+  std::vector<Hash256> digests(n);
+  keccak256_many(messages, digests);
+
+  // Recoveries back to back; then each recovered key's hash (the address) and each tx hash
+  // (keccak256(digest || r || s || v)) in one many-message pass.
+  std::vector<Result<PublicKey>> keys;
+  keys.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    keys.push_back(recover_public_key(digests[i], envelopes[i].signature));
+  std::vector<std::array<std::uint8_t, 97>> tx_hash_inputs(n);
+  messages.clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    std::memcpy(tx_hash_inputs[i].data(), digests[i].data(), 32);
+    std::memcpy(tx_hash_inputs[i].data() + 32, envelopes[i].signature.to_bytes().data(), 65);
+    messages.emplace_back(tx_hash_inputs[i]);
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    if (keys[i]) messages.emplace_back(keys[i]->bytes);
+  std::vector<Hash256> hashes(messages.size());
+  keccak256_many(messages, hashes);
+
   std::vector<Result<VerifiedAction>> out;
-  out.reserve(envelopes.size());
-  for (auto& envelope : envelopes) out.push_back(verify(std::move(envelope)));
+  out.reserve(n);
+  std::size_t key_hash = n;  // the keys' hashes follow the n tx hashes
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!keys[i]) {
+      out.push_back(keys[i].error());
+      continue;
+    }
+    const Address signer = address_of_public_key_hash(hashes[key_hash++]);
+    out.push_back(VerifiedAction{std::move(envelopes[i]), signer, digests[i], hashes[i]});
+  }
   return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include <boost/json/fwd.hpp>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -451,5 +452,9 @@ boost::json::object action_to_json(const Action& action);
 // hashStruct(action with nonce).
 const Eip712Types& action_eip712_types();
 Hash256 action_struct_hash(const Action& action, std::uint64_t nonce);
+// action_struct_hash of actions[i] with nonces[i], for many at once (results in order): one level
+// of every action's struct tree is hashed together, several messages per permutation.
+std::vector<Hash256> action_struct_hashes(std::span<const Action* const> actions,
+                                          std::span<const std::uint64_t> nonces);
 
 }  // namespace state

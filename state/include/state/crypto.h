@@ -40,6 +40,11 @@ Signature sign_digest(const SecretKey& key, const Hash256& digest);
 
 // Recovers the signer's address; BadSignature when no key recovers.
 Result<Address> recover_address(const Hash256& digest, const Signature& signature);
+// The recovered public key as the 64 bytes X || Y (big-endian) whose keccak256 ends in the
+// address; for callers that hash many keys at once.
+using PublicKey = FixedBytes<64>;
+Result<PublicKey> recover_public_key(const Hash256& digest, const Signature& signature);
+Address address_of_public_key_hash(const Hash256& public_key_hash);
 
 Address address_of(const SecretKey& key);
 

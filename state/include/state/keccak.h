@@ -32,6 +32,11 @@ inline Hash256 keccak256(std::string_view text) {
   return keccak256({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
 }
 
+// keccak256 of each message into out (same order, out.size() >= messages.size()). Independent
+// messages share permutations eight at a time on CPUs with AVX-512, one by one elsewhere.
+void keccak256_many(std::span<const std::span<const std::uint8_t>> messages,
+                    std::span<Hash256> out);
+
 // The Keccak-f[1600] permutation on 25 little-endian lanes (exposed for the test vectors).
 void keccak_f1600(std::uint64_t lanes[25]);
 

@@ -214,3 +214,27 @@ TEST_CASE("uint64 fields take JSON integers or digit strings up to 2^64 - 1", "[
       R"({"type":"registerAsset","dex":"d","coin":"C","szDecimals":256,"oraclePx":"1","maxLeverage":3,"onlyIsolated":true,"maxGas":""})"));
   CHECK(u8.reason() == Reason::Overflow);
 }
+
+TEST_CASE("struct hashes of many actions at once equal each one hashed alone", "[actions]") {
+  // Every example action with several nonces, interleaved, so each level of the batch mixes
+  // struct trees of different shapes and depths.
+  std::vector<Action> actions;
+  std::vector<std::uint64_t> nonces;
+  json::array examples = load_examples();
+  for (std::uint64_t round = 0; round < 3; ++round)
+    for (const auto& example : examples) {
+      actions.push_back(*action_from_json(example));
+      nonces.push_back(1767225600000 + round * 977 + actions.size());
+    }
+  std::vector<const Action*> pointers;
+  for (const auto& action : actions) pointers.push_back(&action);
+  for (std::size_t count : {std::size_t{0}, std::size_t{1}, std::size_t{9}, actions.size()}) {
+    auto hashes =
+        action_struct_hashes(std::span(pointers).first(count), std::span(nonces).first(count));
+    REQUIRE(hashes.size() == count);
+    for (std::size_t i = 0; i < count; ++i) {
+      INFO(i);
+      CHECK(hashes[i] == action_struct_hash(actions[i], nonces[i]));
+    }
+  }
+}

@@ -155,3 +155,49 @@ TEST_CASE("binary decoding rejects garbage and mismatched lengths", "[envelope]"
   CHECK(decode_envelope_binary(std::string(kMaxEnvelopeBytes + 1, '\0')).reason() ==
         Reason::EnvelopeTooLarge);
 }
+
+TEST_CASE("verify_batch answers as verify does for each envelope in order", "[envelope]") {
+  EnvelopeVerifier verifier(1337);
+  std::vector<SignedAction> envelopes;
+  for (int i = 0; i < 21; ++i) {
+    SecretKey key = kKey;
+    key.bytes[31] = static_cast<std::uint8_t>(i + 1);
+    const std::string px = std::to_string(65000 + i);
+    const std::string order =
+        R"({"type":"order","orders":[{"market":"BTC","isBuy":true,"px":")" + px +
+        R"(","sz":"0.001","reduceOnly":false,"tif":"Gtc","cloid":"0x00000000000000000000000000000000","triggerPx":"","tpsl":""}]})";
+    envelopes.push_back(
+        verifier.sign(*action_from_json(json::parse(order)), 1767225600000 + i, key));
+  }
+  envelopes.push_back(verifier.sign(
+      *action_from_json(json::parse(R"({"type":"cancel","cancels":[{"market":"ETH","oid":7}]})")),
+      1767225600100, kKey));
+  // An r with no curve point at x = r: nothing recovers.
+  SignedAction unrecoverable = envelopes[3];
+  for (std::uint8_t r = 1;; ++r) {
+    unrecoverable.signature.r = Hash256{};
+    unrecoverable.signature.r.bytes[31] = r;
+    if (!recover_address(verifier.digest(unrecoverable.action, unrecoverable.nonce),
+                         unrecoverable.signature))
+      break;
+  }
+  envelopes.insert(envelopes.begin() + 5, unrecoverable);
+
+  auto batch = verifier.verify_batch(envelopes);
+  REQUIRE(batch.size() == envelopes.size());
+  for (std::size_t i = 0; i < envelopes.size(); ++i) {
+    INFO(i);
+    auto one = verifier.verify(envelopes[i]);
+    REQUIRE(batch[i].ok() == one.ok());
+    if (!one) {
+      CHECK(batch[i].reason() == Reason::BadSignature);
+      continue;
+    }
+    CHECK(batch[i]->signer == one->signer);
+    CHECK(batch[i]->digest == one->digest);
+    CHECK(batch[i]->tx_hash == one->tx_hash);
+    CHECK(batch[i]->signed_action == envelopes[i]);
+  }
+  CHECK(batch[0]->signer != batch[1]->signer);
+  CHECK(verifier.verify_batch({}).empty());
+}
