@@ -1,5 +1,6 @@
 #include "rpc/json_rpc.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/json/monotonic_resource.hpp>
@@ -210,7 +211,11 @@ struct MethodTable::Stats : CallStats {};
 MethodTable::MethodTable(Limits limits) : limits_(limits), stats_(std::make_shared<Stats>()) {}
 
 void MethodTable::add(std::string name, std::string help, Method method) {
-  methods_[std::move(name)] = Entry{std::move(help), std::move(method)};
+  methods_[std::move(name)] = Entry{std::move(help), std::move(method), {}};
+}
+
+void MethodTable::add_batch(std::string name, std::string help, BatchMethod method) {
+  methods_[std::move(name)] = Entry{std::move(help), {}, std::move(method)};
 }
 
 bool MethodTable::contains(std::string_view name) const {
@@ -244,8 +249,18 @@ void MethodTable::dispatch(std::string_view request_text, std::function<void(std
     return;
   }
 
+  // Calls to batch methods, gathered per method in order of first appearance: a batch mixes few
+  // methods, so a linear search beats a map.
+  struct BatchCalls {
+    const BatchMethod* method;
+    std::vector<Call> calls;
+    std::vector<std::shared_ptr<PendingCall>> pending;  // calls[i]'s, to answer if it throws
+  };
+  std::vector<BatchCalls> batch_calls;
+  std::size_t requests = 1;  // in the request text: what a batch method's call lists reserve
+
   // Handles one request of a single call or a batch; reply gets the response text, or an empty
-  // string for a notification.
+  // string for a notification. Calls to a batch method wait in batch_calls.
   auto handle = [&](const json::value& value, Reply reply) {
     auto invalid = [&](std::string message) {
       stats_->count_rejected(ErrorCode::InvalidRequest);
@@ -272,13 +287,17 @@ void MethodTable::dispatch(std::string_view request_text, std::function<void(std
     if (params && !params->is_object())
       return fail(ErrorCode::InvalidParams, "params must be an object of named parameters");
     const Method* method = nullptr;
+    const BatchMethod* batch_method = nullptr;
     if (session_methods) {
       if (auto it = session_methods->find(name); it != session_methods->end()) method = &it->second;
     }
     if (!method) {
-      if (auto it = methods_.find(name); it != methods_.end()) method = &it->second.method;
+      if (auto it = methods_.find(name); it != methods_.end()) {
+        if (it->second.method) method = &it->second.method;
+        if (it->second.batch_method) batch_method = &it->second.batch_method;
+      }
     }
-    if (!method || !*method)
+    if ((!method || !*method) && !batch_method)
       return fail(ErrorCode::MethodNotFound, "method not found: " + std::string(name));
 
     auto call = std::make_shared<PendingCall>();
@@ -289,16 +308,44 @@ void MethodTable::dispatch(std::string_view request_text, std::function<void(std
     call->reply = std::move(reply);
     call->method_stats = stats_->count_request(name);
     static const json::object no_params;
+    const json::object& call_params = params ? params->get_object() : no_params;
+    Respond respond = [call](Answer answer) { call->answer(std::move(answer)); };
+    if (batch_method) {
+      auto group = std::find_if(batch_calls.begin(), batch_calls.end(),
+                                [&](const BatchCalls& g) { return g.method == batch_method; });
+      if (group == batch_calls.end()) {
+        group = batch_calls.insert(batch_calls.end(), BatchCalls{batch_method, {}, {}});
+        group->calls.reserve(requests);
+        group->pending.reserve(requests);
+      }
+      group->calls.push_back(Call{call_params, std::move(respond)});
+      group->pending.push_back(std::move(call));
+      return;
+    }
     try {
-      (*method)(params ? params->get_object() : no_params,
-                [call](Answer answer) { call->answer(std::move(answer)); });
+      (*method)(call_params, std::move(respond));
     } catch (...) {
       call->answer(Answer::fail(ErrorCode::InternalError, "internal error"));
     }
   };
 
+  // Runs once every request has been handled, while the arena (and so every params) lives.
+  auto call_batch_methods = [&] {
+    for (BatchCalls& group : batch_calls) {
+      try {
+        (*group.method)(std::span<Call>(group.calls));
+      } catch (...) {
+        // The method may have moved respond out of its calls: answer through the calls
+        // themselves; those already answered ignore this.
+        for (const auto& call : group.pending)
+          call->answer(Answer::fail(ErrorCode::InternalError, "internal error"));
+      }
+    }
+  };
+
   if (!request.is_array()) {
     handle(request, std::move(done));
+    call_batch_methods();
     return;
   }
   const json::array& batch = request.get_array();
@@ -313,9 +360,11 @@ void MethodTable::dispatch(std::string_view request_text, std::function<void(std
     return;
   }
   auto collector = std::make_shared<BatchCollector>(batch.size(), std::move(done));
+  requests = batch.size();
   for (std::size_t index = 0; index < batch.size(); ++index)
     handle(batch[index],
            [collector, index](std::string text) { collector->fill(index, std::move(text)); });
+  call_batch_methods();
 }
 
 std::string MethodTable::prometheus_metrics() const {

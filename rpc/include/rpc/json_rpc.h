@@ -1,7 +1,8 @@
 // JSON-RPC 2.0 (SPEC section 5) as a transport-free dispatcher: a table of named methods, each
 // taking its params object and answering through a callback (so a method may answer later, as
-// perp_sendAction does once its block commits). HTTP and WebSocket sessions (rpc/server.h) feed
-// request texts in and write response texts out.
+// perp_sendAction does once its block commits). A batch method takes all of a batch's calls to it
+// at once, so per-call work it can share (locks, signature hashing) is paid once per batch. HTTP
+// and WebSocket sessions (rpc/server.h) feed request texts in and write response texts out.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -11,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -54,6 +56,15 @@ using Respond = std::function<void(Answer)>;
 // exactly once, on any thread, now or later.
 using Method = std::function<void(const boost::json::object& params, Respond respond)>;
 
+// One call to a batch method: its params and its answer, with the same rules as a Method's (params
+// valid only during the call, respond called exactly once; a method may move respond out).
+struct Call {
+  const boost::json::object& params;
+  Respond respond;
+};
+// Gets every call a request text makes to it, in request order (one for a single request).
+using BatchMethod = std::function<void(std::span<Call> calls)>;
+
 // Limits of SPEC section 5 / the node issue.
 struct Limits {
   std::size_t max_body_bytes = 1 << 20;  // 1 MiB
@@ -67,6 +78,10 @@ class MethodTable {
   // Registers a method; the help text is served by no one yet but keeps the table
   // self-describing (Bitcoin Core habit).
   void add(std::string name, std::string help, Method method);
+  // Registers a batch method: each call in a batch is validated and counted as with add, and the
+  // method is then called once, after the batch's other requests, with all of its calls. If it
+  // throws, every call it has not answered gets -32603.
+  void add_batch(std::string name, std::string help, BatchMethod method);
   bool contains(std::string_view name) const;
 
   // Dispatches one request text (a single request or a batch) and calls done with the response
@@ -79,7 +94,7 @@ class MethodTable {
 
   // Methods one transport session adds on top of the table (the WebSocket's perp_subscribe and
   // perp_unsubscribe, bound to that connection), looked up before the table. They are called
-  // synchronously from dispatch, on the caller's thread.
+  // synchronously from dispatch, on the caller's thread, one call at a time.
   using SessionMethods = std::map<std::string, Method, std::less<>>;
   void dispatch(std::string_view request_text, std::function<void(std::string)> done,
                 const SessionMethods* session_methods) const;
@@ -92,7 +107,8 @@ class MethodTable {
  private:
   struct Entry {
     std::string help;
-    Method method;
+    Method method;  // one of the two is set
+    BatchMethod batch_method;
   };
   Limits limits_;
   std::map<std::string, Entry, std::less<>> methods_;

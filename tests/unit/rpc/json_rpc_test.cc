@@ -1,10 +1,13 @@
 // The JSON-RPC 2.0 dispatcher: every error code and response shape as exact texts, batches
-// (order, notifications, limits), methods that answer later from other threads, and metrics.
+// (order, notifications, limits), methods that answer later from other threads, batch methods,
+// and metrics.
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -288,4 +291,131 @@ TEST_CASE("metrics count requests and latency per method in Prometheus text", "[
         std::string::npos);
   CHECK(text.find("rpc_request_duration_seconds_count{method=\"echo\"} 3\n") != std::string::npos);
   CHECK(text.find("rpc_request_duration_seconds_sum{method=\"echo\"} ") != std::string::npos);
+}
+
+namespace {
+
+// A batch method that records each invocation's params and answers each call with its params.x.
+struct RecordingBatchMethod {
+  std::shared_ptr<std::vector<std::vector<std::string>>> invocations =
+      std::make_shared<std::vector<std::vector<std::string>>>();
+
+  BatchMethod method() const {
+    return [invocations = invocations](std::span<Call> calls) {
+      std::vector<std::string> params;
+      for (Call& call : calls) {
+        params.push_back(json::serialize(call.params));
+        call.respond(Answer::ok(call.params.at("x")));
+      }
+      invocations->push_back(std::move(params));
+    };
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a batch method gets all its calls of a batch in one invocation in request order",
+          "[rpc][json_rpc]") {
+  MethodTable table = make_table();
+  RecordingBatchMethod recorder;
+  table.add_batch("many", "Answers params.x for each call.", recorder.method());
+  CHECK(table.contains("many"));
+  const std::string batch =
+      R"([{"jsonrpc":"2.0","id":1,"method":"many","params":{"x":"a"}},)"
+      R"({"jsonrpc":"2.0","id":2,"method":"echo","params":{"k":1}},)"
+      R"({"jsonrpc":"2.0","id":3,"method":"many","params":[]},)"
+      R"({"jsonrpc":"1.0","id":4,"method":"many","params":{"x":"bad"}},)"
+      R"({"jsonrpc":"2.0","method":"many","params":{"x":"note"}},)"
+      R"({"jsonrpc":"2.0","id":5,"method":"later","params":{"delay_ms":5,"value":"l"}},)"
+      R"({"jsonrpc":"2.0","id":6,"method":"many","params":{"x":"b"}}])";
+  CHECK(
+      call(table, batch) ==
+      R"([{"jsonrpc":"2.0","id":1,"result":"a"},)"
+      R"({"jsonrpc":"2.0","id":2,"result":{"k":1}},)"
+      R"({"jsonrpc":"2.0","id":3,"error":{"code":-32602,"message":"params must be an object of named parameters"}},)"
+      R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"jsonrpc must be \"2.0\""}},)"
+      R"({"jsonrpc":"2.0","id":5,"result":"l"},)"
+      R"({"jsonrpc":"2.0","id":6,"result":"b"}])");
+  REQUIRE(recorder.invocations->size() == 1);
+  CHECK((*recorder.invocations)[0] ==
+        std::vector<std::string>{R"({"x":"a"})", R"({"x":"note"})", R"({"x":"b"})"});
+
+  // A single request is an invocation with one call.
+  CHECK(call(table, R"({"jsonrpc":"2.0","id":"s","method":"many","params":{"x":[true]}})") ==
+        R"({"jsonrpc":"2.0","id":"s","result":[true]})");
+  REQUIRE(recorder.invocations->size() == 2);
+  CHECK((*recorder.invocations)[1] == std::vector<std::string>{R"({"x":[true]})"});
+
+  // Calls are counted per call, as a plain method's are.
+  const std::string text = table.prometheus_metrics();
+  CHECK(text.find("rpc_requests_total{method=\"many\"} 4\n") != std::string::npos);
+  CHECK(text.find("rpc_request_duration_seconds_count{method=\"many\"} 4\n") != std::string::npos);
+}
+
+TEST_CASE("a batch method may answer later and each batch method gets its own invocation",
+          "[rpc][json_rpc]") {
+  MethodTable table = make_table();
+  RecordingBatchMethod first;
+  table.add_batch("first", "Answers params.x.", first.method());
+  // Keeps the answers of its calls and gives them from another thread, last call first.
+  table.add_batch("deferred", "Answers params.x later.", [](std::span<Call> calls) {
+    std::vector<std::pair<Respond, json::value>> answers;
+    for (Call& call : calls)
+      answers.emplace_back(std::move(call.respond),
+                           json::value(call.params.at("x"), json::storage_ptr()));
+    std::thread([answers = std::move(answers)]() mutable {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      for (auto it = answers.rbegin(); it != answers.rend(); ++it)
+        it->first(Answer::ok(std::move(it->second)));
+    }).detach();
+  });
+  CHECK(call(table, R"([{"jsonrpc":"2.0","id":1,"method":"deferred","params":{"x":1}},)"
+                    R"({"jsonrpc":"2.0","id":2,"method":"first","params":{"x":2}},)"
+                    R"({"jsonrpc":"2.0","id":3,"method":"deferred","params":{"x":3}}])") ==
+        R"([{"jsonrpc":"2.0","id":1,"result":1},{"jsonrpc":"2.0","id":2,"result":2},)"
+        R"({"jsonrpc":"2.0","id":3,"result":3}])");
+  CHECK(first.invocations->size() == 1);
+}
+
+TEST_CASE("a batch method that throws gets -32603 for each call it left unanswered",
+          "[rpc][json_rpc]") {
+  MethodTable table = make_table();
+  // Answers its first call, moves the second's respond away and drops it, then throws.
+  table.add_batch("half", "A method bug: throws midway.", [](std::span<Call> calls) {
+    calls[0].respond(Answer::ok("answered"));
+    if (calls.size() > 1) {
+      Respond dropped = std::move(calls[1].respond);
+    }
+    throw std::runtime_error("bug");
+  });
+  const std::string internal_error = R"("error":{"code":-32603,"message":"internal error"}})";
+  CHECK(call(table, R"([{"jsonrpc":"2.0","id":1,"method":"half"},)"
+                    R"({"jsonrpc":"2.0","id":2,"method":"half"},)"
+                    R"({"jsonrpc":"2.0","id":3,"method":"echo"},)"
+                    R"({"jsonrpc":"2.0","id":4,"method":"half"}])") ==
+        R"([{"jsonrpc":"2.0","id":1,"result":"answered"},)"
+        R"({"jsonrpc":"2.0","id":2,)" +
+            internal_error +
+            R"(,{"jsonrpc":"2.0","id":3,"result":{}},)"
+            R"({"jsonrpc":"2.0","id":4,)" +
+            internal_error + "]");
+  table.add_batch("throws_at_once", "A method bug: throws before answering.",
+                  [](std::span<Call>) { throw std::runtime_error("bug"); });
+  CHECK(call(table, R"({"jsonrpc":"2.0","id":9,"method":"throws_at_once"})") ==
+        R"({"jsonrpc":"2.0","id":9,)" + internal_error);
+}
+
+TEST_CASE("session methods stay plain and shadow a batch method of the same name",
+          "[rpc][json_rpc]") {
+  MethodTable table = make_table();
+  RecordingBatchMethod recorder;
+  table.add_batch("many", "Answers params.x.", recorder.method());
+  MethodTable::SessionMethods session;
+  session["many"] = [](const json::object&, Respond respond) { respond(Answer::ok("session")); };
+  CHECK(
+      call(table,
+           R"([{"jsonrpc":"2.0","id":1,"method":"many"},{"jsonrpc":"2.0","id":2,"method":"many"}])",
+           &session) ==
+      R"([{"jsonrpc":"2.0","id":1,"result":"session"},{"jsonrpc":"2.0","id":2,"result":"session"}])");
+  CHECK(recorder.invocations->empty());
 }
