@@ -15,6 +15,18 @@ Mempool::Mempool(MempoolLimits limits) : limits_(limits) {
 
 state::Status Mempool::add(PendingTx tx) {
   std::lock_guard lock(mutex_);
+  return add_locked(tx);
+}
+
+std::vector<state::Status> Mempool::add_batch(std::vector<PendingTx>& txs) {
+  std::vector<state::Status> statuses;
+  statuses.reserve(txs.size());
+  std::lock_guard lock(mutex_);
+  for (PendingTx& tx : txs) statuses.push_back(add_locked(tx));
+  return statuses;
+}
+
+state::Status Mempool::add_locked(PendingTx& tx) {
   if (hashes_.contains(tx.verified.tx_hash))
     return make_error(Reason::DuplicateTx, "transaction already pending");
   if (recent_.contains(tx.verified.tx_hash))

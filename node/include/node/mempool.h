@@ -37,6 +37,10 @@ class Mempool {
 
   // DuplicateTx when the hash is pending or recently taken; MempoolFull at a bound.
   state::Status add(PendingTx tx);
+  // add for each of txs in order under one lock (a later tx sees the earlier ones, so a repeat
+  // within txs is DuplicateTx); the statuses come in txs' order. Admitted txs are moved from,
+  // refused ones left as they were.
+  std::vector<state::Status> add_batch(std::vector<PendingTx>& txs);
   // Removes and returns the oldest transactions, up to max_bytes of binary envelopes.
   std::vector<PendingTx> take(std::size_t max_bytes);
   bool contains(const state::Hash256& tx_hash) const;  // pending (not yet taken)
@@ -44,6 +48,8 @@ class Mempool {
   std::size_t bytes() const;
 
  private:
+  state::Status add_locked(PendingTx& tx);  // moves tx in when admitted
+
   MempoolLimits limits_;
   mutable std::mutex mutex_;
   std::deque<PendingTx> queue_;
