@@ -1,5 +1,6 @@
 #include "node/node.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
 
@@ -265,48 +266,96 @@ std::size_t serialized_size_bound(const json::value& v) {
 }  // namespace
 
 void Node::submit(const json::object& envelope, rpc::Respond respond) {
-  // The exact size is only computed when the cheap bound is over the limit.
-  if (serialized_size_bound(envelope) > state::kMaxEnvelopeBytes &&
-      json::serialize(envelope).size() > state::kMaxEnvelopeBytes)
-    return respond(rpc::Answer::rejected(
-        "EnvelopeTooLarge",
-        "envelope is larger than " + std::to_string(state::kMaxEnvelopeBytes) + " bytes"));
-  auto decoded = state::envelope_from_json(envelope);
-  if (!decoded)
-    return respond(
-        rpc::Answer::rejected(state::reason_name(decoded.error().reason), decoded.error().message));
-  auto verified = verifier_.verify(std::move(*decoded));
-  if (!verified) {
-    respond(rpc::Answer::rejected(state::reason_name(verified.error().reason),
-                                  verified.error().message));
-    return;
+  rpc::Call call{envelope, std::move(respond)};
+  submit_batch(std::span<rpc::Call>(&call, 1));
+}
+
+void Node::submit_batch(std::span<rpc::Call> calls) {
+  auto reject = [](rpc::Respond& respond, const state::Error& error) {
+    respond(rpc::Answer::rejected(state::reason_name(error.reason), error.message));
+  };
+  // What does not decode is answered at once; the rest is verified in one go.
+  std::vector<state::SignedAction> envelopes;
+  std::vector<rpc::Call*> decoded;  // envelopes[i] came from *decoded[i]
+  envelopes.reserve(calls.size());
+  decoded.reserve(calls.size());
+  for (rpc::Call& call : calls) {
+    // The exact size is only computed when the cheap bound is over the limit.
+    if (serialized_size_bound(call.params) > state::kMaxEnvelopeBytes &&
+        json::serialize(call.params).size() > state::kMaxEnvelopeBytes) {
+      call.respond(rpc::Answer::rejected(
+          "EnvelopeTooLarge",
+          "envelope is larger than " + std::to_string(state::kMaxEnvelopeBytes) + " bytes"));
+      continue;
+    }
+    auto envelope = state::envelope_from_json(call.params);
+    if (!envelope) {
+      reject(call.respond, envelope.error());
+      continue;
+    }
+    envelopes.push_back(std::move(*envelope));
+    decoded.push_back(&call);
   }
+  if (envelopes.empty()) return;
+  auto verified = verifier_.verify_batch(std::move(envelopes));
+
   // An atomic, not last_commit(): admissions must not wait while a block executes.
   const std::uint64_t now = committed_time_ms_;
-  const std::uint64_t nonce = verified->signed_action.nonce;
-  if (nonce + state::kNonceWindowPastMs <= now || nonce >= now + state::kNonceWindowFutureMs) {
-    respond(rpc::Answer::rejected("NonceOutsideWindow",
-                                  "nonce must be within (T - 2 days, T + 1 day)"));
-    return;
+  std::vector<PendingTx> txs;
+  std::vector<rpc::Call*> queued;  // txs[i] came from *queued[i]
+  txs.reserve(verified.size());
+  queued.reserve(verified.size());
+  for (std::size_t i = 0; i < verified.size(); ++i) {
+    rpc::Call& call = *decoded[i];
+    if (!verified[i]) {
+      reject(call.respond, verified[i].error());
+      continue;
+    }
+    const std::uint64_t nonce = verified[i]->signed_action.nonce;
+    if (nonce + state::kNonceWindowPastMs <= now || nonce >= now + state::kNonceWindowFutureMs) {
+      call.respond(rpc::Answer::rejected("NonceOutsideWindow",
+                                         "nonce must be within (T - 2 days, T + 1 day)"));
+      continue;
+    }
+    std::string binary = state::encode_envelope_binary(verified[i]->signed_action);
+    txs.push_back({std::move(*verified[i]), std::move(binary)});
+    queued.push_back(&call);
   }
-  // A committed duplicate is caught by the mempool's window of recent hashes or, older, by the
-  // nonce rule in execution (commit() keeps the first copy's index): no store read per admission.
-  const state::Hash256 hash = verified->tx_hash;
-  decltype(waiters_)::iterator waiter;
+  if (txs.empty()) return;
+
+  // Waiters go in before their transactions reach the mempool: once there, a transaction may
+  // commit at any moment. A committed duplicate is caught by the mempool's window of recent hashes
+  // or, older, by the nonce rule in execution (commit() keeps the first copy's index): no store
+  // read per admission.
+  const std::uint64_t first_waiter_id = [&] {
+    const auto deadline = std::chrono::steady_clock::now() + options_.send_action_timeout;
+    std::lock_guard lock(waiters_mutex_);
+    const std::uint64_t first = next_waiter_id_;
+    for (std::size_t i = 0; i < txs.size(); ++i)
+      waiters_.emplace(txs[i].verified.tx_hash,
+                       Waiter{std::move(queued[i]->respond), deadline, next_waiter_id_++});
+    return first;
+  }();
+  const std::vector<state::Status> added = mempool_.add_batch(txs);
+
+  // A refused transaction takes its waiter back out, unless a commit (of an earlier copy) or the
+  // timeout has answered it meanwhile.
+  if (std::all_of(added.begin(), added.end(), [](const state::Status& s) { return s.ok(); }))
+    return;
+  std::vector<std::pair<rpc::Respond, const state::Error*>> refused;
   {
     std::lock_guard lock(waiters_mutex_);
-    waiter = waiters_.emplace(
-        hash, Waiter{respond, std::chrono::steady_clock::now() + options_.send_action_timeout});
-  }
-  std::string binary = state::encode_envelope_binary(verified->signed_action);
-  if (state::Status added = mempool_.add({std::move(*verified), std::move(binary)}); !added) {
-    {
-      std::lock_guard lock(waiters_mutex_);
-      waiters_.erase(waiter);
+    for (std::size_t i = 0; i < added.size(); ++i) {
+      if (added[i]) continue;
+      auto [first, last] = waiters_.equal_range(txs[i].verified.tx_hash);
+      auto own = std::find_if(
+          first, last, [&](const auto& waiter) { return waiter.second.id == first_waiter_id + i; });
+      if (own == last) continue;
+      refused.emplace_back(std::move(own->second.respond), &added[i].error());
+      waiters_.erase(own);
     }
-    respond(rpc::Answer::rejected(state::reason_name(added.error().reason), added.error().message));
-    return;
   }
+  for (auto& [respond, error] : refused) reject(respond, *error);
 }
 
 // Runs on the consensus thread, the only writer of the exchange, so it reads without the lock.
@@ -466,11 +515,9 @@ void Node::register_methods(rpc::MethodTable& table) {
     return *address;
   };
 
-  table.add("perp_sendAction",
-            "Submits a signed envelope; answers with its receipt once committed.",
-            [this](const json::object& params, rpc::Respond respond) {
-              submit(params, std::move(respond));
-            });
+  table.add_batch("perp_sendAction",
+                  "Submits a signed envelope; answers with its receipt once committed.",
+                  [this](std::span<rpc::Call> calls) { submit_batch(calls); });
   table.add("perp_eip712Schema", "The EIP-712 domain and types for signing.",
             [this](const json::object&, rpc::Respond respond) {
               respond(rpc::Answer::ok(state::eip712_schema(chain_id_)));

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -59,6 +60,9 @@ class Node final : public consensus::Application {
   // block commits, an error at once, or the tx hash alone after the timeout. perpd calls it from
   // its RPC threads, one per core, which spreads verification over all cores without a handoff.
   void submit(const boost::json::object& envelope, rpc::Respond respond);
+  // submit for many envelopes (perp_sendAction's calls in one JSON-RPC batch), each answered as
+  // submit answers it; they are verified together and queued under one lock of each kind.
+  void submit_batch(std::span<rpc::Call> calls);
   bool has_pending() const { return mempool_.size() > 0; }
   // subscribed tells whether a topic has subscribers now: what nobody follows is not built.
   void set_publisher(Publisher publisher, std::function<bool(const rpc::Topic&)> subscribed) {
@@ -107,9 +111,13 @@ class Node final : public consensus::Application {
   struct Waiter {
     rpc::Respond respond;
     std::chrono::steady_clock::time_point deadline;
+    // Tells apart the waiters of one hash, so a submission the mempool refuses removes its own;
+    // an iterator kept instead would dangle if a commit answered that waiter meanwhile.
+    std::uint64_t id;
   };
   std::mutex waiters_mutex_;
   std::unordered_multimap<state::Hash256, Waiter, TxHashKey> waiters_;
+  std::uint64_t next_waiter_id_ = 0;  // under waiters_mutex_
 
   Publisher publisher_;
   std::function<bool(const rpc::Topic&)> subscribed_;

@@ -1,0 +1,127 @@
+// perp_sendAction's admission through Node::submit_batch: each envelope of a batch is answered as
+// a lone submission would be (decode, signature and nonce-window errors at once, a repeat within
+// the batch DuplicateTx), and the admitted ones exactly once when their block commits. A Node over
+// a scratch LevelDB, blocks driven through the Application calls the single-validator engine makes.
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <random>
+
+#include "genesis/genesis_file.h"
+#include "node/node.h"
+
+namespace json = boost::json;
+
+namespace {
+
+const state::SecretKey kKey =
+    *state::parse_secret_key("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
+
+json::object signed_order(std::uint64_t chain_id, std::uint64_t nonce, const char* px) {
+  const std::string order =
+      R"({"type":"order","orders":[{"market":"BTC","isBuy":true,"px":")" + std::string(px) +
+      R"(","sz":"0.001","reduceOnly":false,"tif":"Gtc","cloid":"0x00000000000000000000000000000000","triggerPx":"","tpsl":""}]})";
+  state::EnvelopeVerifier verifier(chain_id);
+  return state::envelope_to_json(
+      verifier.sign(*state::action_from_json(json::parse(order)), nonce, kKey));
+}
+
+void commit_one_block(node::Node& node) {
+  const consensus::CommitInfo last = node.last_commit();
+  consensus::BlockHeader header;
+  header.height = last.height + 1;
+  header.time_ms = last.time_ms + 1000;
+  header.parent_hash = last.block_hash;
+  header.last_app_hash = last.app_hash;
+  auto txs = node.prepare_proposal(header.height, header.time_ms, 1 << 20);
+  header.payload_hash = consensus::payload_hash(txs);
+  REQUIRE(node.process_proposal(header, txs));
+  node.finalize_block(header, txs);
+  node.commit();
+}
+
+// The answers one call got, in order.
+struct Answers {
+  std::vector<rpc::Answer> got;
+  rpc::Respond respond() {
+    return [this](rpc::Answer answer) { got.push_back(std::move(answer)); };
+  }
+};
+
+std::string rejection_reason(const rpc::Answer& answer) {
+  if (answer.result || answer.result_text || answer.error.code != rpc::ErrorCode::ActionRejected ||
+      !answer.error.data)
+    return "<not a rejection>";
+  return std::string(answer.error.data->at("reason").as_string());
+}
+
+// Answered with its receipt at height: ok with the txHash, or rejected in execution with it.
+bool is_receipt_at(const rpc::Answer& answer, std::uint64_t height) {
+  if (answer.result_text)
+    return answer.result_text->find(R"(,"height":)" + std::to_string(height) + ",") !=
+           std::string::npos;
+  return answer.error.data && answer.error.data->as_object().contains("txHash") &&
+         answer.error.data->at("height") == height;
+}
+
+}  // namespace
+
+TEST_CASE("submit_batch answers each envelope as a lone submit would", "[node][submit]") {
+  auto genesis = genesis::load_genesis_file(PERPD_TEST_DATA_DIR "/../../genesis/local.json");
+  REQUIRE(genesis.ok());
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("perpd-submit-" + std::to_string(std::random_device{}()));
+  {
+    node::NodeOptions options;
+    options.log_blocks = false;
+    auto opened = node::Node::open(*genesis, dir.string(), options);
+    REQUIRE(opened.ok());
+    node::Node& node = **opened;
+    const std::uint64_t now = node.last_commit().time_ms;
+    const std::uint64_t chain_id = node.chain_id();
+
+    std::vector<json::object> params = {
+        signed_order(chain_id, now + 1, "65000"),
+        signed_order(chain_id, now + 1, "65000"),  // the same envelope again
+        json::object{{"action", 1}},
+        signed_order(chain_id, now - state::kNonceWindowPastMs, "65001"),
+        signed_order(chain_id, now + 2, "65002"),
+    };
+    params[2]["nonce"] = now;
+    std::vector<Answers> answers(params.size());
+    std::vector<rpc::Call> calls;
+    for (std::size_t i = 0; i < params.size(); ++i)
+      calls.push_back(rpc::Call{params[i], answers[i].respond()});
+    node.submit_batch(calls);
+
+    CHECK(answers[0].got.empty());
+    REQUIRE(answers[1].got.size() == 1);
+    CHECK(rejection_reason(answers[1].got[0]) == "DuplicateTx");
+    CHECK(answers[1].got[0].error.message == "transaction already pending");
+    REQUIRE(answers[2].got.size() == 1);
+    CHECK(answers[2].got[0].error.code == rpc::ErrorCode::ActionRejected);
+    REQUIRE(answers[3].got.size() == 1);
+    CHECK(rejection_reason(answers[3].got[0]) == "NonceOutsideWindow");
+    CHECK(answers[4].got.empty());
+    CHECK(node.metrics_text().find("perpd_mempool_txs 2.0") != std::string::npos);
+
+    // The admitted two are answered once by their block; the refused repeat's waiter is gone.
+    commit_one_block(node);
+    REQUIRE(answers[0].got.size() == 1);
+    CHECK(is_receipt_at(answers[0].got[0], 1));
+    REQUIRE(answers[4].got.size() == 1);
+    CHECK(is_receipt_at(answers[4].got[0], 1));
+    CHECK(answers[1].got.size() == 1);
+
+    // Submitted again after its block: refused, and its waiter gone with the refusal.
+    Answers again;
+    node.submit(params[0], again.respond());
+    REQUIRE(again.got.size() == 1);
+    CHECK(rejection_reason(again.got[0]) == "DuplicateTx");
+    CHECK(again.got[0].error.message == "transaction already taken into a block");
+    commit_one_block(node);
+    CHECK(again.got.size() == 1);
+    CHECK(answers[0].got.size() == 1);
+  }
+  std::filesystem::remove_all(dir);
+}
