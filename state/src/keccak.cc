@@ -3,16 +3,12 @@
 #include <bit>
 #include <cstring>
 
+#include "keccak_round_constants.h"
+
 namespace state {
 namespace {
 
-constexpr std::uint64_t kRoundConstants[24] = {
-    0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL, 0x8000000080008000ULL,
-    0x000000000000808bULL, 0x0000000080000001ULL, 0x8000000080008081ULL, 0x8000000000008009ULL,
-    0x000000000000008aULL, 0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000aULL,
-    0x000000008000808bULL, 0x800000000000008bULL, 0x8000000000008089ULL, 0x8000000000008003ULL,
-    0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800aULL, 0x800000008000000aULL,
-    0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL};
+using detail::kKeccakRoundConstants;
 
 static_assert(std::endian::native == std::endian::little, "lanes are loaded as little-endian");
 
@@ -100,7 +96,7 @@ __attribute__((target_clones("arch=x86-64-v3", "default"))) void keccak_f1600(st
     a22 = b22 ^ (~b23 & b24);
     a23 = b23 ^ (~b24 & b20);
     a24 = b24 ^ (~b20 & b21);
-    a0 ^= kRoundConstants[round];
+    a0 ^= kKeccakRoundConstants[round];
   }
   s[0] = a0;
   s[1] = a1;

@@ -8,6 +8,7 @@
 #include <numeric>
 #include <vector>
 
+#include "keccak_round_constants.h"
 #include "state/keccak.h"
 
 namespace state {
@@ -15,13 +16,7 @@ namespace {
 
 constexpr std::size_t kWays = 8;
 
-constexpr std::uint64_t kRoundConstants[24] = {
-    0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL, 0x8000000080008000ULL,
-    0x000000000000808bULL, 0x0000000080000001ULL, 0x8000000080008081ULL, 0x8000000000008009ULL,
-    0x000000000000008aULL, 0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000aULL,
-    0x000000008000808bULL, 0x800000000000008bULL, 0x8000000000008089ULL, 0x8000000000008003ULL,
-    0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800aULL, 0x800000008000000aULL,
-    0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL};
+using detail::kKeccakRoundConstants;
 
 // GCC 12 reports its own _mm512_undefined placeholders inside avx512fintrin.h as uninitialized
 // (a false positive of the header, GCC bug 105593) wherever they are inlined.
@@ -72,8 +67,8 @@ __attribute__((target("avx512f"))) void keccak_f1600_x8(std::uint64_t lanes[25][
       for (int x = 0; x < 5; ++x)
         a[y + x] =
             _mm512_ternarylogic_epi64(b[y + x], b[y + (x + 1) % 5], b[y + (x + 2) % 5], 0xd2);
-    a[0] =
-        _mm512_xor_si512(a[0], _mm512_set1_epi64(static_cast<long long>(kRoundConstants[round])));
+    a[0] = _mm512_xor_si512(
+        a[0], _mm512_set1_epi64(static_cast<long long>(kKeccakRoundConstants[round])));
   }
   for (int i = 0; i < 25; ++i) _mm512_store_si512(lanes[i], a[i]);
 }

@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "commit_one_block.h"
 #include "genesis/genesis_file.h"
 #include "node/node.h"
 
@@ -26,17 +27,7 @@ std::multiset<std::string> topics_of_one_block(std::function<bool(const rpc::Top
     node.set_publisher([&](const rpc::Topic& topic,
                            boost::json::value) { published.insert(topic.type + "/" + topic.key); },
                        std::move(subscribed));
-    const consensus::CommitInfo last = node.last_commit();
-    consensus::BlockHeader header;
-    header.height = last.height + 1;
-    header.time_ms = last.time_ms + 1000;
-    header.parent_hash = last.block_hash;
-    header.last_app_hash = last.app_hash;
-    auto txs = node.prepare_proposal(header.height, header.time_ms, 1 << 20);
-    header.payload_hash = consensus::payload_hash(txs);
-    REQUIRE(node.process_proposal(header, txs));
-    node.finalize_block(header, txs);
-    node.commit();
+    commit_one_block(node);
   }
   std::filesystem::remove_all(dir);
   return published;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <random>
 
+#include "commit_one_block.h"
 #include "genesis/genesis_file.h"
 #include "node/node.h"
 
@@ -24,20 +25,6 @@ json::object signed_order(std::uint64_t chain_id, std::uint64_t nonce, const cha
   state::EnvelopeVerifier verifier(chain_id);
   return state::envelope_to_json(
       verifier.sign(*state::action_from_json(json::parse(order)), nonce, kKey));
-}
-
-void commit_one_block(node::Node& node) {
-  const consensus::CommitInfo last = node.last_commit();
-  consensus::BlockHeader header;
-  header.height = last.height + 1;
-  header.time_ms = last.time_ms + 1000;
-  header.parent_hash = last.block_hash;
-  header.last_app_hash = last.app_hash;
-  auto txs = node.prepare_proposal(header.height, header.time_ms, 1 << 20);
-  header.payload_hash = consensus::payload_hash(txs);
-  REQUIRE(node.process_proposal(header, txs));
-  node.finalize_block(header, txs);
-  node.commit();
 }
 
 // The answers one call got, in order.
