@@ -45,6 +45,11 @@ count = int(re.search(r"orders: ([0-9]+) committed", orders).group(1))
 ticks, per_second = (int(x) for x in open(sys.argv[3]).read().split())
 mean = sum(rates) / len(rates)
 print(f"share: {committed:.0f} committed orders/s = {100 * committed / mean:.1f}% of the mean recovery rate {mean:.0f}/s")
+steady = re.search(r"steady: ([0-9.]+) committed orders/s", orders)
+if steady:
+    rate = float(steady.group(1))
+    print(f"steady share: {rate:.0f} committed orders/s = {100 * rate / mean:.1f}% of the mean recovery rate "
+          "(10% to 90% of the commits: no ramp, no drain)")
 if count:
     cores = os.cpu_count()  # the recovery rate is measured with one thread per core
     print(f"perpd CPU: {1e6 * ticks / per_second / count:.1f} us per committed order; "

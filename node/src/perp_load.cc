@@ -155,6 +155,8 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
   std::mutex reasons_mutex;
   std::map<std::string, std::uint64_t> reasons;  // why orders did not commit
   std::vector<std::vector<double>> latencies(connections);
+  // When each answer came (seconds from the start) and how many of its calls committed.
+  std::vector<std::vector<std::pair<double, std::uint64_t>>> commits(connections);
   const auto start = Clock::now();
   std::vector<std::thread> senders;
   for (int c = 0; c < connections; ++c)
@@ -163,7 +165,8 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
       for (const auto& body : bodies[c]) {
         const auto sent = Clock::now();
         auto reply = rpc.post("/", body);
-        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - sent).count();
+        const auto answered = Clock::now();
+        const double ms = std::chrono::duration<double, std::milli>(answered - sent).count();
         if (!reply) continue;
         // Fast path, as perp-load shares the node's cores: when the answer holds one
         // "status":"ok" per call (one "method" each in the body; the order statuses inside are
@@ -172,6 +175,7 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
             occurrences(reply->second, R"("status":"ok")") == calls) {
           committed += calls;
           latencies[c].insert(latencies[c].end(), calls, ms);
+          commits[c].emplace_back(std::chrono::duration<double>(answered - start).count(), calls);
           continue;
         }
         json::error_code ec;
@@ -182,6 +186,7 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
           if (result && result->is_object() && result->at("status") == "ok") {
             ++committed;
             latencies[c].push_back(ms);
+            commits[c].emplace_back(std::chrono::duration<double>(answered - start).count(), 1);
           } else {
             ++rejected;
             std::string why = "no answer";
@@ -206,6 +211,24 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
       static_cast<unsigned long long>(committed.load()),
       static_cast<unsigned long long>(rejected.load()), seconds,
       static_cast<double>(committed) / seconds, percentile(all, 0.5), percentile(all, 0.99));
+  // The steady rate leaves out the ramp (connections opening, the first block) and the drain
+  // (the last calls waiting for their block with the cores idle): orders committed between the
+  // answers that took the count past 10% and past 90% of the total, over the time between them.
+  std::vector<std::pair<double, std::uint64_t>> timeline;
+  for (const auto& c : commits) timeline.insert(timeline.end(), c.begin(), c.end());
+  std::sort(timeline.begin(), timeline.end());
+  const std::uint64_t total = committed.load();
+  std::uint64_t running = 0, at_low = 0, at_high = 0;
+  double t_low = 0, t_high = 0;
+  for (const auto& [t, n] : timeline) {
+    running += n;
+    if (at_low == 0 && running * 10 >= total) at_low = running, t_low = t;
+    if (at_high == 0 && running * 10 >= total * 9) at_high = running, t_high = t;
+  }
+  if (t_high > t_low)
+    std::printf(
+        "steady: %.0f committed orders/s (from 10%% to 90%% of the commits, %.2f s to %.2f s)\n",
+        static_cast<double>(at_high - at_low) / (t_high - t_low), t_low, t_high);
   for (const auto& [why, n] : reasons)
     std::printf("  not committed: %s x%llu\n", why.c_str(), static_cast<unsigned long long>(n));
   return 0;
