@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/container/small_vector.hpp>
 #include <boost/json.hpp>
 #include <cstring>
 
@@ -336,9 +337,16 @@ Word eip712_word(const T& value) {
 // The same struct hashes for many actions at once. Each struct or list to hash becomes a node:
 // its message with a 32-byte hole where each nested struct's or list's hash goes. Nodes are
 // hashed by height (leaves first) with keccak256_many, each hash written into its parent's hole,
-// so one level of every action in the batch shares permutations.
+// so one level of every action in the batch shares permutations. Messages are built on the stack
+// and kept in one buffer: a batch allocates a few times, not per node.
 class StructHashPlan {
  public:
+  explicit StructHashPlan(std::size_t roots) {
+    roots_.reserve(roots);
+    nodes_.reserve(roots * 3);
+    bytes_.reserve(roots * 512);
+  }
+
   template <FieldStruct S>
   void add_root(const S& value, std::uint64_t nonce) {
     roots_.push_back(add_struct(value, &nonce, kNoParent, 0));
@@ -363,7 +371,7 @@ class StructHashPlan {
       for (std::size_t i = 0; i < nodes_.size(); ++i)
         if (nodes_[i].height == height) {
           level.push_back(i);
-          messages.emplace_back(nodes_[i].bytes);
+          messages.emplace_back(bytes_.data() + nodes_[i].begin, nodes_[i].size);
         }
       level_hashes.resize(level.size());
       keccak256_many(messages, level_hashes);
@@ -371,7 +379,8 @@ class StructHashPlan {
         const Node& node = nodes_[level[k]];
         hashes[level[k]] = level_hashes[k];
         if (node.parent != kNoParent)
-          std::memcpy(nodes_[node.parent].bytes.data() + node.offset, level_hashes[k].data(), 32);
+          std::memcpy(bytes_.data() + nodes_[node.parent].begin + node.offset,
+                      level_hashes[k].data(), 32);
       }
     }
     std::vector<Hash256> out;
@@ -382,24 +391,30 @@ class StructHashPlan {
 
  private:
   static constexpr std::size_t kNoParent = SIZE_MAX;
+  using Message = boost::container::small_vector<std::uint8_t, 384>;
   struct Node {
-    std::vector<std::uint8_t> bytes;
     std::size_t parent;
-    std::size_t offset;  // of this node's hash in the parent's bytes
+    std::size_t offset;               // of this node's hash in the parent's message
+    std::size_t begin = 0, size = 0;  // the message in bytes_, once complete
     std::size_t height = 0;
   };
 
+  // Nodes are named by index: nodes_ grows while a parent's message is still being built.
   std::size_t add_node(std::size_t parent, std::size_t offset) {
-    nodes_.push_back({{}, parent, offset});
+    nodes_.push_back({parent, offset});
     return nodes_.size() - 1;
   }
-  void append(std::size_t node, const Word& word) {
-    nodes_[node].bytes.insert(nodes_[node].bytes.end(), word.bytes.begin(), word.bytes.end());
+  void complete(std::size_t node, const Message& message) {
+    nodes_[node].begin = bytes_.size();
+    nodes_[node].size = message.size();
+    bytes_.insert(bytes_.end(), message.begin(), message.end());
   }
-  // A hole for a nested hash; nodes_ may grow meanwhile, so nodes are named by index.
-  std::size_t hole(std::size_t node) {
-    const std::size_t offset = nodes_[node].bytes.size();
-    nodes_[node].bytes.resize(offset + 32);
+  static void append(Message& message, const Word& word) {
+    message.insert(message.end(), word.bytes.begin(), word.bytes.end());
+  }
+  static std::size_t hole(Message& message) {
+    const std::size_t offset = message.size();
+    message.resize(offset + 32);
     return offset;
   }
 
@@ -407,26 +422,31 @@ class StructHashPlan {
   std::size_t add_struct(const S& value, const std::uint64_t* nonce, std::size_t parent,
                          std::size_t offset) {
     const std::size_t node = add_node(parent, offset);
-    append(node, type_hash<S>());
-    detail::visit_fields(value,
-                         [&](std::string_view, const auto& member) { add_word(node, member); });
-    if (nonce) append(node, word_from_u64(*nonce));
+    Message message;
+    append(message, type_hash<S>());
+    detail::visit_fields(
+        value, [&](std::string_view, const auto& member) { add_word(node, message, member); });
+    if (nonce) append(message, word_from_u64(*nonce));
+    complete(node, message);
     return node;
   }
 
   template <class T>
-  void add_word(std::size_t node, const T& value) {
+  void add_word(std::size_t node, Message& message, const T& value) {
     if constexpr (FieldStruct<T>) {
-      add_struct(value, nullptr, node, hole(node));
+      add_struct(value, nullptr, node, hole(message));
     } else if constexpr (detail::IsList<T>::value) {
-      const std::size_t list = add_node(node, hole(node));
-      for (const auto& item : value.items) add_word(list, item);
+      const std::size_t list = add_node(node, hole(message));
+      Message items;
+      for (const auto& item : value.items) add_word(list, items, item);
+      complete(list, items);
     } else {
-      append(node, eip712_word(value));
+      append(message, eip712_word(value));
     }
   }
 
   std::vector<Node> nodes_;
+  std::vector<std::uint8_t> bytes_;  // every node's message, one after another
   std::vector<std::size_t> roots_;
 };
 
@@ -494,7 +514,7 @@ Hash256 action_struct_hash(const Action& action, std::uint64_t nonce) {
 
 std::vector<Hash256> action_struct_hashes(std::span<const Action* const> actions,
                                           std::span<const std::uint64_t> nonces) {
-  StructHashPlan plan;
+  StructHashPlan plan(actions.size());
   for (std::size_t i = 0; i < actions.size() && i < nonces.size(); ++i)
     std::visit([&](const auto& typed) { plan.add_root(typed, nonces[i]); }, *actions[i]);
   return plan.run();
