@@ -1,4 +1,6 @@
 #include <cstring>
+#include <span>
+#include <vector>
 
 #include "consensus/application.h"
 #include "state/keccak.h"
@@ -63,10 +65,14 @@ state::Hash256 payload_hash(const std::vector<std::string>& txs) {
                                  static_cast<std::uint8_t>(n >> 16),
                                  static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
   hasher.update(count);
-  for (const auto& tx : txs) {
-    const state::Hash256 h = state::keccak256(tx);
-    hasher.update(std::span<const std::uint8_t>(h.data(), h.size()));
-  }
+  // The transactions' own hashes are independent: computed several per permutation.
+  std::vector<std::span<const std::uint8_t>> messages;
+  messages.reserve(txs.size());
+  for (const auto& tx : txs)
+    messages.emplace_back(reinterpret_cast<const std::uint8_t*>(tx.data()), tx.size());
+  std::vector<state::Hash256> hashes(txs.size());
+  state::keccak256_many(messages, hashes);
+  for (const auto& h : hashes) hasher.update(std::span<const std::uint8_t>(h.data(), h.size()));
   return hasher.finish();
 }
 
