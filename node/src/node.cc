@@ -31,7 +31,7 @@ std::string outcome_text(const perps::Exchange& exchange,
                                         {"message", outcome.message}});
   response_text = outcome.response.empty()
                       ? std::string("null")
-                      : json::serialize(perps::order_statuses_to_json(exchange, outcome.response));
+                      : perps::order_statuses_json_text(exchange, outcome.response);
   return R"({"status":"ok","response":)" + response_text + '}';
 }
 

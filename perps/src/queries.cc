@@ -39,29 +39,31 @@ json::value mid_px(const Market& market) {
 
 }  // namespace
 
-json::value order_statuses_to_json(const Exchange& exchange,
-                                   const OrderStatuses& statuses) {
-  json::array out;
-  for (const OrderStatus& s : statuses) {
+std::string order_statuses_json_text(const Exchange& exchange, const OrderStatuses& statuses) {
+  // Written as text: one per committed order, built on the commit path. Every string here is a
+  // reason name or a decimal, so nothing needs escaping.
+  std::string out = R"({"statuses":[)";
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    const OrderStatus& s = statuses[i];
     const Market& market = exchange.markets()[s.market < exchange.markets().size() ? s.market : 0];
+    if (i) out += ',';
     switch (s.kind) {
       case OrderStatus::Kind::Resting:
-        out.push_back(json::object{{"resting", json::object{{"oid", s.oid}}}});
+        out += R"({"resting":{"oid":)" + std::to_string(s.oid) + "}}";
         break;
       case OrderStatus::Kind::Filled:
-        out.push_back(json::object{{"filled", json::object{{"oid", s.oid},
-                                                           {"totalSz", sz_text(market, s.total_sz)},
-                                                           {"avgPx", px_text(s.avg_px)}}}});
+        out += R"({"filled":{"oid":)" + std::to_string(s.oid) + R"(,"totalSz":")" +
+               sz_text(market, s.total_sz) + R"(","avgPx":")" + px_text(s.avg_px) + "\"}}";
         break;
       case OrderStatus::Kind::Success:
-        out.push_back("success");
+        out += R"("success")";
         break;
       case OrderStatus::Kind::Error:
-        out.push_back(json::object{{"error", state::reason_name(s.error)}});
+        out += R"({"error":")" + std::string(state::reason_name(s.error)) + "\"}";
         break;
     }
   }
-  return json::object{{"statuses", std::move(out)}};
+  return out + "]}";
 }
 
 json::value markets_to_json(const Exchange& exchange) {

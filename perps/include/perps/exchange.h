@@ -413,7 +413,7 @@ class Exchange {
 };
 
 // JSON forms of SPEC section 5 results (decimal strings for every number a user sees).
-boost::json::value order_statuses_to_json(const Exchange& exchange, const OrderStatuses& statuses);
+std::string order_statuses_json_text(const Exchange& exchange, const OrderStatuses& statuses);
 boost::json::value markets_to_json(const Exchange& exchange);
 boost::json::value order_book_to_json(const Exchange& exchange, MarketIndex market,
                                       std::size_t depth, std::uint64_t height,

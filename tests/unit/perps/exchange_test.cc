@@ -8,6 +8,7 @@
 
 using namespace perps;
 using namespace perps::testing;
+namespace json = boost::json;
 using state::Reason;
 using state::Tif;
 
@@ -521,4 +522,23 @@ TEST_CASE("updateLeverage: lowering needs margin - raising is allowed even under
   // Raising to 40x lowers the requirement: allowed.
   CHECK(h.act("A", state::UpdateLeverage{"BTC", true, 40}).outcome.ok);
   CHECK(h.position("A", kBtc).leverage == 40);
+}
+
+TEST_CASE("order statuses as JSON text: resting - filled - success - error", "[exchange]") {
+  Harness h;
+  const OrderStatus resting = h.place("B", order("BTC", false, "50000", "0.3"));
+  const OrderStatus filled = h.place("A", order("BTC", true, "50000", "0.25", Tif::Ioc));
+  const OrderStatus error = h.place("A", order("XYZ", true, "1", "1"));
+  REQUIRE(resting.kind == OrderStatus::Kind::Resting);
+  REQUIRE(filled.kind == OrderStatus::Kind::Filled);
+  OrderStatus success;
+  success.kind = OrderStatus::Kind::Success;
+  const OrderStatuses statuses{resting, filled, success, error};
+  const std::string text = order_statuses_json_text(h.exchange(), statuses);
+  const json::value expected =
+      json::parse(R"({"statuses":[{"resting":{"oid":)" + std::to_string(resting.oid) +
+                  R"(}},{"filled":{"oid":)" + std::to_string(filled.oid) +
+                  R"(,"totalSz":"0.25","avgPx":"50000"}},"success",{"error":"UnknownMarket"}]})");
+  CHECK(json::parse(text) == expected);
+  CHECK(order_statuses_json_text(h.exchange(), {}) == R"({"statuses":[]})");
 }
