@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <numeric>
 #include <vector>
@@ -76,11 +77,6 @@ __attribute__((target("avx512f"))) void keccak_f1600_x8(std::uint64_t lanes[25][
 #pragma GCC diagnostic pop
 #endif
 
-bool has_avx512() {
-  static const bool supported = __builtin_cpu_supports("avx512f");
-  return supported;
-}
-
 std::size_t permutations_for(std::size_t length) {
   return length / Keccak256::kRate + 1;  // the padding always fits in the last block
 }
@@ -119,10 +115,16 @@ void hash_group(const std::span<const std::uint8_t>* messages, const std::size_t
 
 }  // namespace
 
+bool keccak256_many_is_vectorized() {
+  static const bool supported = __builtin_cpu_supports("avx512f");
+  return supported;
+}
+
 void keccak256_many(std::span<const std::span<const std::uint8_t>> messages,
                     std::span<Hash256> out) {
+  assert(out.size() >= messages.size());
   const std::size_t n = std::min(messages.size(), out.size());
-  if (n < 2 || !has_avx512()) {
+  if (n < 2 || !keccak256_many_is_vectorized()) {
     for (std::size_t i = 0; i < n; ++i) out[i] = keccak256(messages[i]);
     return;
   }

@@ -36,6 +36,8 @@ inline Hash256 keccak256(std::string_view text) {
 // messages share permutations eight at a time on CPUs with AVX-512, one by one elsewhere.
 void keccak256_many(std::span<const std::span<const std::uint8_t>> messages,
                     std::span<Hash256> out);
+// Whether this CPU takes the eight-state path (the tests say which path they checked).
+bool keccak256_many_is_vectorized();
 
 // The Keccak-f[1600] permutation on 25 little-endian lanes (exposed for the test vectors).
 void keccak_f1600(std::uint64_t lanes[25]);
