@@ -264,9 +264,6 @@ const Hash256& type_hash() {
   return hash;
 }
 
-template <class T>
-Word eip712_word(const T& value);
-
 // keccak256 of a short text field (market, price, size), remembered per thread: order flow
 // repeats the same few markets and prices near the touch, and a hit costs a probe instead of a
 // Keccak-f permutation (about 0.35 us, two or three per order). A pure function's memo, so it
@@ -291,26 +288,10 @@ Hash256 keccak_of_text(std::string_view text) {
   return slot.hash;
 }
 
-template <FieldStruct S>
-Hash256 hash_struct_typed(const S& value, const std::uint64_t* nonce) {
-  Keccak256 hasher;
-  hasher.update(type_hash<S>().bytes);
-  detail::visit_fields(value, [&](std::string_view, const auto& member) {
-    hasher.update(eip712_word(member).bytes);
-  });
-  if (nonce) hasher.update(word_from_u64(*nonce).bytes);
-  return hasher.finish();
-}
-
+// The 32-byte word of a scalar field (structs and lists are hashed by StructHashPlan).
 template <class T>
 Word eip712_word(const T& value) {
-  if constexpr (FieldStruct<T>) {
-    return hash_struct_typed(value, nullptr);
-  } else if constexpr (detail::IsList<T>::value) {
-    Keccak256 hasher;
-    for (const auto& item : value.items) hasher.update(eip712_word(item).bytes);
-    return hasher.finish();
-  } else if constexpr (std::is_same_v<T, bool>) {
+  if constexpr (std::is_same_v<T, bool>) {
     return word_from_bool(value);
   } else if constexpr (detail::UnsignedField<T>) {
     return word_from_u64(value);
@@ -334,7 +315,7 @@ Word eip712_word(const T& value) {
   }
 }
 
-// The same struct hashes for many actions at once. Each struct or list to hash becomes a node:
+// EIP-712 struct hashes of one action or many. Each struct or list to hash becomes a node:
 // its message with a 32-byte hole where each nested struct's or list's hash goes. Nodes are
 // hashed by height (leaves first) with keccak256_many, each hash written into its parent's hole,
 // so one level of every action in the batch shares permutations. Messages are built on the stack
@@ -342,14 +323,14 @@ Word eip712_word(const T& value) {
 class StructHashPlan {
  public:
   explicit StructHashPlan(std::size_t roots) {
-    roots_.reserve(roots);
     nodes_.reserve(roots * 3);
     bytes_.reserve(roots * 512);
   }
 
+  // The root's hash comes out of run() at the position of this call among add_root calls.
   template <FieldStruct S>
   void add_root(const S& value, std::uint64_t nonce) {
-    roots_.push_back(add_struct(value, &nonce, kNoParent, 0));
+    add_struct(value, &nonce, kNoParent, roots_++);
   }
 
   std::vector<Hash256> run() {
@@ -361,10 +342,10 @@ class StructHashPlan {
       if (node.parent != kNoParent)
         nodes_[node.parent].height = std::max(nodes_[node.parent].height, node.height + 1);
     }
-    std::vector<Hash256> hashes(nodes_.size());
-    std::vector<std::size_t> level;
-    std::vector<std::span<const std::uint8_t>> messages;
-    std::vector<Hash256> level_hashes;
+    std::vector<Hash256> roots(roots_);
+    boost::container::small_vector<std::size_t, 8> level;
+    boost::container::small_vector<std::span<const std::uint8_t>, 8> messages;
+    boost::container::small_vector<Hash256, 8> hashes;
     for (std::size_t height = 0; height <= max_height; ++height) {
       level.clear();
       messages.clear();
@@ -373,20 +354,18 @@ class StructHashPlan {
           level.push_back(i);
           messages.emplace_back(bytes_.data() + nodes_[i].begin, nodes_[i].size);
         }
-      level_hashes.resize(level.size());
-      keccak256_many(messages, level_hashes);
+      hashes.resize(level.size());
+      keccak256_many(messages, hashes);
       for (std::size_t k = 0; k < level.size(); ++k) {
         const Node& node = nodes_[level[k]];
-        hashes[level[k]] = level_hashes[k];
-        if (node.parent != kNoParent)
-          std::memcpy(bytes_.data() + nodes_[node.parent].begin + node.offset,
-                      level_hashes[k].data(), 32);
+        if (node.parent == kNoParent)
+          roots[node.offset] = hashes[k];
+        else
+          std::memcpy(bytes_.data() + nodes_[node.parent].begin + node.offset, hashes[k].data(),
+                      32);
       }
     }
-    std::vector<Hash256> out;
-    out.reserve(roots_.size());
-    for (std::size_t root : roots_) out.push_back(hashes[root]);
-    return out;
+    return roots;
   }
 
  private:
@@ -394,7 +373,7 @@ class StructHashPlan {
   using Message = boost::container::small_vector<std::uint8_t, 384>;
   struct Node {
     std::size_t parent;
-    std::size_t offset;               // of this node's hash in the parent's message
+    std::size_t offset;  // of this node's hash in the parent's message; a root's ordinal
     std::size_t begin = 0, size = 0;  // the message in bytes_, once complete
     std::size_t height = 0;
   };
@@ -419,8 +398,8 @@ class StructHashPlan {
   }
 
   template <FieldStruct S>
-  std::size_t add_struct(const S& value, const std::uint64_t* nonce, std::size_t parent,
-                         std::size_t offset) {
+  void add_struct(const S& value, const std::uint64_t* nonce, std::size_t parent,
+                  std::size_t offset) {
     const std::size_t node = add_node(parent, offset);
     Message message;
     append(message, type_hash<S>());
@@ -428,7 +407,6 @@ class StructHashPlan {
         value, [&](std::string_view, const auto& member) { add_word(node, message, member); });
     if (nonce) append(message, word_from_u64(*nonce));
     complete(node, message);
-    return node;
   }
 
   template <class T>
@@ -445,9 +423,10 @@ class StructHashPlan {
     }
   }
 
-  std::vector<Node> nodes_;
-  std::vector<std::uint8_t> bytes_;  // every node's message, one after another
-  std::vector<std::size_t> roots_;
+  // One action is a handful of nodes and under a kilobyte: it allocates nothing here.
+  boost::container::small_vector<Node, 4> nodes_;
+  boost::container::small_vector<std::uint8_t, 1024> bytes_;  // every node's message in turn
+  std::size_t roots_ = 0;
 };
 
 }  // namespace
@@ -509,7 +488,8 @@ const Eip712Types& action_eip712_types() {
 }
 
 Hash256 action_struct_hash(const Action& action, std::uint64_t nonce) {
-  return std::visit([&](const auto& typed) { return hash_struct_typed(typed, &nonce); }, action);
+  const Action* one = &action;
+  return action_struct_hashes({&one, 1}, {&nonce, 1})[0];
 }
 
 std::vector<Hash256> action_struct_hashes(std::span<const Action* const> actions,
