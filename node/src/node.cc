@@ -134,15 +134,21 @@ bool Node::process_proposal(const consensus::BlockHeader&, const std::vector<std
   for (std::size_t i = 0; own && i < txs.size(); ++i) own = txs[i] == proposed_[i].binary;
   if (own) return true;
   // Another proposer's block (the BFT engine): every transaction must decode and verify.
-  std::vector<PendingTx> verified;
+  std::vector<state::SignedAction> decoded;
+  decoded.reserve(txs.size());
   for (const auto& tx : txs) {
-    auto decoded = state::decode_envelope_binary(tx);
-    if (!decoded) return false;
-    auto v = verifier_.verify(std::move(*decoded));
-    if (!v) return false;
-    verified.push_back({std::move(*v), tx});
+    auto envelope = state::decode_envelope_binary(tx);
+    if (!envelope) return false;
+    decoded.push_back(std::move(*envelope));
   }
-  proposed_ = std::move(verified);
+  auto verified = verifier_.verify_batch(std::move(decoded));
+  std::vector<PendingTx> pending;
+  pending.reserve(txs.size());
+  for (std::size_t i = 0; i < txs.size(); ++i) {
+    if (!verified[i]) return false;
+    pending.push_back({std::move(*verified[i]), txs[i]});
+  }
+  proposed_ = std::move(pending);
   return true;
 }
 
@@ -264,11 +270,6 @@ std::size_t serialized_size_bound(const json::value& v) {
 }
 
 }  // namespace
-
-void Node::submit(const json::object& envelope, rpc::Respond respond) {
-  rpc::Call call{envelope, std::move(respond)};
-  submit_batch(std::span<rpc::Call>(&call, 1));
-}
 
 void Node::submit_batch(std::span<rpc::Call> calls) {
   auto reject = [](rpc::Respond& respond, const state::Error& error) {

@@ -160,7 +160,7 @@ int start(const std::string& home, const std::string& rpc_override) {
     io.stop();
   });
   std::vector<std::thread> threads;
-  // One RPC thread per core: envelopes are verified on them (Node::submit).
+  // One RPC thread per core: envelopes are verified on them (Node::submit_batch).
   const unsigned rpc_threads = std::max(2u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < rpc_threads; ++i) threads.emplace_back([&io] { io.run(); });
   for (auto& t : threads) t.join();

@@ -263,11 +263,16 @@ Result<Hash256> hash_struct(const Eip712Types& types, std::string_view primary,
   return hash_struct_at(types, primary, message, 0);
 }
 
+std::array<std::uint8_t, 66> typed_data_digest_input(const Hash256& domain_separator,
+                                                     const Hash256& struct_hash) {
+  std::array<std::uint8_t, 66> input{0x19, 0x01};
+  std::memcpy(input.data() + 2, domain_separator.data(), 32);
+  std::memcpy(input.data() + 34, struct_hash.data(), 32);
+  return input;
+}
+
 Hash256 typed_data_digest(const Hash256& domain_separator, const Hash256& struct_hash) {
-  std::uint8_t buf[66] = {0x19, 0x01};
-  std::memcpy(buf + 2, domain_separator.data(), 32);
-  std::memcpy(buf + 34, struct_hash.data(), 32);
-  return keccak256(buf);
+  return keccak256(typed_data_digest_input(domain_separator, struct_hash));
 }
 
 Result<Hash256> typed_data_digest(const json::value& typed_data) {

@@ -65,8 +65,15 @@ json::object envelope_to_json(const SignedAction& envelope) {
   return out;
 }
 
+std::array<std::uint8_t, 97> tx_hash_input(const Hash256& digest, const Signature& signature) {
+  std::array<std::uint8_t, 97> input;
+  std::memcpy(input.data(), digest.data(), 32);
+  std::memcpy(input.data() + 32, signature.to_bytes().data(), 65);
+  return input;
+}
+
 Hash256 compute_tx_hash(const Hash256& digest, const Signature& signature) {
-  return Keccak256().update(digest.bytes).update(signature.to_bytes().bytes).finish();
+  return keccak256(tx_hash_input(digest, signature));
 }
 
 json::object eip712_schema(std::uint64_t chain_id) {
@@ -96,11 +103,9 @@ Hash256 EnvelopeVerifier::digest(const Action& action, std::uint64_t nonce) cons
 }
 
 Result<VerifiedAction> EnvelopeVerifier::verify(SignedAction envelope) const {
-  Hash256 signed_digest = digest(envelope.action, envelope.nonce);
-  auto signer = recover_address(signed_digest, envelope.signature);
-  if (!signer) return signer.error();
-  Hash256 tx_hash = compute_tx_hash(signed_digest, envelope.signature);
-  return VerifiedAction{std::move(envelope), *signer, signed_digest, tx_hash};
+  std::vector<SignedAction> one;
+  one.push_back(std::move(envelope));
+  return std::move(verify_batch(std::move(one))[0]);
 }
 
 std::vector<Result<VerifiedAction>> EnvelopeVerifier::verify_batch(
@@ -114,14 +119,10 @@ std::vector<Result<VerifiedAction>> EnvelopeVerifier::verify_batch(
   }
   const std::vector<Hash256> struct_hashes = action_struct_hashes(actions, nonces);
 
-  // keccak256(0x1901 || domainSeparator || structHash) for all.
   std::vector<std::array<std::uint8_t, 66>> digest_inputs(n);
   std::vector<std::span<const std::uint8_t>> messages(n);
   for (std::size_t i = 0; i < n; ++i) {
-    digest_inputs[i][0] = 0x19;
-    digest_inputs[i][1] = 0x01;
-    std::memcpy(digest_inputs[i].data() + 2, domain_separator_.data(), 32);
-    std::memcpy(digest_inputs[i].data() + 34, struct_hashes[i].data(), 32);
+    digest_inputs[i] = typed_data_digest_input(domain_separator_, struct_hashes[i]);
     messages[i] = digest_inputs[i];
   }
   std::vector<Hash256> digests(n);
@@ -136,8 +137,7 @@ std::vector<Result<VerifiedAction>> EnvelopeVerifier::verify_batch(
   std::vector<std::array<std::uint8_t, 97>> tx_hash_inputs(n);
   messages.clear();
   for (std::size_t i = 0; i < n; ++i) {
-    std::memcpy(tx_hash_inputs[i].data(), digests[i].data(), 32);
-    std::memcpy(tx_hash_inputs[i].data() + 32, envelopes[i].signature.to_bytes().data(), 65);
+    tx_hash_inputs[i] = tx_hash_input(digests[i], envelopes[i].signature);
     messages.emplace_back(tx_hash_inputs[i]);
   }
   for (std::size_t i = 0; i < n; ++i)

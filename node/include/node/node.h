@@ -56,12 +56,11 @@ class Node final : public consensus::Application {
   void commit() override;
   consensus::CommitInfo last_commit() const override;
 
-  // Verifies an envelope on the calling thread and queues it; respond gets the receipt once its
-  // block commits, an error at once, or the tx hash alone after the timeout. perpd calls it from
-  // its RPC threads, one per core, which spreads verification over all cores without a handoff.
-  void submit(const boost::json::object& envelope, rpc::Respond respond);
-  // submit for many envelopes (perp_sendAction's calls in one JSON-RPC batch), each answered as
-  // submit answers it; they are verified together and queued under one lock of each kind.
+  // perp_sendAction's calls of one request (one, or a JSON-RPC batch's): verifies their envelopes
+  // together on the calling thread and queues them under one lock of each kind. Each respond gets
+  // its receipt once the block commits, an error at once, or the tx hash alone after the timeout.
+  // perpd calls it from its RPC threads, one per core, which spreads verification over all cores
+  // without a handoff.
   void submit_batch(std::span<rpc::Call> calls);
   bool has_pending() const { return mempool_.size() > 0; }
   // subscribed tells whether a topic has subscribers now: what nobody follows is not built.

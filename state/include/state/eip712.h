@@ -6,6 +6,7 @@
 // encode_type, so there is one definition of each encoding rule.
 #pragma once
 
+#include <array>
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <map>
@@ -45,6 +46,9 @@ Result<Hash256> hash_struct(const Eip712Types& types, std::string_view primary,
                             const boost::json::value& message);
 
 // keccak256(0x19 0x01 || domainSeparator || structHash).
+// What typed_data_digest hashes: 0x19 0x01 || domainSeparator || structHash.
+std::array<std::uint8_t, 66> typed_data_digest_input(const Hash256& domain_separator,
+                                                     const Hash256& struct_hash);
 Hash256 typed_data_digest(const Hash256& domain_separator, const Hash256& struct_hash);
 
 // The whole eth_signTypedData_v4 object {types, primaryType, domain, message} -> digest.

@@ -3,6 +3,7 @@
 // once per envelope on any core, and execution takes the recovered signer with the action.
 #pragma once
 
+#include <array>
 #include <boost/json/fwd.hpp>
 #include <cstdint>
 #include <string>
@@ -49,6 +50,8 @@ boost::json::object envelope_to_json(const SignedAction& envelope);
 std::string encode_envelope_binary(const SignedAction& envelope);
 Result<SignedAction> decode_envelope_binary(std::string_view bytes);
 
+// What compute_tx_hash hashes: digest || r || s || v.
+std::array<std::uint8_t, 97> tx_hash_input(const Hash256& digest, const Signature& signature);
 Hash256 compute_tx_hash(const Hash256& digest, const Signature& signature);
 
 // What perp_eip712Schema returns: {"domain": {name, version, chainId}, "types": {...every type,

@@ -102,7 +102,8 @@ TEST_CASE("submit_batch answers each envelope as a lone submit would", "[node][s
 
     // Submitted again after its block: refused, and its waiter gone with the refusal.
     Answers again;
-    node.submit(params[0], again.respond());
+    rpc::Call resubmitted{params[0], again.respond()};
+    node.submit_batch({&resubmitted, 1});
     REQUIRE(again.got.size() == 1);
     CHECK(rejection_reason(again.got[0]) == "DuplicateTx");
     CHECK(again.got[0].error.message == "transaction already taken into a block");
@@ -111,4 +112,60 @@ TEST_CASE("submit_batch answers each envelope as a lone submit would", "[node][s
     CHECK(answers[0].got.size() == 1);
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("another proposer's block is verified whole - a bad envelope refuses it",
+          "[node][submit]") {
+  auto genesis = genesis::load_genesis_file(PERPD_TEST_DATA_DIR "/../../genesis/local.json");
+  REQUIRE(genesis.ok());
+  const auto base = std::filesystem::temp_directory_path() /
+                    ("perpd-proposal-" + std::to_string(std::random_device{}()));
+  {
+    std::filesystem::create_directories(base);
+    node::NodeOptions options;
+    options.log_blocks = false;
+    auto proposer = node::Node::open(*genesis, (base / "a").string(), options);
+    auto follower = node::Node::open(*genesis, (base / "b").string(), options);
+    REQUIRE(proposer.ok());
+    REQUIRE(follower.ok());
+    const std::uint64_t now = (*proposer)->last_commit().time_ms;
+    std::vector<json::object> params;
+    for (int i = 0; i < 11; ++i)
+      params.push_back(
+          signed_order((*proposer)->chain_id(), now + 1 + i, std::to_string(65000 + i).c_str()));
+    std::vector<Answers> answers(params.size());
+    std::vector<rpc::Call> calls;
+    for (std::size_t i = 0; i < params.size(); ++i)
+      calls.push_back(rpc::Call{params[i], answers[i].respond()});
+    (*proposer)->submit_batch(calls);
+
+    const consensus::CommitInfo last = (*proposer)->last_commit();
+    consensus::BlockHeader header;
+    header.height = last.height + 1;
+    header.time_ms = last.time_ms + 1000;
+    header.parent_hash = last.block_hash;
+    header.last_app_hash = last.app_hash;
+    auto txs = (*proposer)->prepare_proposal(header.height, header.time_ms, 1 << 20);
+    REQUIRE(txs.size() == params.size());
+    header.payload_hash = consensus::payload_hash(txs);
+
+    // An envelope no key recovers from (r with no curve point at x = r) refuses the block.
+    state::EnvelopeVerifier verifier((*proposer)->chain_id());
+    auto unrecoverable = state::decode_envelope_binary(txs[5]);
+    REQUIRE(unrecoverable.ok());
+    for (std::uint8_t r = 1;; ++r) {
+      unrecoverable->signature.r = state::Hash256{};
+      unrecoverable->signature.r.bytes[31] = r;
+      if (!verifier.verify(*unrecoverable)) break;
+    }
+    std::vector<std::string> tampered = txs;
+    tampered[5] = state::encode_envelope_binary(*unrecoverable);
+    CHECK_FALSE((*follower)->process_proposal(header, tampered));
+
+    // The proposer's own block verifies on the follower and executes to the same app hash.
+    REQUIRE((*follower)->process_proposal(header, txs));
+    REQUIRE((*proposer)->process_proposal(header, txs));
+    CHECK((*follower)->finalize_block(header, txs) == (*proposer)->finalize_block(header, txs));
+  }
+  std::filesystem::remove_all(base);
 }
