@@ -6,6 +6,7 @@
 
 #include "perps/event_codec.h"
 #include "state/crypto.h"
+#include "state/nonce_set.h"
 
 namespace node {
 namespace json = boost::json;
@@ -312,10 +313,9 @@ void Node::submit_batch(std::span<rpc::Call> calls) {
       reject(call.respond, verified[i].error());
       continue;
     }
-    const std::uint64_t nonce = verified[i]->signed_action.nonce;
-    if (nonce + state::kNonceWindowPastMs <= now || nonce >= now + state::kNonceWindowFutureMs) {
-      call.respond(rpc::Answer::rejected("NonceOutsideWindow",
-                                         "nonce must be within (T - 2 days, T + 1 day)"));
+    if (state::Status window = state::check_nonce_window(verified[i]->signed_action.nonce, now);
+        !window) {
+      reject(call.respond, window.error());
       continue;
     }
     std::string binary = state::encode_envelope_binary(verified[i]->signed_action);

@@ -4,14 +4,18 @@
 
 namespace state {
 
-Status NonceSet::check(std::uint64_t nonce, std::uint64_t block_time_ms) const {
-  const auto kept = this->kept();
-  // Open interval (T - 2 days, T + 1 day); the lower bound is 0 near the epoch.
-  std::uint64_t lower = block_time_ms > kNonceWindowPastMs ? block_time_ms - kNonceWindowPastMs : 0;
-  if (nonce <= lower || nonce >= block_time_ms + kNonceWindowFutureMs)
+Status check_nonce_window(std::uint64_t nonce, std::uint64_t time_ms) {
+  const std::uint64_t lower = time_ms > kNonceWindowPastMs ? time_ms - kNonceWindowPastMs : 0;
+  if (nonce <= lower || nonce >= time_ms + kNonceWindowFutureMs)
     return make_error(
         Reason::NonceOutsideWindow,
         "nonce must be a millisecond time within 2 days before and 1 day after block time");
+  return Status::Ok();
+}
+
+Status NonceSet::check(std::uint64_t nonce, std::uint64_t block_time_ms) const {
+  PERPD_TRY(check_nonce_window(nonce, block_time_ms));
+  const auto kept = this->kept();
   if (kept.empty() || nonce > kept.back()) return Status::Ok();  // the usual case: a newer time
   if (kept.size() >= kKeptNonces && nonce <= kept.front())
     return make_error(Reason::NonceTooLow,

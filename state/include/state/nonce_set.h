@@ -15,6 +15,11 @@ inline constexpr std::size_t kKeptNonces = 100;
 inline constexpr std::uint64_t kNonceWindowPastMs = 2ULL * 24 * 60 * 60 * 1000;
 inline constexpr std::uint64_t kNonceWindowFutureMs = 1ULL * 24 * 60 * 60 * 1000;
 
+// NonceOutsideWindow unless nonce lies in the open window (T - 2 days, T + 1 day) around
+// time_ms (the lower bound clamps at the epoch). The mempool checks it against the last block's
+// time; NonceSet::check against the executing block's.
+Status check_nonce_window(std::uint64_t nonce, std::uint64_t time_ms);
+
 class NonceSet {
  public:
   // Returns NonceOutsideWindow, NonceTooLow or NonceAlreadyUsed; changes nothing.

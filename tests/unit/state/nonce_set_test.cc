@@ -27,6 +27,12 @@ TEST_CASE("nonces must lie in the open window (T - 2 days - T + 1 day)", "[nonce
   CHECK(set.check(kT + kNonceWindowFutureMs - 1, kT).ok());
   CHECK(set.check(0, 1000).reason() == Reason::NonceOutsideWindow);  // window clamps at the epoch
   CHECK(set.check(1, 1000).ok());
+  // The window alone (what the mempool checks on entry) has the same edges.
+  CHECK(check_nonce_window(kT - kNonceWindowPastMs, kT).reason() == Reason::NonceOutsideWindow);
+  CHECK(check_nonce_window(kT - kNonceWindowPastMs + 1, kT).ok());
+  CHECK(check_nonce_window(kT + kNonceWindowFutureMs, kT).reason() == Reason::NonceOutsideWindow);
+  CHECK(check_nonce_window(kT + kNonceWindowFutureMs - 1, kT).ok());
+  CHECK(check_nonce_window(0, 1000).reason() == Reason::NonceOutsideWindow);
 }
 
 TEST_CASE("100 highest are kept - once full - a nonce must exceed the smallest kept", "[nonce]") {
