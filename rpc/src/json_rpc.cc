@@ -257,7 +257,8 @@ void MethodTable::dispatch(std::string_view request_text, std::function<void(std
     std::vector<std::shared_ptr<PendingCall>> pending;  // calls[i]'s, to answer if it throws
   };
   std::vector<BatchCalls> batch_calls;
-  std::size_t requests = 1;  // in the request text: what a batch method's call lists reserve
+  // Requests in the text: what a batch method's call lists reserve.
+  const std::size_t requests = request.is_array() ? request.get_array().size() : 1;
 
   // Handles one request of a single call or a batch; reply gets the response text, or an empty
   // string for a notification. Calls to a batch method wait in batch_calls.
@@ -360,7 +361,6 @@ void MethodTable::dispatch(std::string_view request_text, std::function<void(std
     return;
   }
   auto collector = std::make_shared<BatchCollector>(batch.size(), std::move(done));
-  requests = batch.size();
   for (std::size_t index = 0; index < batch.size(); ++index)
     handle(batch[index],
            [collector, index](std::string text) { collector->fill(index, std::move(text)); });
