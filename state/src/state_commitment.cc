@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <new>
+#include <utility>
+
+#include <sys/mman.h>
 
 #include "state/linear_probing.h"
 #include "state/sha256.h"
@@ -58,12 +62,60 @@ void StateCommitment::apply(const WriteBatch& batch, std::string_view prefix) {
   }
 }
 
-std::size_t StateCommitment::DigestTable::probe(std::string_view key, std::size_t hash) const {
-  const std::size_t mask = slots_.size() - 1;
+StateCommitment::DigestTable::SlotArray::SlotArray(std::size_t slots) : size_(slots) {
+  constexpr std::size_t kHugePage = 2 << 20;
+  const std::size_t bytes = slots * sizeof(Slot);
+  // Room to start on a huge-page boundary, so the whole array can be backed by huge pages.
+  mapping_bytes_ = bytes >= kHugePage ? bytes + kHugePage : bytes;
+  mapping_ =
+      mmap(nullptr, mapping_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapping_ == MAP_FAILED) {
+    mapping_ = nullptr;
+    throw std::bad_alloc();
+  }
+  auto start = reinterpret_cast<std::uintptr_t>(mapping_);
+  if (bytes >= kHugePage) {
+    start = (start + kHugePage - 1) & ~(kHugePage - 1);
+    // Advice only: where huge pages are off, the array works the same on small pages.
+    madvise(reinterpret_cast<void*>(start), bytes, MADV_HUGEPAGE);
+  }
+  slots_ = reinterpret_cast<Slot*>(start);  // zero bytes: every slot empty
+}
+
+StateCommitment::DigestTable::SlotArray& StateCommitment::DigestTable::SlotArray::operator=(
+    SlotArray&& other) noexcept {
+  if (this != &other) {
+    this->~SlotArray();
+    mapping_ = std::exchange(other.mapping_, nullptr);
+    mapping_bytes_ = std::exchange(other.mapping_bytes_, 0);
+    slots_ = std::exchange(other.slots_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    faulted_ = std::exchange(other.faulted_, 0);
+  }
+  return *this;
+}
+
+void StateCommitment::DigestTable::SlotArray::fault_in(std::size_t end) {
+  constexpr std::size_t kPageSlots = 4096 / sizeof(Slot);
+  end = std::min(end, size_);
+  for (; faulted_ < end; faulted_ += kPageSlots)
+    reinterpret_cast<volatile std::uint8_t&>(slots_[faulted_].state) = 0;  // a write maps the page
+}
+
+StateCommitment::DigestTable::SlotArray::~SlotArray() {
+  if (mapping_) munmap(mapping_, mapping_bytes_);
+  mapping_ = nullptr;
+}
+
+std::size_t StateCommitment::DigestTable::probe(const SlotArray& slots, std::string_view key,
+                                                std::size_t hash) {
+  const std::size_t mask = slots.size() - 1;
   for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
-    const Slot& slot = slots_[i];
+    const Slot& slot = slots[i];
     if (slot.state == 0) return i;
-    if (slot.len == key.size() && std::memcmp(slot.key, key.data(), key.size()) == 0) return i;
+    if (slot.state == 1 && slot.len == key.size() &&
+        std::memcmp(slot.key, key.data(), key.size()) == 0)
+      return i;
   }
 }
 
@@ -77,7 +129,9 @@ Hash256* StateCommitment::DigestTable::find(std::string_view key, std::size_t ha
     return it == long_keys_.end() ? nullptr : &it->second;
   }
   if (slots_.empty()) return nullptr;
-  Slot& slot = slots_[probe(key, hash)];
+  if (Slot& slot = slots_[probe(slots_, key, hash)]; slot.state == 1) return &slot.digest;
+  if (draining_.empty()) return nullptr;
+  Slot& slot = draining_[probe(draining_, key, hash)];
   return slot.state == 1 ? &slot.digest : nullptr;
 }
 
@@ -87,8 +141,10 @@ void StateCommitment::DigestTable::insert(std::string_view key, std::size_t hash
     long_keys_.emplace(std::string(key), digest);
     return;
   }
-  if (2 * (size_ + 1) > slots_.size()) grow();  // load at most 1/2
-  Slot& slot = slots_[probe(key, hash)];
+  drain(kDrainStep);
+  prepare_growth();
+  if (2 * (size_ + 1) > slots_.size()) start_growth();  // load at most 1/2
+  Slot& slot = slots_[probe(slots_, key, hash)];
   slot.state = 1;
   slot.len = static_cast<std::uint8_t>(key.size());
   std::memcpy(slot.key, key.data(), key.size());
@@ -101,21 +157,49 @@ void StateCommitment::DigestTable::erase(std::string_view key, std::size_t hash)
     long_keys_.erase(std::string(key));
     return;
   }
-  const std::size_t mask = slots_.size() - 1;
-  const std::size_t hole = backward_shift(
-      slots_, probe(key, hash), mask, [](const Slot& s) { return s.state == 0; },
-      [mask](const Slot& s) { return DigestTable::hash(std::string_view(s.key, s.len)) & mask; });
-  slots_[hole].state = 0;
+  const std::size_t at = probe(slots_, key, hash);
+  if (slots_[at].state == 1) {
+    const std::size_t mask = slots_.size() - 1;
+    const std::size_t hole = backward_shift(
+        slots_, at, mask, [](const Slot& s) { return s.state == 0; },
+        [mask](const Slot& s) { return DigestTable::hash(std::string_view(s.key, s.len)) & mask; });
+    slots_[hole].state = 0;
+  } else {
+    draining_[probe(draining_, key, hash)].state = 2;  // not yet moved on: it must be here
+  }
   --size_;
+  drain(kDrainStep);
 }
 
-void StateCommitment::DigestTable::grow() {
-  std::vector<Slot> old = std::move(slots_);
-  slots_.assign(std::max<std::size_t>(1024, 2 * old.size()), Slot{});
-  for (const Slot& slot : old) {
+void StateCommitment::DigestTable::prepare_growth() {
+  // From load 3/8 to 1/2 (an eighth of the slots in inserts), the next array's pages in step.
+  const std::size_t from = 3 * slots_.size() / 8;
+  if (slots_.empty() || size_ < from) return;
+  if (next_.empty()) next_ = SlotArray(2 * slots_.size());
+  next_.fault_in((size_ - from + 1) * next_.size() / (slots_.size() / 8));
+}
+
+void StateCommitment::DigestTable::start_growth() {
+  drain(draining_.size());  // only if a caller outgrew the step's guarantee
+  draining_ = std::move(slots_);
+  drained_ = 0;
+  slots_ = next_.empty() ? SlotArray(std::max<std::size_t>(1024, 2 * draining_.size()))
+                         : std::move(next_);
+}
+
+void StateCommitment::DigestTable::drain(std::size_t slots) {
+  if (draining_.empty()) return;
+  const std::size_t end = std::min(draining_.size(), drained_ + slots);
+  for (; drained_ < end; ++drained_) {
+    Slot& slot = draining_[drained_];
     if (slot.state != 1) continue;
     const std::string_view key(slot.key, slot.len);
-    slots_[probe(key, hash(key))] = slot;
+    slots_[probe(slots_, key, hash(key))] = slot;  // absent there: lands in an empty slot
+    slot.state = 2;
+  }
+  if (drained_ == draining_.size()) {
+    draining_ = SlotArray();
+    drained_ = 0;
   }
 }
 
