@@ -66,6 +66,10 @@ state::Result<NodeConfig> load_config(const std::string& path) {
       c.rpc_max_connections = n;
     } else if (field == "rpcIdleTimeoutMs") {
       PERPD_TRY(number(value, field, 3'600'000, c.rpc_idle_timeout_ms));
+    } else if (field == "rpcThreadNice") {
+      if (!value.is_int64() || value.get_int64() < 0 || value.get_int64() > 19)
+        return bad(field, "an integer 0..19");
+      c.rpc_thread_nice = static_cast<int>(value.get_int64());
     } else if (field == "mempoolMaxTxs") {
       PERPD_TRY(number(value, field, 10'000'000, n));
       c.mempool.max_txs = n;
@@ -95,6 +99,7 @@ state::Status save_config(const std::string& path, const NodeConfig& c) {
                  {"sendActionTimeoutMs", c.send_action_timeout_ms},
                  {"rpcMaxConnections", c.rpc_max_connections},
                  {"rpcIdleTimeoutMs", c.rpc_idle_timeout_ms},
+                 {"rpcThreadNice", c.rpc_thread_nice},
                  {"mempoolMaxTxs", c.mempool.max_txs},
                  {"mempoolMaxBytes", c.mempool.max_bytes},
                  {"mempoolMaxPerSigner", c.mempool.max_per_signer},

@@ -16,6 +16,8 @@
 #include <mutex>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include "node/key_file.h"
 #include "node/order_json.h"
 #include "node/rpc_client.h"
@@ -83,6 +85,30 @@ int recovery(int seconds) {
 json::object order(const std::string& market, bool buy, std::int64_t px, const std::string& sz) {
   return node::order_action_json(
       json::array{node::order_spec_json(market, buy, state::format_decimal(px, 6), sz)});
+}
+
+// The machine's CPU time split (Linux /proc/stat, clock ticks) and this process's own CPU time:
+// where the cores went while orders were in flight, beside the node's share.
+struct CpuSample {
+  std::uint64_t busy = 0, idle = 0;  // all cores
+  double self_seconds = 0;
+};
+CpuSample cpu_sample() {
+  CpuSample out;
+  if (std::FILE* f = std::fopen("/proc/stat", "r")) {
+    unsigned long long v[8] = {};  // user nice system idle iowait irq softirq steal
+    if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                    &v[4], &v[5], &v[6], &v[7]) == 8) {
+      out.idle = v[3] + v[4];
+      out.busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    }
+    std::fclose(f);
+  }
+  rusage self{};
+  getrusage(RUSAGE_SELF, &self);
+  out.self_seconds = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
+                     static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
+  return out;
 }
 
 std::size_t occurrences(std::string_view text, std::string_view needle) {
@@ -162,6 +188,7 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
   std::vector<std::vector<double>> latencies(connections);
   // When each answer came (seconds from the start) and how many of its calls committed.
   std::vector<std::vector<std::pair<double, std::uint64_t>>> commits(connections);
+  const CpuSample cpu_before = cpu_sample();
   const auto start = Clock::now();
   std::vector<std::thread> senders;
   for (int c = 0; c < connections; ++c)
@@ -208,6 +235,7 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
     });
   for (auto& s : senders) s.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const CpuSample cpu_after = cpu_sample();
   std::vector<double> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   std::printf(
@@ -234,6 +262,14 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
     std::printf(
         "steady: %.0f committed orders/s (from 10%% to 90%% of the commits, %.2f s to %.2f s)\n",
         static_cast<double>(at_high - at_low) / (t_high - t_low), t_low, t_high);
+  if (const std::uint64_t ticks =
+          (cpu_after.busy - cpu_before.busy) + (cpu_after.idle - cpu_before.idle)) {
+    const double core_seconds = seconds * std::thread::hardware_concurrency();
+    std::printf(
+        "cores while sending: %.1f%% idle, %.1f%% used by perp-load itself\n",
+        100.0 * static_cast<double>(cpu_after.idle - cpu_before.idle) / static_cast<double>(ticks),
+        100.0 * (cpu_after.self_seconds - cpu_before.self_seconds) / core_seconds);
+  }
   for (const auto& [why, n] : reasons)
     std::printf("  not committed: %s x%llu\n", why.c_str(), static_cast<unsigned long long>(n));
   return 0;
