@@ -64,6 +64,7 @@
 
 #include "perps/book_level.h"
 #include "perps/book_types.h"
+#include "perps/chunked_pool.h"
 #include "perps/price_grid.h"
 
 namespace perps {
@@ -227,7 +228,7 @@ class OrderBook {
   }
 
   SideState sides_[2];  // indexed by Side
-  std::vector<Node> nodes_;
+  ChunkedPool<Node> nodes_;
   std::uint32_t free_node_ = kNil;  // head of the free list through Node::next
   std::vector<std::unique_ptr<Page>> pages_;
   std::vector<std::uint32_t> free_pages_;  // capacity kept >= pages_.size(): pushes never allocate
