@@ -90,6 +90,7 @@ json::object order(const std::string& market, bool buy, std::int64_t px, const s
 // The machine's CPU time split (Linux /proc/stat, clock ticks) and this process's own CPU time:
 // where the cores went while orders were in flight, beside the node's share.
 struct CpuSample {
+  bool read = false;                 // /proc/stat parsed
   std::uint64_t busy = 0, idle = 0;  // all cores
   double self_seconds = 0;
 };
@@ -99,6 +100,7 @@ CpuSample cpu_sample() {
     unsigned long long v[8] = {};  // user nice system idle iowait irq softirq steal
     if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
                     &v[4], &v[5], &v[6], &v[7]) == 8) {
+      out.read = true;
       out.idle = v[3] + v[4];
       out.busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
     }
@@ -262,13 +264,17 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
     std::printf(
         "steady: %.0f committed orders/s (from 10%% to 90%% of the commits, %.2f s to %.2f s)\n",
         static_cast<double>(at_high - at_low) / (t_high - t_low), t_low, t_high);
-  if (const std::uint64_t ticks =
-          (cpu_after.busy - cpu_before.busy) + (cpu_after.idle - cpu_before.idle)) {
-    const double core_seconds = seconds * std::thread::hardware_concurrency();
-    std::printf(
-        "cores while sending: %.1f%% idle, %.1f%% used by perp-load itself\n",
-        100.0 * static_cast<double>(cpu_after.idle - cpu_before.idle) / static_cast<double>(ticks),
-        100.0 * (cpu_after.self_seconds - cpu_before.self_seconds) / core_seconds);
+  // Counters can step back (iowait may), so the differences are taken signed and clamped.
+  const auto delta = [](std::uint64_t after, std::uint64_t before) {
+    return after > before ? static_cast<double>(after - before) : 0.0;
+  };
+  const double idle_ticks = delta(cpu_after.idle, cpu_before.idle);
+  const double all_ticks = idle_ticks + delta(cpu_after.busy, cpu_before.busy);
+  if (cpu_before.read && cpu_after.read && all_ticks > 0) {
+    const double cores = std::max(1u, std::thread::hardware_concurrency());
+    std::printf("cores while sending: %.1f%% idle, %.1f%% used by perp-load itself\n",
+                100.0 * idle_ticks / all_ticks,
+                100.0 * (cpu_after.self_seconds - cpu_before.self_seconds) / (seconds * cores));
   }
   for (const auto& [why, n] : reasons)
     std::printf("  not committed: %s x%llu\n", why.c_str(), static_cast<unsigned long long>(n));

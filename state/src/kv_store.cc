@@ -1,6 +1,7 @@
 #include "state/kv_store.h"
 
 #include <leveldb/db.h>
+#include <leveldb/env.h>
 #include <leveldb/filter_policy.h>
 #include <leveldb/write_batch.h>
 #include <algorithm>
@@ -103,6 +104,10 @@ Result<std::unique_ptr<KvStore>> open_leveldb(const std::string& path, bool crea
   leveldb::Status s = leveldb::DB::Open(options, path, &raw);
   if (!s.ok())
     return make_error(Reason::StorageError, "cannot open database " + path + ": " + s.ToString());
+  // LevelDB starts its one background (compaction) thread on the first task scheduled, and the
+  // thread inherits the scheduling thread's priority. Started here, by the opener, rather than
+  // later by a lookup on a lower-priority RPC thread (perpd's rpcThreadNice).
+  leveldb::Env::Default()->Schedule([](void*) {}, nullptr);
   return std::unique_ptr<KvStore>(
       std::make_unique<LevelDbKvStore>(std::unique_ptr<leveldb::DB>(raw)));
 }

@@ -63,29 +63,18 @@ void StateCommitment::apply(const WriteBatch& batch, std::string_view prefix) {
 }
 
 StateCommitment::DigestTable::SlotArray::SlotArray(std::size_t slots) : size_(slots) {
-  constexpr std::size_t kHugePage = 2 << 20;
-  const std::size_t bytes = slots * sizeof(Slot);
-  // Room to start on a huge-page boundary, so the whole array can be backed by huge pages.
-  mapping_bytes_ = bytes >= kHugePage ? bytes + kHugePage : bytes;
-  mapping_ =
+  mapping_bytes_ = slots * sizeof(Slot);
+  void* mapping =
       mmap(nullptr, mapping_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (mapping_ == MAP_FAILED) {
-    mapping_ = nullptr;
-    throw std::bad_alloc();
-  }
-  auto start = reinterpret_cast<std::uintptr_t>(mapping_);
-  if (bytes >= kHugePage) {
-    start = (start + kHugePage - 1) & ~(kHugePage - 1);
-    // Advice only: where huge pages are off, the array works the same on small pages.
-    madvise(reinterpret_cast<void*>(start), bytes, MADV_HUGEPAGE);
-  }
-  slots_ = reinterpret_cast<Slot*>(start);  // zero bytes: every slot empty
+  if (mapping == MAP_FAILED) throw std::bad_alloc();
+  mapping_ = mapping;
+  slots_ = static_cast<Slot*>(mapping_);  // zero bytes: every slot empty
 }
 
 StateCommitment::DigestTable::SlotArray& StateCommitment::DigestTable::SlotArray::operator=(
     SlotArray&& other) noexcept {
   if (this != &other) {
-    this->~SlotArray();
+    release();
     mapping_ = std::exchange(other.mapping_, nullptr);
     mapping_bytes_ = std::exchange(other.mapping_bytes_, 0);
     slots_ = std::exchange(other.slots_, nullptr);
@@ -95,16 +84,16 @@ StateCommitment::DigestTable::SlotArray& StateCommitment::DigestTable::SlotArray
   return *this;
 }
 
+void StateCommitment::DigestTable::SlotArray::release() {
+  if (mapping_) munmap(mapping_, mapping_bytes_);
+  mapping_ = nullptr;
+}
+
 void StateCommitment::DigestTable::SlotArray::fault_in(std::size_t end) {
   constexpr std::size_t kPageSlots = 4096 / sizeof(Slot);
   end = std::min(end, size_);
   for (; faulted_ < end; faulted_ += kPageSlots)
     reinterpret_cast<volatile std::uint8_t&>(slots_[faulted_].state) = 0;  // a write maps the page
-}
-
-StateCommitment::DigestTable::SlotArray::~SlotArray() {
-  if (mapping_) munmap(mapping_, mapping_bytes_);
-  mapping_ = nullptr;
 }
 
 std::size_t StateCommitment::DigestTable::probe(const SlotArray& slots, std::string_view key,
@@ -172,11 +161,12 @@ void StateCommitment::DigestTable::erase(std::string_view key, std::size_t hash)
 }
 
 void StateCommitment::DigestTable::prepare_growth() {
-  // From load 3/8 to 1/2 (an eighth of the slots in inserts), the next array's pages in step.
+  // From load 3/8 to 1/2 (S/8 inserts for an array of S slots), the next array's 2S slots in
+  // step: 16 slots' pages per insert. If erases bring the load back down, next_ stays mapped.
   const std::size_t from = 3 * slots_.size() / 8;
   if (slots_.empty() || size_ < from) return;
   if (next_.empty()) next_ = SlotArray(2 * slots_.size());
-  next_.fault_in((size_ - from + 1) * next_.size() / (slots_.size() / 8));
+  next_.fault_in((size_ - from + 1) * 16);
 }
 
 void StateCommitment::DigestTable::start_growth() {

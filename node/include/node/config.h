@@ -19,7 +19,8 @@ struct NodeConfig {
   std::uint64_t send_action_timeout_ms = 10'000;
   std::size_t rpc_max_connections = 1'024;
   std::uint64_t rpc_idle_timeout_ms = 30'000;
-  // The RPC threads' nice value (0-19), above the consensus thread's: see perpd start.
+  // Added to perpd's nice value for the RPC threads (0-19), so the consensus thread runs first
+  // when both want a core: see perpd start.
   int rpc_thread_nice = 10;
   MempoolLimits mempool;
   std::string log_level = "info";

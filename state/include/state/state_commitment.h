@@ -44,7 +44,7 @@ class StateCommitment {
   // Keys longer than kInlineKey bytes (none today) go to an ordinary map.
   // Growth is spread over many inserts. A doubling used to rehash every key at once, and at
   // ~500,000 keys that held a block for 200 ms (more as the state grows). Now the next array is
-  // mapped from load 3/8 and its pages faulted in a few per insert (fresh pages cost ~2 ms per
+  // mapped from load 3/8 and its pages faulted in a few per insert (fresh memory costs ~1 ms per
   // 2 MiB on this VM), and after the switch at load 1/2 the old array drains into the new one a
   // few slots per insert or erase, while lookups check both.
   // determinism: looked up by key only, never iterated; LtHash sums are order-independent.
@@ -71,16 +71,17 @@ class StateCommitment {
       Hash256 digest;
     };
     static_assert(sizeof(Slot) == 64);
-    // A power-of-two array of slots, zero-filled by the kernel (no clearing pass over fresh
-    // pages) and, from 2 MiB, in transparent huge pages: lookups are random over tens of MiB, and
-    // with 4 KiB pages each one also missed the TLB.
+    // A power-of-two array of slots from mmap: zero-filled by the kernel (no clearing pass), and
+    // unmapped whole once drained. Small pages on purpose: on this VM a never-used 2 MiB page
+    // took ~6 ms to fault in (a reused one 0.25 ms, 4 KiB pages ~1 ms per 2 MiB), and with THP
+    // defrag=madvise a huge-page fault may compact memory first; the load test showed no gain.
     class SlotArray {
      public:
       SlotArray() = default;
       explicit SlotArray(std::size_t slots);
       SlotArray(SlotArray&& other) noexcept { *this = std::move(other); }
       SlotArray& operator=(SlotArray&& other) noexcept;
-      ~SlotArray();
+      ~SlotArray() { release(); }
       std::size_t size() const { return size_; }
       bool empty() const { return size_ == 0; }
       // Writes to every page of slots [0, end) not written yet, so that the kernel's page faults
@@ -90,6 +91,7 @@ class StateCommitment {
       const Slot& operator[](std::size_t i) const { return slots_[i]; }
 
      private:
+      void release();
       void* mapping_ = nullptr;
       std::size_t mapping_bytes_ = 0;
       Slot* slots_ = nullptr;

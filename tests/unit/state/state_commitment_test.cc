@@ -279,6 +279,15 @@ TEST_CASE("commitment keeps every key through incremental growth (seeded, random
       if (op % 6'007 == 0) check();
     }
     check();
+    // Every key must still be found: rewriting it with its own value changes nothing (a lost
+    // key would be added a second time), and deleting them all leaves the empty state.
+    const Hash256 before = incremental.app_hash();
+    for (const auto& [key, value] : model) incremental.set(key, value);
+    REQUIRE(incremental.app_hash() == before);
+    REQUIRE(incremental.size() == model.size());
+    for (const auto& [key, value] : model) incremental.set(key, std::nullopt);
+    CHECK(incremental.size() == 0);
+    CHECK(incremental.app_hash() == StateCommitment().app_hash());
   }
 }
 
