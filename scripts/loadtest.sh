@@ -3,9 +3,10 @@
 # loopback port, measures this machine's secp256k1 recovery rate on all cores, then sends
 # pre-signed orders over keep-alive connections (committed orders/s, submit-to-commit latency)
 # and measures perp_orderBook reads per second. Needs a release build (./scripts/build.sh).
-#   ORDERS=N CONNECTIONS=C BATCH=B ACCOUNTS=A override the order load. The defaults keep the node
-#   saturated (48 x 100 calls in flight) for ~10 s, long enough that start-up and the last block
-#   weigh little, while p50 stays within two block intervals.
+#   ORDERS=N CONNECTIONS=C BATCH=B ACCOUNTS=A override the order load; CROSS_EVERY=K makes every
+#   K-th order an IOC that crosses the book and fills (trades, not only quotes). The defaults keep
+#   the node saturated (48 x 100 calls in flight) for ~10 s, long enough that start-up and the
+#   last block weigh little, while p50 stays within two block intervals.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/release/node
@@ -33,6 +34,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 ticks_before=$(cpu_ticks)
 "$bin/perp-load" --rpc "http://127.0.0.1:$port" orders --key "$work/node/validator.key" \
   --orders "${ORDERS:-300000}" --accounts "${ACCOUNTS:-480}" --connections "${CONNECTIONS:-48}" --batch "${BATCH:-100}" \
+  --cross-every "${CROSS_EVERY:-0}" \
   | tee "$work/orders"
 echo "$(( $(cpu_ticks) - ticks_before )) $(getconf CLK_TCK)" > "$work/ticks"
 "$bin/perp-load" recovery --seconds 3 | tee -a "$work/recovery"
@@ -57,3 +59,4 @@ if count:
 PY
 "$bin/perp-load" --rpc "http://127.0.0.1:$port" book --connections 8 --seconds 5
 grep -c "info: block" "$work/perpd.log" | sed 's/^/blocks committed: /'
+grep -o "fills=[0-9]*" "$work/perpd.log" | awk -F= '{n += $2} END {print "fills: " n}'

@@ -2,7 +2,8 @@
 //   perp-load recovery [--seconds S]: the machine's secp256k1 recovery rate on all cores (the
 //     ceiling for verified orders per second).
 //   perp-load orders --rpc URL --key VALIDATOR.key [--accounts A --orders N --connections C
-//     --batch B]: funds A traders from the validator, signs N resting orders in advance, sends
+//     --batch B --cross-every K]: funds A traders from the validator, signs N resting orders in
+//     advance (with K > 0, every K-th is instead an IOC that crosses the book and fills), sends
 //     them over C keep-alive connections as JSON-RPC batches of B perp_sendAction calls, and
 //     reports committed orders per second and submit-to-commit latency p50/p99.
 //   perp-load book --rpc URL [--connections C --seconds S]: perp_orderBook requests per second.
@@ -82,9 +83,10 @@ int recovery(int seconds) {
   return 0;
 }
 
-json::object order(const std::string& market, bool buy, std::int64_t px, const std::string& sz) {
+json::object order(const std::string& market, bool buy, std::int64_t px, const std::string& sz,
+                   std::string_view tif) {
   return node::order_action_json(
-      json::array{node::order_spec_json(market, buy, state::format_decimal(px, 6), sz)});
+      json::array{node::order_spec_json(market, buy, state::format_decimal(px, 6), sz, tif)});
 }
 
 // The machine's CPU time split (Linux /proc/stat, clock ticks) and this process's own CPU time:
@@ -121,7 +123,7 @@ std::size_t occurrences(std::string_view text, std::string_view needle) {
 }
 
 int orders(const std::string& url, const std::string& key_path, int accounts, int count,
-           int connections, int batch) {
+           int connections, int batch, int cross_every) {
   auto validator = node::read_key_file(key_path);
   if (!validator) return std::fprintf(stderr, "error: %s\n", validator.error().message.c_str()), 1;
   auto client = std::move(*node::RpcClient::create(url));
@@ -165,9 +167,14 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
       const int who = i % accounts;
       const int conn =
           who % connections;  // a signer's orders go down one connection, in nonce order
-      const bool buy = (i / accounts) % 2 == 0;
-      const std::int64_t px = (buy ? 3'300 - (i % 100) : 3'700 + (i % 100)) * 1'000'000LL;
-      auto action = state::action_from_json(order("ETH", buy, px, "0.01"));
+      const bool buy = (i / accounts) % 2 == 0;  // a trader alternates sides: positions stay small
+      // A crossing IOC takes the best resting order on the other side (asks 3,700-3,799, bids
+      // 3,201-3,300) and fills; the rest only rest.
+      const bool cross = cross_every > 0 && i % cross_every == cross_every - 1;
+      const std::int64_t px = cross ? (buy ? 3'800 : 3'200) * 1'000'000LL
+                              : buy ? (3'300 - (i % 100)) * 1'000'000LL
+                                    : (3'700 + (i % 100)) * 1'000'000LL;
+      auto action = state::action_from_json(order("ETH", buy, px, "0.01", cross ? "Ioc" : "Gtc"));
       pending[conn].push_back(
           json::object{{"jsonrpc", "2.0"},
                        {"id", i},
@@ -312,7 +319,7 @@ int main(int argc, char** argv) {
   CLI::App app{"perp-load: load generator and RPC benchmarks for perpd"};
   app.require_subcommand(1);
   std::string url = "http://127.0.0.1:8545", key;
-  int seconds = 5, accounts = 200, count = 20'000, connections = 8, batch = 50;
+  int seconds = 5, accounts = 200, count = 20'000, connections = 8, batch = 50, cross_every = 0;
   app.add_option("--rpc", url);
   auto* rec = app.add_subcommand("recovery", "secp256k1 recoveries per second on all cores");
   rec->add_option("--seconds", seconds);
@@ -322,12 +329,13 @@ int main(int argc, char** argv) {
   ord->add_option("--orders", count);
   ord->add_option("--connections", connections);
   ord->add_option("--batch", batch);
+  ord->add_option("--cross-every", cross_every, "every K-th order an IOC that fills (0: none)");
   auto* bk = app.add_subcommand("book", "perp_orderBook requests per second");
   bk->add_option("--connections", connections);
   bk->add_option("--seconds", seconds);
   app.fallthrough();
   CLI11_PARSE(app, argc, argv);
   if (*rec) return recovery(seconds);
-  if (*ord) return orders(url, key, accounts, count, connections, batch);
+  if (*ord) return orders(url, key, accounts, count, connections, batch, cross_every);
   return book(url, connections, seconds);
 }
