@@ -153,7 +153,8 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
       return std::fprintf(stderr, "error: funding failed\n"), 1;
   }
 
-  // Sign every order in advance: resting bids and asks 2-6% away from 3,500 on ETH (no fills).
+  // Sign every order in advance: resting bids and asks 2-6% away from 3,500 on ETH, and with
+  // --cross-every, IOCs that cross them.
   std::printf("signing %d orders...\n", count);
   struct Body {
     std::string text;

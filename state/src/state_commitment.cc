@@ -63,20 +63,16 @@ void StateCommitment::apply(const WriteBatch& batch, std::string_view prefix) {
 }
 
 StateCommitment::DigestTable::SlotArray::SlotArray(std::size_t slots) : size_(slots) {
-  mapping_bytes_ = slots * sizeof(Slot);
   void* mapping =
-      mmap(nullptr, mapping_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      mmap(nullptr, bytes(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mapping == MAP_FAILED) throw std::bad_alloc();
-  mapping_ = mapping;
-  slots_ = static_cast<Slot*>(mapping_);  // zero bytes: every slot empty
+  slots_ = static_cast<Slot*>(mapping);  // zero bytes: every slot empty
 }
 
 StateCommitment::DigestTable::SlotArray& StateCommitment::DigestTable::SlotArray::operator=(
     SlotArray&& other) noexcept {
   if (this != &other) {
     release();
-    mapping_ = std::exchange(other.mapping_, nullptr);
-    mapping_bytes_ = std::exchange(other.mapping_bytes_, 0);
     slots_ = std::exchange(other.slots_, nullptr);
     size_ = std::exchange(other.size_, 0);
     faulted_ = std::exchange(other.faulted_, 0);
@@ -85,8 +81,8 @@ StateCommitment::DigestTable::SlotArray& StateCommitment::DigestTable::SlotArray
 }
 
 void StateCommitment::DigestTable::SlotArray::release() {
-  if (mapping_) munmap(mapping_, mapping_bytes_);
-  mapping_ = nullptr;
+  if (slots_) munmap(slots_, bytes());
+  slots_ = nullptr;
 }
 
 void StateCommitment::DigestTable::SlotArray::fault_in(std::size_t end) {

@@ -33,12 +33,11 @@ class ChunkedPool {
   const T& operator[](std::size_t i) const { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
   std::size_t size() const { return size_; }
 
-  // A value-initialized element at index size(); returns it.
+  // A value-initialized element at index size() (chunks are value-initialized when allocated and
+  // each slot is handed out once); returns it.
   T& emplace_back() {
     if (size_ == chunks_.size() * kChunk) chunks_.push_back(std::make_unique<T[]>(kChunk));
-    T& slot = (*this)[size_++];
-    slot = T{};
-    return slot;
+    return (*this)[size_++];
   }
   // Chunks for n elements in total, allocated now.
   void reserve(std::size_t n) {

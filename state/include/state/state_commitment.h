@@ -91,9 +91,8 @@ class StateCommitment {
       const Slot& operator[](std::size_t i) const { return slots_[i]; }
 
      private:
+      std::size_t bytes() const { return size_ * sizeof(Slot); }  // of the mapping at slots_
       void release();
-      void* mapping_ = nullptr;
-      std::size_t mapping_bytes_ = 0;
       Slot* slots_ = nullptr;
       std::size_t size_ = 0;
       std::size_t faulted_ = 0;  // slots [0, faulted_) are faulted in
