@@ -10,7 +10,7 @@ Mempool::Mempool(MempoolLimits limits) : limits_(limits) {
   // The window fills within minutes at load; sized now, it never rehashes (and faults in fresh
   // pages) while a block is being taken.
   recent_ring_.reserve(limits_.recent_window);
-  recent_.reserve(limits_.recent_window);
+  known_.reserve(limits_.recent_window);
 }
 
 state::Status Mempool::add(PendingTx tx) {
@@ -27,10 +27,9 @@ std::vector<state::Status> Mempool::add_batch(std::vector<PendingTx>& txs) {
 }
 
 state::Status Mempool::add_locked(PendingTx& tx) {
-  if (hashes_.contains(tx.verified.tx_hash))
-    return make_error(Reason::DuplicateTx, "transaction already pending");
-  if (recent_.contains(tx.verified.tx_hash))
-    return make_error(Reason::DuplicateTx, "transaction already taken into a block");
+  if (auto known = known_.find(tx.verified.tx_hash); known != known_.end())
+    return make_error(Reason::DuplicateTx, known->second ? "transaction already taken into a block"
+                                                         : "transaction already pending");
   if (queue_.size() >= limits_.max_txs)
     return make_error(Reason::MempoolFull,
                       "mempool holds " + std::to_string(limits_.max_txs) + " transactions");
@@ -43,7 +42,7 @@ state::Status Mempool::add_locked(PendingTx& tx) {
                                                " pending transactions");
   ++mine;
   bytes_ += tx.binary.size();
-  hashes_.insert(tx.verified.tx_hash);
+  known_.emplace(tx.verified.tx_hash, false);
   queue_.push_back(std::move(tx));
   return state::Status::Ok();
 }
@@ -54,31 +53,32 @@ std::vector<PendingTx> Mempool::take(std::size_t max_bytes) {
   out.reserve(std::min<std::size_t>(queue_.size(), 4096));  // growth moves every PendingTx
   std::size_t taken = 0;
   while (!queue_.empty() && taken + queue_.front().binary.size() <= max_bytes) {
-    PendingTx tx = std::move(queue_.front());
+    PendingTx& tx = out.emplace_back(std::move(queue_.front()));
     queue_.pop_front();
     taken += tx.binary.size();
     bytes_ -= tx.binary.size();
-    hashes_.erase(tx.verified.tx_hash);
     if (limits_.recent_window > 0) {
       if (recent_ring_.size() < limits_.recent_window) {
         recent_ring_.push_back(tx.verified.tx_hash);
       } else {
-        recent_.erase(recent_ring_[recent_next_]);
+        known_.erase(recent_ring_[recent_next_]);  // taken, so not pending again (a duplicate)
         recent_ring_[recent_next_] = tx.verified.tx_hash;
         recent_next_ = (recent_next_ + 1) % limits_.recent_window;
       }
-      recent_.insert(tx.verified.tx_hash);
+      known_.find(tx.verified.tx_hash)->second = true;
+    } else {
+      known_.erase(tx.verified.tx_hash);
     }
     auto it = per_signer_.find(tx.verified.signer);
     if (--it->second == 0) per_signer_.erase(it);
-    out.push_back(std::move(tx));
   }
   return out;
 }
 
 bool Mempool::contains(const state::Hash256& tx_hash) const {
   std::lock_guard lock(mutex_);
-  return hashes_.contains(tx_hash);
+  auto known = known_.find(tx_hash);
+  return known != known_.end() && !known->second;
 }
 
 std::size_t Mempool::size() const {

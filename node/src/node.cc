@@ -333,8 +333,9 @@ void Node::submit_batch(std::span<rpc::Call> calls) {
     std::lock_guard lock(waiters_mutex_);
     const std::uint64_t first = next_waiter_id_;
     for (std::size_t i = 0; i < txs.size(); ++i)
-      waiters_.emplace(txs[i].verified.tx_hash,
-                       Waiter{std::move(queued[i]->respond), deadline, next_waiter_id_++});
+      waiters_[txs[i].verified.tx_hash].push_back(
+          Waiter{std::move(queued[i]->respond), deadline, next_waiter_id_++});
+    earliest_deadline_ = std::min(earliest_deadline_, deadline);
     return first;
   }();
   const std::vector<state::Status> added = mempool_.add_batch(txs);
@@ -348,12 +349,16 @@ void Node::submit_batch(std::span<rpc::Call> calls) {
     std::lock_guard lock(waiters_mutex_);
     for (std::size_t i = 0; i < added.size(); ++i) {
       if (added[i]) continue;
-      auto [first, last] = waiters_.equal_range(txs[i].verified.tx_hash);
-      auto own = std::find_if(
-          first, last, [&](const auto& waiter) { return waiter.second.id == first_waiter_id + i; });
-      if (own == last) continue;
-      refused.emplace_back(std::move(own->second.respond), &added[i].error());
-      waiters_.erase(own);
+      auto group = waiters_.find(txs[i].verified.tx_hash);
+      if (group == waiters_.end()) continue;
+      Waiters& waiting = group->second;
+      auto own = std::find_if(waiting.begin(), waiting.end(), [&](const Waiter& waiter) {
+        return waiter.id == first_waiter_id + i;
+      });
+      if (own == waiting.end()) continue;
+      refused.emplace_back(std::move(own->respond), &added[i].error());
+      waiting.erase(own);
+      if (waiting.empty()) waiters_.erase(group);
     }
   }
   for (auto& [respond, error] : refused) reject(respond, *error);
@@ -367,20 +372,31 @@ void Node::answer_waiters(const Executor::BlockResult& result, const consensus::
   std::vector<std::pair<rpc::Respond, state::Hash256>> expired;
   {
     std::lock_guard lock(waiters_mutex_);
+    done.reserve(result.receipts.size());
     for (std::size_t i = 0; i < result.receipts.size(); ++i) {
-      auto [first, last] = waiters_.equal_range(result.receipts[i].tx_hash);
-      for (auto it = first; it != last; ++it) done.emplace_back(std::move(it->second.respond), i);
-      waiters_.erase(first, last);
+      auto group = waiters_.find(result.receipts[i].tx_hash);
+      if (group == waiters_.end()) continue;
+      for (Waiter& waiter : group->second) done.emplace_back(std::move(waiter.respond), i);
+      waiters_.erase(group);
     }
     // Waiters whose transaction has not committed in time get its hash to poll chain_getTx.
     const auto now = std::chrono::steady_clock::now();
-    for (auto it = waiters_.begin(); it != waiters_.end();) {
-      if (it->second.deadline > now) {
-        ++it;
-        continue;
+    if (earliest_deadline_ <= now) {
+      earliest_deadline_ = std::chrono::steady_clock::time_point::max();
+      for (auto it = waiters_.begin(); it != waiters_.end();) {
+        Waiters& waiting = it->second;
+        for (Waiter& waiter : waiting)
+          if (waiter.deadline <= now) expired.emplace_back(std::move(waiter.respond), it->first);
+        waiting.erase(std::remove_if(waiting.begin(), waiting.end(),
+                                     [&](const Waiter& w) { return w.deadline <= now; }),
+                      waiting.end());
+        for (const Waiter& waiter : waiting)
+          earliest_deadline_ = std::min(earliest_deadline_, waiter.deadline);
+        if (waiting.empty())
+          waiters_.erase(it++);  // a flat table's erase moves no other element
+        else
+          ++it;
       }
-      expired.emplace_back(std::move(it->second.respond), it->first);
-      it = waiters_.erase(it);
     }
   }
   for (auto& [respond, index] : done) {

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <boost/unordered/unordered_flat_map.hpp>
-#include <boost/unordered/unordered_flat_set.hpp>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -53,10 +52,11 @@ class Mempool {
   MempoolLimits limits_;
   mutable std::mutex mutex_;
   std::deque<PendingTx> queue_;
-  boost::unordered_flat_set<state::Hash256, TxHashKey> hashes_;
+  // Every hash the pool knows, pending (false) or taken into a block within the window (true):
+  // one table, so admission probes once and taking marks in place.
+  boost::unordered_flat_map<state::Hash256, bool, TxHashKey> known_;
   std::vector<state::Hash256> recent_ring_;  // taken hashes; the oldest at recent_next_ when full
   std::size_t recent_next_ = 0;
-  boost::unordered_flat_set<state::Hash256, TxHashKey> recent_;
   // determinism: looked up only, never iterated (and the mempool is not consensus state).
   boost::unordered_flat_map<state::Address, std::size_t, AddressKey> per_signer_;
   std::size_t bytes_ = 0;

@@ -169,3 +169,52 @@ TEST_CASE("another proposer's block is verified whole - a bad envelope refuses i
   }
   std::filesystem::remove_all(base);
 }
+
+TEST_CASE("a waiter past its timeout is answered pending with its hash and only once",
+          "[node][submit]") {
+  auto genesis = genesis::load_genesis_file(PERPD_TEST_DATA_DIR "/../../genesis/local.json");
+  REQUIRE(genesis.ok());
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("perpd-timeout-" + std::to_string(std::random_device{}()));
+  {
+    node::NodeOptions options;
+    options.log_blocks = false;
+    options.send_action_timeout = std::chrono::milliseconds(0);
+    auto opened = node::Node::open(*genesis, dir.string(), options);
+    REQUIRE(opened.ok());
+    node::Node& node = **opened;
+    const std::uint64_t now = node.last_commit().time_ms;
+    const json::object params = signed_order(node.chain_id(), now + 1, "65000");
+    Answers answers;
+    rpc::Call call{params, answers.respond()};
+    node.submit_batch({&call, 1});
+    REQUIRE(answers.got.empty());
+
+    // A block that takes nothing (no room): the waiter's time is up before its tx commits.
+    const consensus::CommitInfo last = node.last_commit();
+    consensus::BlockHeader header;
+    header.height = last.height + 1;
+    header.time_ms = last.time_ms + 1000;
+    header.parent_hash = last.block_hash;
+    header.last_app_hash = last.app_hash;
+    auto txs = node.prepare_proposal(header.height, header.time_ms, 0);
+    REQUIRE(txs.empty());
+    header.payload_hash = consensus::payload_hash(txs);
+    REQUIRE(node.process_proposal(header, txs));
+    node.finalize_block(header, txs);
+    node.commit();
+    REQUIRE(answers.got.size() == 1);
+    REQUIRE(answers.got[0].result);
+    const json::object& pending = answers.got[0].result->as_object();
+    CHECK(pending.at("status") == "pending");
+    CHECK(pending.at("height").is_null());
+    const std::string hash(pending.at("txHash").as_string());
+    CHECK(hash.size() == 66);
+
+    // The transaction still commits; its expired waiter is not answered again.
+    commit_one_block(node);
+    CHECK(answers.got.size() == 1);
+    CHECK(node.last_commit().height == 2);
+  }
+  std::filesystem::remove_all(dir);
+}
