@@ -31,6 +31,27 @@ state::Error damaged(std::string what) {
   return make_error(Reason::StorageError, "damaged " + what + " record");
 }
 
+constexpr std::size_t kHeaderBytes = 8 + 8 + 20 + 32 + 32 + 32;
+
+// Walks a block record's transactions (after the header and app hash), handing each to visit
+// until it returns false; false when the record's lengths do not add up to its size.
+template <class Visit>
+bool walk_txs(std::string_view v, Visit visit) {
+  std::size_t at = kHeaderBytes + 32;
+  if (v.size() < at + 4) return false;
+  const std::uint64_t count = get_be(v, at, 4);
+  at += 4;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    if (v.size() < at + 4) return false;
+    const std::uint64_t len = get_be(v, at, 4);
+    at += 4;
+    if (v.size() < at + len) return false;
+    if (!visit(i, v.substr(at, len))) return true;
+    at += len;
+  }
+  return at == v.size();
+}
+
 }  // namespace
 
 state::Result<std::optional<consensus::CommitInfo>> BlockStore::commit_info() const {
@@ -88,24 +109,31 @@ state::Result<std::optional<StoredBlock>> BlockStore::block(std::uint64_t height
   if (!*value) return std::optional<StoredBlock>();
   std::string_view v = **value;
   StoredBlock out;
-  constexpr std::size_t kHeader = 8 + 8 + 20 + 32 + 32 + 32;
-  if (v.size() < kHeader + 32 + 4 ||
-      !consensus::BlockHeader::decode(v.substr(0, kHeader), out.header))
+  if (v.size() < kHeaderBytes + 32 + 4 ||
+      !consensus::BlockHeader::decode(v.substr(0, kHeaderBytes), out.header))
     return damaged("block");
-  std::memcpy(out.app_hash.data(), v.data() + kHeader, 32);
-  std::size_t at = kHeader + 32;
-  const std::uint64_t count = get_be(v, at, 4);
-  at += 4;
-  for (std::uint64_t i = 0; i < count; ++i) {
-    if (v.size() < at + 4) return damaged("block");
-    const std::uint64_t len = get_be(v, at, 4);
-    at += 4;
-    if (v.size() < at + len) return damaged("block");
-    out.txs.emplace_back(v.substr(at, len));
-    at += len;
-  }
-  if (at != v.size()) return damaged("block");
+  std::memcpy(out.app_hash.data(), v.data() + kHeaderBytes, 32);
+  const bool whole = walk_txs(v, [&](std::uint64_t, std::string_view tx) {
+    out.txs.emplace_back(tx);
+    return true;
+  });
+  if (!whole) return damaged("block");
   return std::optional(std::move(out));
+}
+
+state::Result<std::optional<std::string>> BlockStore::transaction(std::uint64_t height,
+                                                                  std::uint32_t index) const {
+  auto value = kv_.get(key("c/b/", height));
+  if (!value) return value.error();
+  if (!*value) return std::optional<std::string>();
+  std::optional<std::string> found;
+  const bool valid = walk_txs(**value, [&](std::uint64_t i, std::string_view tx) {
+    if (i != index) return true;
+    found.emplace(tx);
+    return false;
+  });
+  if (!valid) return damaged("block");
+  return found;
 }
 
 state::Result<std::optional<TxRecord>> BlockStore::find_tx(const state::Hash256& hash) const {

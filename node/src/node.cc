@@ -619,7 +619,10 @@ void Node::register_methods(rpc::MethodTable& table) {
         if (!*block)
           return respond(rpc::Answer::rejected("UnknownBlock",
                                                "no block at height " + std::to_string(height)));
-        respond(rpc::Answer::ok(block_json(**block)));
+        auto answer = block_json(**block);
+        if (!answer)
+          return respond(rpc::Answer::fail(rpc::ErrorCode::InternalError, answer.error().message));
+        respond(rpc::Answer::ok(std::move(*answer)));
       });
   table.add(
       "chain_getTx", "A committed transaction with its result.",
@@ -639,13 +642,14 @@ void Node::register_methods(rpc::MethodTable& table) {
               rpc::Answer::rejected("UnknownTx", "no transaction " + std::string(*text)));
         }
         const TxRecord& record = **at;
-        auto block = store_.block(record.at.height);
-        if (!block || !*block || record.at.index >= (*block)->txs.size())
+        auto tx = store_.transaction(record.at.height, record.at.index);
+        auto envelope = tx && *tx ? state::decode_envelope_binary(**tx)
+                                  : state::Result<state::SignedAction>(
+                                        make_error(Reason::StorageError, "not in its block"));
+        if (!envelope)
           return respond(
               rpc::Answer::fail(rpc::ErrorCode::InternalError, "damaged transaction record"));
-        auto envelope = state::decode_envelope_binary((*block)->txs[record.at.index]);
-        json::value action = nullptr;
-        if (envelope) action = state::envelope_to_json(*envelope)["action"];
+        json::value action = state::action_to_json(envelope->action);
         json::error_code ec;
         json::value result = json::parse(record.result_json, ec);
         respond(rpc::Answer::ok(
@@ -666,22 +670,30 @@ void Node::register_methods(rpc::MethodTable& table) {
             });
 }
 
-json::value Node::block_json(const StoredBlock& block) const {
-  json::array txs;
+state::Result<json::value> Node::block_json(const StoredBlock& block) const {
+  // Committed transactions decoded when their block was accepted: one that no longer decodes is
+  // damage, reported, not a hash left out of the list.
+  std::vector<state::SignedAction> envelopes;
+  envelopes.reserve(block.txs.size());
   for (const auto& tx : block.txs) {
     auto envelope = state::decode_envelope_binary(tx);
-    if (!envelope) continue;
-    txs.push_back(json::string(hex(state::compute_tx_hash(
-        verifier_.digest(envelope->action, envelope->nonce), envelope->signature))));
+    if (!envelope)
+      return make_error(Reason::StorageError, "damaged transaction in block " +
+                                                  std::to_string(block.header.height) + ": " +
+                                                  envelope.error().message);
+    envelopes.push_back(std::move(*envelope));
   }
-  return json::object{{"height", block.header.height},
-                      {"hash", hex(block.header.hash())},
-                      {"parentHash", hex(block.header.parent_hash)},
-                      {"time", block.header.time_ms},
-                      {"proposer", state::to_checksum_address(block.header.proposer)},
-                      {"appHash", hex(block.app_hash)},
-                      {"lastAppHash", hex(block.header.last_app_hash)},
-                      {"txs", std::move(txs)}};
+  json::array txs;
+  txs.reserve(envelopes.size());
+  for (const state::Hash256& hash : verifier_.tx_hashes(envelopes)) txs.emplace_back(hex(hash));
+  return json::value(json::object{{"height", block.header.height},
+                                  {"hash", hex(block.header.hash())},
+                                  {"parentHash", hex(block.header.parent_hash)},
+                                  {"time", block.header.time_ms},
+                                  {"proposer", state::to_checksum_address(block.header.proposer)},
+                                  {"appHash", hex(block.app_hash)},
+                                  {"lastAppHash", hex(block.header.last_app_hash)},
+                                  {"txs", std::move(txs)}});
 }
 
 std::string Node::metrics_text() const {

@@ -108,8 +108,12 @@ Result<VerifiedAction> EnvelopeVerifier::verify(SignedAction envelope) const {
   return std::move(verify_batch(std::move(one))[0]);
 }
 
-std::vector<Result<VerifiedAction>> EnvelopeVerifier::verify_batch(
-    std::vector<SignedAction> envelopes) const {
+namespace {
+
+// The EIP-712 digests of many envelopes: their struct trees level by level, then the digests,
+// several messages per Keccak permutation.
+std::vector<Hash256> digests_of(std::span<const SignedAction> envelopes,
+                                const Hash256& domain_separator) {
   const std::size_t n = envelopes.size();
   std::vector<const Action*> actions(n);
   std::vector<std::uint64_t> nonces(n);
@@ -118,15 +122,38 @@ std::vector<Result<VerifiedAction>> EnvelopeVerifier::verify_batch(
     nonces[i] = envelopes[i].nonce;
   }
   const std::vector<Hash256> struct_hashes = action_struct_hashes(actions, nonces);
-
   std::vector<std::array<std::uint8_t, 66>> digest_inputs(n);
   std::vector<std::span<const std::uint8_t>> messages(n);
   for (std::size_t i = 0; i < n; ++i) {
-    digest_inputs[i] = typed_data_digest_input(domain_separator_, struct_hashes[i]);
+    digest_inputs[i] = typed_data_digest_input(domain_separator, struct_hashes[i]);
     messages[i] = digest_inputs[i];
   }
   std::vector<Hash256> digests(n);
   keccak256_many(messages, digests);
+  return digests;
+}
+
+}  // namespace
+
+std::vector<Hash256> EnvelopeVerifier::tx_hashes(std::span<const SignedAction> envelopes) const {
+  const std::vector<Hash256> digests = digests_of(envelopes, domain_separator_);
+  std::vector<std::array<std::uint8_t, 97>> inputs(envelopes.size());
+  std::vector<std::span<const std::uint8_t>> messages(envelopes.size());
+  for (std::size_t i = 0; i < envelopes.size(); ++i) {
+    inputs[i] = tx_hash_input(digests[i], envelopes[i].signature);
+    messages[i] = inputs[i];
+  }
+  std::vector<Hash256> hashes(envelopes.size());
+  keccak256_many(messages, hashes);
+  return hashes;
+}
+
+std::vector<Result<VerifiedAction>> EnvelopeVerifier::verify_batch(
+    std::vector<SignedAction> envelopes) const {
+  const std::size_t n = envelopes.size();
+  const std::vector<Hash256> digests = digests_of(envelopes, domain_separator_);
+  std::vector<std::span<const std::uint8_t>> messages;
+  messages.reserve(2 * n);
 
   // Recoveries back to back; then each recovered key's hash (the address) and each tx hash
   // (keccak256(digest || r || s || v)) in one many-message pass.

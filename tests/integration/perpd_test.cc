@@ -1,6 +1,7 @@
 // perpd as a real process on a free 127.0.0.1 port, driven over JSON-RPC: orders rest, cross and
 // fill; queries answer in SPEC section 5's shapes; a WebSocket subscriber sees the fill; bad input
 // gets its named error while the node stays up; kill -9 mid-load loses no acknowledged action.
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -163,6 +164,12 @@ TEST_CASE(
   CHECK(tx.at("signer") == json::value(b.checksum()));
   CHECK(tx.at("action").at("type") == "order");
   CHECK(tx.at("result").at("status") == "ok");
+  CHECK(tx.at("action").at("orders").at(0).at("px") == "65000");
+  // Its block lists it among its transactions' hashes.
+  json::value block = ok(client.call("chain_getBlock", json::object{{"height", tx.at("height")}}));
+  const json::array& hashes = block.at("txs").as_array();
+  CHECK(hashes.size() > tx.at("index").to_number<std::size_t>());
+  CHECK(std::find(hashes.begin(), hashes.end(), filled.at("txHash")) != hashes.end());
 
   // The subscriber saw B's fill.
   bool seen = false;

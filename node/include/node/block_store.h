@@ -62,6 +62,10 @@ class BlockStore {
   static void add_commit_info(state::WriteBatch& batch, const consensus::CommitInfo& info);
 
   state::Result<std::optional<StoredBlock>> block(std::uint64_t height) const;
+  // One transaction of a stored block, without splitting out the others; nullopt when there is
+  // no block at height or it holds no transaction at index.
+  state::Result<std::optional<std::string>> transaction(std::uint64_t height,
+                                                        std::uint32_t index) const;
   state::Result<std::optional<TxRecord>> find_tx(const state::Hash256& hash) const;
   // Every block's stored events in height order (rebuilding query indexes at start).
   state::Status for_each_events(

@@ -79,7 +79,7 @@ class Node final : public consensus::Application {
  private:
   Node(const perps::GenesisState& genesis, std::unique_ptr<state::KvStore> kv, NodeOptions options);
   state::Status start(const perps::GenesisState& genesis);
-  boost::json::value block_json(const StoredBlock& block) const;
+  state::Result<boost::json::value> block_json(const StoredBlock& block) const;
   // responses[i]: receipt i's response serialized (when ok), built once in commit().
   void answer_waiters(const Executor::BlockResult& result, const consensus::BlockHeader& header,
                       const std::vector<std::string>& responses);

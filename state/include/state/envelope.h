@@ -6,6 +6,7 @@
 #include <array>
 #include <boost/json/fwd.hpp>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,6 +76,9 @@ class EnvelopeVerifier {
   // The same for many envelopes at once, answers in order: their Keccak hashes run several
   // messages per permutation and their recoveries back to back.
   std::vector<Result<VerifiedAction>> verify_batch(std::vector<SignedAction> envelopes) const;
+  // The tx hashes of many envelopes (no recovery: a stored block's are already verified), hashed
+  // several messages per permutation as verify_batch does.
+  std::vector<Hash256> tx_hashes(std::span<const SignedAction> envelopes) const;
 
   // Signs with an RFC 6979 deterministic signature. The key must pass check_secret_key.
   SignedAction sign(Action action, std::uint64_t nonce, const SecretKey& key) const;

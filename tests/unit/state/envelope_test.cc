@@ -156,7 +156,8 @@ TEST_CASE("binary decoding rejects garbage and mismatched lengths", "[envelope]"
         Reason::EnvelopeTooLarge);
 }
 
-TEST_CASE("verify_batch answers as verify does for each envelope in order", "[envelope]") {
+TEST_CASE("verify_batch and tx_hashes answer as the one-envelope paths do - in order",
+          "[envelope]") {
   EnvelopeVerifier verifier(1337);
   std::vector<SignedAction> envelopes;
   for (int i = 0; i < 21; ++i) {
@@ -200,4 +201,16 @@ TEST_CASE("verify_batch answers as verify does for each envelope in order", "[en
   }
   CHECK(batch[0]->signer != batch[1]->signer);
   CHECK(verifier.verify_batch({}).empty());
+
+  // Without recovery: every envelope's tx hash, the unrecoverable one's too, as the scalar
+  // digest and hash compute it.
+  const std::vector<Hash256> hashes = verifier.tx_hashes(envelopes);
+  REQUIRE(hashes.size() == envelopes.size());
+  for (std::size_t i = 0; i < envelopes.size(); ++i) {
+    INFO(i);
+    CHECK(hashes[i] == compute_tx_hash(verifier.digest(envelopes[i].action, envelopes[i].nonce),
+                                       envelopes[i].signature));
+  }
+  CHECK(hashes[0] != hashes[1]);
+  CHECK(verifier.tx_hashes({}).empty());
 }
