@@ -7,8 +7,28 @@
 #   K-th order an IOC that crosses the book and fills (trades, not only quotes). The defaults keep
 #   the node saturated (48 x 100 calls in flight) for ~10 s, long enough that start-up and the
 #   last block weigh little, while p50 stays within two block intervals.
+#   RUNS=N repeats the whole test N times, each on a fresh node, and ends with the median shares:
+#   this VM's speed drifts by tens of percent within minutes, so one run says little.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${RUNS:-1}" -gt 1 ]; then
+  all=$(mktemp)
+  trap 'rm -f "$all"' EXIT
+  for run in $(seq 1 "$RUNS"); do
+    echo "== run $run of $RUNS"
+    RUNS=1 "$0" | tee -a "$all"
+  done
+  python3 - "$all" <<'PY'
+import re, statistics, sys
+text = open(sys.argv[1]).read()
+for label, pattern in (("share", r"^share: .* = ([0-9.]+)%"), ("steady share", r"^steady share: .* = ([0-9.]+)%")):
+    values = [float(v) for v in re.findall(pattern, text, re.M)]
+    if values:
+        print(f"{label} over {len(values)} runs: median {statistics.median(values):.1f}%, "
+              f"range {min(values):.1f}-{max(values):.1f}%")
+PY
+  exit 0
+fi
 bin=build/release/node
 work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
