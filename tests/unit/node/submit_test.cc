@@ -191,18 +191,9 @@ TEST_CASE("a waiter past its timeout is answered pending with its hash and only 
     REQUIRE(answers.got.empty());
 
     // A block that takes nothing (no room): the waiter's time is up before its tx commits.
-    const consensus::CommitInfo last = node.last_commit();
-    consensus::BlockHeader header;
-    header.height = last.height + 1;
-    header.time_ms = last.time_ms + 1000;
-    header.parent_hash = last.block_hash;
-    header.last_app_hash = last.app_hash;
-    auto txs = node.prepare_proposal(header.height, header.time_ms, 0);
-    REQUIRE(txs.empty());
-    header.payload_hash = consensus::payload_hash(txs);
-    REQUIRE(node.process_proposal(header, txs));
-    node.finalize_block(header, txs);
-    node.commit();
+    commit_one_block(node, 0);
+    CHECK(node.last_commit().height == 1);
+    CHECK(node.metrics_text().find("perpd_mempool_txs 1.0") != std::string::npos);
     REQUIRE(answers.got.size() == 1);
     REQUIRE(answers.got[0].result);
     const json::object& pending = answers.got[0].result->as_object();
@@ -215,6 +206,7 @@ TEST_CASE("a waiter past its timeout is answered pending with its hash and only 
     commit_one_block(node);
     CHECK(answers.got.size() == 1);
     CHECK(node.last_commit().height == 2);
+    CHECK(node.metrics_text().find("perpd_mempool_txs 0.0") != std::string::npos);
   }
   std::filesystem::remove_all(dir);
 }
