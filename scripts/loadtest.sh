@@ -16,7 +16,7 @@ if [ "${RUNS:-1}" -gt 1 ]; then
   trap 'rm -f "$all"' EXIT
   for run in $(seq 1 "$RUNS"); do
     echo "== run $run of $RUNS"
-    RUNS=1 "$0" | tee -a "$all"
+    RUNS=1 ./scripts/loadtest.sh | tee -a "$all"  # from the repository root (cd above)
   done
   python3 - "$all" <<'PY'
 import re, statistics, sys
