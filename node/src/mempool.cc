@@ -7,10 +7,10 @@ using state::make_error;
 using state::Reason;
 
 Mempool::Mempool(MempoolLimits limits) : limits_(limits) {
-  // The window fills within minutes at load; sized now, it never rehashes (and faults in fresh
-  // pages) while a block is being taken.
+  // The window fills within minutes at load; sized now for it and a queue's worth of pending
+  // hashes, the table does not rehash (a pause of milliseconds under the lock) in normal running.
   recent_ring_.reserve(limits_.recent_window);
-  known_.reserve(limits_.recent_window);
+  known_.reserve(limits_.recent_window + std::min<std::size_t>(limits_.max_txs, 1 << 16));
 }
 
 state::Status Mempool::add(PendingTx tx) {
