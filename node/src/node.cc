@@ -385,13 +385,15 @@ void Node::answer_waiters(const Executor::BlockResult& result, const consensus::
       earliest_deadline_ = std::chrono::steady_clock::time_point::max();
       for (auto it = waiters_.begin(); it != waiters_.end();) {
         Waiters& waiting = it->second;
-        for (Waiter& waiter : waiting)
-          if (waiter.deadline <= now) expired.emplace_back(std::move(waiter.respond), it->first);
-        waiting.erase(std::remove_if(waiting.begin(), waiting.end(),
-                                     [&](const Waiter& w) { return w.deadline <= now; }),
-                      waiting.end());
-        for (const Waiter& waiter : waiting)
-          earliest_deadline_ = std::min(earliest_deadline_, waiter.deadline);
+        for (auto w = waiting.begin(); w != waiting.end();) {
+          if (w->deadline > now) {
+            earliest_deadline_ = std::min(earliest_deadline_, w->deadline);
+            ++w;
+            continue;
+          }
+          expired.emplace_back(std::move(w->respond), it->first);
+          w = waiting.erase(w);
+        }
         if (waiting.empty())
           waiters_.erase(it++);  // a flat table's erase moves no other element
         else

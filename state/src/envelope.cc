@@ -133,16 +133,20 @@ std::vector<Hash256> digests_of(std::span<const SignedAction> envelopes,
   return digests;
 }
 
+// What each envelope's tx hash hashes (digest || r || s || v), in envelope order.
+std::vector<std::array<std::uint8_t, 97>> tx_hash_inputs(std::span<const Hash256> digests,
+                                                         std::span<const SignedAction> envelopes) {
+  std::vector<std::array<std::uint8_t, 97>> inputs(envelopes.size());
+  for (std::size_t i = 0; i < envelopes.size(); ++i)
+    inputs[i] = tx_hash_input(digests[i], envelopes[i].signature);
+  return inputs;
+}
+
 }  // namespace
 
 std::vector<Hash256> EnvelopeVerifier::tx_hashes(std::span<const SignedAction> envelopes) const {
-  const std::vector<Hash256> digests = digests_of(envelopes, domain_separator_);
-  std::vector<std::array<std::uint8_t, 97>> inputs(envelopes.size());
-  std::vector<std::span<const std::uint8_t>> messages(envelopes.size());
-  for (std::size_t i = 0; i < envelopes.size(); ++i) {
-    inputs[i] = tx_hash_input(digests[i], envelopes[i].signature);
-    messages[i] = inputs[i];
-  }
+  const auto inputs = tx_hash_inputs(digests_of(envelopes, domain_separator_), envelopes);
+  const std::vector<std::span<const std::uint8_t>> messages(inputs.begin(), inputs.end());
   std::vector<Hash256> hashes(envelopes.size());
   keccak256_many(messages, hashes);
   return hashes;
@@ -152,21 +156,17 @@ std::vector<Result<VerifiedAction>> EnvelopeVerifier::verify_batch(
     std::vector<SignedAction> envelopes) const {
   const std::size_t n = envelopes.size();
   const std::vector<Hash256> digests = digests_of(envelopes, domain_separator_);
-  std::vector<std::span<const std::uint8_t>> messages;
-  messages.reserve(2 * n);
 
-  // Recoveries back to back; then each recovered key's hash (the address) and each tx hash
-  // (keccak256(digest || r || s || v)) in one many-message pass.
+  // Recoveries back to back; then each tx hash and each recovered key's hash (the address) in
+  // one many-message pass.
   std::vector<Result<PublicKey>> keys;
   keys.reserve(n);
   for (std::size_t i = 0; i < n; ++i)
     keys.push_back(recover_public_key(digests[i], envelopes[i].signature));
-  std::vector<std::array<std::uint8_t, 97>> tx_hash_inputs(n);
-  messages.clear();
-  for (std::size_t i = 0; i < n; ++i) {
-    tx_hash_inputs[i] = tx_hash_input(digests[i], envelopes[i].signature);
-    messages.emplace_back(tx_hash_inputs[i]);
-  }
+  const auto inputs = tx_hash_inputs(digests, envelopes);
+  std::vector<std::span<const std::uint8_t>> messages;
+  messages.reserve(2 * n);
+  messages.assign(inputs.begin(), inputs.end());
   for (std::size_t i = 0; i < n; ++i)
     if (keys[i]) messages.emplace_back(keys[i]->bytes);
   std::vector<Hash256> hashes(messages.size());
