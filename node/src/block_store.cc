@@ -96,7 +96,7 @@ void BlockStore::add_block(state::WriteBatch& batch, const consensus::BlockHeade
     put_be(record, header.height, 8);
     put_be(record, i, 4);
     record.append(reinterpret_cast<const char*>(receipts[i].signer.data()), 20);
-    record += receipts[i].result_json;
+    record += receipts[i].outcome_record;
     batch.put(tx_key(receipts[i].tx_hash), record);
   }
   batch.put(key("c/e/", header.height), events);
@@ -145,7 +145,7 @@ state::Result<std::optional<TxRecord>> BlockStore::find_tx(const state::Hash256&
   TxRecord record;
   record.at = {get_be(v, 0, 8), static_cast<std::uint32_t>(get_be(v, 8, 4))};
   std::memcpy(record.signer.data(), v.data() + 12, 20);
-  record.result_json = v.substr(12 + 20);
+  record.outcome_record = v.substr(12 + 20);
   return std::optional(std::move(record));
 }
 

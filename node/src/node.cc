@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "perps/event_codec.h"
+#include "perps/receipt_codec.h"
 #include "state/crypto.h"
 #include "state/nonce_set.h"
 
@@ -17,23 +18,6 @@ namespace {
 
 std::string hex(const state::Hash256& h) {
   return state::to_hex(h);
-}
-
-// A receipt's outcome as stored: {"status":"err","reason","message"}, or
-// {"status":"ok","response":R} where R (serialized once, also sent to whoever waits) is the
-// order statuses or null.
-std::string outcome_text(const perps::Exchange& exchange,
-                         const state::TxOutcome<perps::Exchange::Response>& outcome,
-                         std::string& response_text) {
-  response_text.clear();
-  if (!outcome.ok)
-    return json::serialize(json::object{{"status", "err"},
-                                        {"reason", state::reason_name(outcome.reason)},
-                                        {"message", outcome.message}});
-  response_text = outcome.response.empty()
-                      ? std::string("null")
-                      : perps::order_statuses_json_text(exchange, outcome.response);
-  return R"({"status":"ok","response":)" + response_text + '}';
 }
 
 rpc::Answer bad_params(std::string message) {
@@ -180,14 +164,17 @@ state::Hash256 Node::finalize_block(const consensus::BlockHeader& header,
 
 void Node::commit() {
   Pending& p = *finalized_;
-  // Each outcome as JSON once: stored with the block and sent to whoever waits on it. The
-  // consensus thread is the exchange's only writer, so reading it needs no lock here.
-  std::vector<std::string> responses(p.result.receipts.size());  // ok outcomes' R
+  // An ok outcome's response as JSON for whoever waits on it; each outcome stored as a compact
+  // record. The consensus thread is the exchange's only writer, so reading it needs no lock here.
+  std::vector<std::string> responses(p.result.receipts.size());
   std::vector<StoredReceipt> receipts;
   receipts.reserve(p.result.receipts.size());
   for (std::size_t i = 0; i < p.result.receipts.size(); ++i) {
     const auto& r = p.result.receipts[i];
-    std::string stored = outcome_text(executor_->app(), r.outcome, responses[i]);
+    if (r.outcome.ok)
+      responses[i] = perps::response_json_text(executor_->app(), r.outcome.response);
+    std::string stored;
+    perps::append_outcome_record(stored, r.outcome);
     // A replay past the mempool's window fails the nonce rule; the hash keeps pointing at the
     // copy that executed first.
     const bool replay =
@@ -652,8 +639,15 @@ void Node::register_methods(rpc::MethodTable& table) {
           return respond(
               rpc::Answer::fail(rpc::ErrorCode::InternalError, "damaged transaction record"));
         json::value action = state::action_to_json(envelope->action);
+        state::Result<std::string> result_text = [&] {
+          std::shared_lock lock(state_mutex_);
+          return perps::stored_outcome_json_text(executor_->app(), record.outcome_record);
+        }();
+        if (!result_text)
+          return respond(
+              rpc::Answer::fail(rpc::ErrorCode::InternalError, result_text.error().message));
         json::error_code ec;
-        json::value result = json::parse(record.result_json, ec);
+        json::value result = json::parse(*result_text, ec);
         respond(rpc::Answer::ok(
             json::object{{"hash", hex(*hash)},
                          {"height", record.at.height},

@@ -65,6 +65,7 @@ class RecordReader {
   }
   bool ok() const { return ok_; }
   bool done() const { return ok_ && in_.empty(); }
+  std::size_t remaining() const { return in_.size(); }  // bytes not read yet
 
  private:
   std::uint64_t be(std::size_t n) {

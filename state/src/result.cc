@@ -13,4 +13,12 @@ std::string_view reason_name(Reason reason) {
   return "Unknown";
 }
 
+std::optional<Reason> reason_from_name(std::string_view name) {
+#define PERPD_REASON_MATCH(reason_id) \
+  if (name == #reason_id) return Reason::reason_id;
+  PERPD_REASONS(PERPD_REASON_MATCH)
+#undef PERPD_REASON_MATCH
+  return std::nullopt;
+}
+
 }  // namespace state

@@ -164,6 +164,8 @@ TEST_CASE(
   CHECK(tx.at("signer") == json::value(b.checksum()));
   CHECK(tx.at("action").at("type") == "order");
   CHECK(tx.at("result").at("status") == "ok");
+  // Rendered from the stored record: the same response the submitter was answered with.
+  CHECK(tx.at("result").at("response") == filled.at("response"));
   CHECK(tx.at("action").at("orders").at(0).at("px") == "65000");
   // Its block lists it among its transactions' hashes.
   json::value block = ok(client.call("chain_getBlock", json::object{{"height", tx.at("height")}}));

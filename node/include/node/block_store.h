@@ -5,9 +5,9 @@
 //
 // Keys: "c/meta" -> commit record (height, time, block hash, app hash, header of the block)
 //       "c/b/" + height (8, big-endian) -> header + app hash after it + transactions (binary)
-//       "c/t/" + tx hash -> height (8) + index (4) + signer (20) + result JSON text: where the
-//                           transaction is and its receipt, one record so a block writes one
-//                           key per transaction
+//       "c/t/" + tx hash -> height (8) + index (4) + signer (20) + outcome record
+//                           (perps/receipt_codec.h): where the transaction is and its receipt,
+//                           one record so a block writes one key per transaction
 //       "c/e/" + height (8) -> the block's fill events (perps/event_codec.h)
 #pragma once
 
@@ -35,14 +35,14 @@ struct TxLocation {
 struct StoredReceipt {
   state::Hash256 tx_hash;  // the record's key
   state::Address signer;
-  std::string result_json;  // {"status": "ok"|"err", "response"|"error": ...}
-  bool indexed = true;      // false: a replay; the hash keeps its first record
+  std::string outcome_record;  // perps/receipt_codec.h
+  bool indexed = true;         // false: a replay; the hash keeps its first record
 };
 
 struct TxRecord {
   TxLocation at;
   state::Address signer;
-  std::string result_json;
+  std::string outcome_record;  // perps/receipt_codec.h (older records: the JSON text)
 };
 
 class BlockStore {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,6 +74,8 @@ enum class Reason : std::uint16_t {
 
 // The reason's stable CamelCase name, as sent in RPC errors.
 std::string_view reason_name(Reason reason);
+// The reason with that name; nullopt for a name no reason has.
+std::optional<Reason> reason_from_name(std::string_view name);
 
 struct Error {
   Reason reason;
