@@ -547,10 +547,13 @@ OrderStatus Exchange::place_one(Context& c, AccountId owner, const state::OrderS
     Account& acct = account(owner);
     if (!order.cloid.is_zero() && acct.cloids.contains({*m, order.cloid}))
       return error_status(Reason::DuplicateCloid, *m);
+    if (open_order_count(acct) >= kMaxOpenOrdersPerAccount)
+      return error_status(Reason::TooManyOpenOrders, *m);
     order.oid = next_oid_++;
     globals_dirty_ = true;
     triggers_.emplace(order.oid,
                       std::pair{*m, TriggerOrder{order, tif, spec.tpsl, spec.trigger_px.units}});
+    acct.triggers.push_back(order.oid);
     touch_trigger(order.oid);
     OrderStatus status;
     status.kind = OrderStatus::Kind::Resting;
@@ -566,7 +569,7 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
   Market& market = markets_[m];
   Account& acct = account(owner);
   Position& pos = position(acct, m);
-  if (acct.orders.size() >= kMaxOpenOrdersPerAccount)
+  if (open_order_count(acct) >= kMaxOpenOrdersPerAccount)
     return error_status(Reason::TooManyOpenOrders, m);
   if (!order.cloid.is_zero() && acct.cloids.contains({m, order.cloid}))
     return error_status(Reason::DuplicateCloid, m);
@@ -695,6 +698,13 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
     status.oid = order.oid;
   }
   return status;
+}
+
+void Exchange::forget_trigger(AccountId owner, OrderId oid) {
+  std::vector<OrderId>& triggers = accounts_[owner].triggers;
+  auto it = std::find(triggers.begin(), triggers.end(), oid);
+  *it = triggers.back();
+  triggers.pop_back();
 }
 
 void Exchange::release_order(MarketIndex m, const RestingOrder& order, Lots sz, bool leaves_book) {
@@ -872,6 +882,7 @@ Status Exchange::cancel_order(MarketIndex m, OrderId oid, AccountId owner) {
     auto trigger = triggers_.find(oid);
     if (trigger != triggers_.end() && trigger->second.first == m &&
         trigger->second.second.order.owner == owner) {
+      forget_trigger(owner, oid);
       triggers_.erase(trigger);
       touch_trigger(oid);
       return Status::Ok();
@@ -957,6 +968,7 @@ void Exchange::release_triggers(Context& c) {
   for (OrderId oid : fired) {
     auto it = triggers_.find(oid);
     auto [m, trigger] = it->second;
+    forget_trigger(trigger.order.owner, oid);
     triggers_.erase(it);
     touch_trigger(oid);
     RestingOrder order = trigger.order;
@@ -1404,6 +1416,7 @@ Status Exchange::finish_load() {
     if (pending.is_trigger) {
       pending.trigger.order = pending.order;
       triggers_.emplace(pending.order.oid, std::pair{pending.market, pending.trigger});
+      accounts_[owner->second].triggers.push_back(pending.order.oid);
       continue;
     }
     Market& market = markets_[pending.market];

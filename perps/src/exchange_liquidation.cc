@@ -157,11 +157,12 @@ void Exchange::cancel_all_orders(AccountId id, std::optional<MarketIndex> only) 
   for (OrderId oid : resting)
     for (MarketIndex m = 0; m < markets_.size(); ++m)
       if ((!only || *only == m) && markets_[m].book.find(oid)) (void)cancel_order(m, oid, id);
-  std::vector<std::pair<MarketIndex, OrderId>> triggers;
-  for (const auto& [oid, entry] : triggers_)
-    if (entry.second.order.owner == id && (!only || *only == entry.first))
-      triggers.emplace_back(entry.first, oid);
-  for (const auto& [m, oid] : triggers) (void)cancel_order(m, oid, id);
+  std::vector<OrderId> triggers = accounts_[id].triggers;
+  std::sort(triggers.begin(), triggers.end());  // the list's order depends on past removals
+  for (OrderId oid : triggers) {
+    const MarketIndex m = triggers_.at(oid).first;
+    if (!only || *only == m) (void)cancel_order(m, oid, id);
+  }
 }
 
 bool Exchange::book_liquidation(Context& c, AccountId id, MarketIndex m, std::int64_t equity) {

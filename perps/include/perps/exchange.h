@@ -150,6 +150,9 @@ struct Account {
   std::int64_t usd = 0;  // cross collateral
   PositionTable positions;
   std::vector<OrderId> orders;  // open orders, all markets, unordered (sort to list them)
+  // Open trigger orders (waiting outside the book), unordered: they count toward the account's
+  // open-order limit, and liquidation cancels them without scanning every account's triggers.
+  std::vector<OrderId> triggers;
   std::map<std::pair<MarketIndex, state::Bytes16>, OrderId> cloids;
   std::uint64_t liquidation_cooldown_until_ms = 0;  // after a partial liquidation
   bool dirty = false;
@@ -326,6 +329,12 @@ class Exchange {
   state::Status cancel_order(MarketIndex m, OrderId oid, AccountId owner);
   // Bookkeeping of an order leaving the book (cancelled, expired, filled) or shrinking by sz.
   void release_order(MarketIndex m, const RestingOrder& order, Lots sz, bool leaves_book);
+  // Takes oid off its owner's trigger list (the trigger itself leaves triggers_ separately).
+  void forget_trigger(AccountId owner, OrderId oid);
+  // Resting and trigger orders: what kMaxOpenOrdersPerAccount limits.
+  static std::size_t open_order_count(const Account& acct) {
+    return acct.orders.size() + acct.triggers.size();
+  }
   void settle_fill(Context& c, MarketIndex m, AccountId taker, const RestingOrder& taker_order,
                    const MatchEvent& event, std::uint64_t tid);
   // Applies one side of a fill to a position; returns realized PnL and the direction.

@@ -335,6 +335,35 @@ TEST_CASE("trigger orders wait for the mark and then trade", "[exchange]") {
   CHECK(h.position("C", kBtc).szi == 1000);
 }
 
+TEST_CASE("trigger orders count toward the open-order limit", "[exchange]") {
+  Harness h;
+  // 999 resting bids 0.001 BTC each, 40,000 down by a dollar, up to 64 to an action.
+  for (int placed = 0; placed < 999;) {
+    state::PlaceOrders bids;
+    for (int i = 0; i < 64 && placed < 999; ++i, ++placed)
+      bids.orders.items.push_back(order("BTC", true, std::to_string(40'000 - placed), "0.001"));
+    auto receipt = h.act("A", bids);
+    REQUIRE(receipt.outcome.ok);
+    for (const OrderStatus& s : receipt.outcome.response)
+      REQUIRE(s.kind == OrderStatus::Kind::Resting);
+  }
+  auto take_profit = order("BTC", false, "60000", "0.001");
+  take_profit.trigger_px = {"60000", 60'000 * kUsd};
+  take_profit.tpsl = state::TpSl::Tp;
+  const OrderStatus trigger = h.place("A", take_profit);  // the 1000th open order
+  REQUIRE(trigger.kind == OrderStatus::Kind::Resting);
+  CHECK(h.account("A").triggers == std::vector<OrderId>{trigger.oid});
+  CHECK(h.place("A", take_profit).error == Reason::TooManyOpenOrders);
+  CHECK(h.place("A", order("BTC", true, "30000", "0.001")).error == Reason::TooManyOpenOrders);
+  CHECK(h.place("B", take_profit).kind == OrderStatus::Kind::Resting);  // a limit per account
+  // Cancelling the trigger makes room again.
+  state::CancelOrders cancel;
+  cancel.cancels.items.push_back({"BTC", trigger.oid});
+  REQUIRE(h.act("A", cancel).outcome.response.at(0).kind == OrderStatus::Kind::Success);
+  CHECK(h.account("A").triggers.empty());
+  CHECK(h.place("A", order("BTC", true, "30000", "0.001")).kind == OrderStatus::Kind::Resting);
+}
+
 TEST_CASE("a rejected tx changes nothing but its nonce use", "[exchange]") {
   Harness h;
   auto before = h.executor().app_hash();

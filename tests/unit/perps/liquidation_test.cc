@@ -85,6 +85,38 @@ TEST_CASE("a 10x long below maintenance is liquidated through the book", "[liqui
   CHECK(fills[1].closed_pnl == -820 * kUsd);
 }
 
+TEST_CASE("liquidation cancels the account's trigger orders and nobody else's", "[liquidation]") {
+  Harness h(liquidation_genesis());
+  open_ten_x_long(h);
+  // Far from the marks below, so neither fires: A's take-profit sells at 60,000 or above, B's
+  // (short 0.2) stop-loss buys at 60,000 or above.
+  auto take_profit = order("BTC", false, "60000", "0.2", Tif::Gtc, true);
+  take_profit.trigger_px = {"60000", 60'000 * kUsd};
+  take_profit.tpsl = state::TpSl::Tp;
+  REQUIRE(h.place("A", take_profit).kind == OrderStatus::Kind::Resting);
+  auto stop_loss = order("BTC", true, "60000", "0.2", Tif::Gtc, true);
+  stop_loss.trigger_px = {"60000", 60'000 * kUsd};
+  stop_loss.tpsl = state::TpSl::Sl;
+  const OrderStatus b_trigger = h.place("B", stop_loss);
+  REQUIRE(b_trigger.kind == OrderStatus::Kind::Resting);
+  h.place("D", order("BTC", true, "45900", "0.5"));
+  set_mark(h, 46'000 * kUsd);  // A is liquidated through the book, as above
+  CHECK(h.account("A").positions.at(kBtc).szi == 0);
+  CHECK(h.account("A").triggers.empty());
+  CHECK(h.account("B").triggers == std::vector<OrderId>{b_trigger.oid});
+  // Stored as the executor wrote it: the restored exchange has the same triggers.
+  state::MemKvStore store;
+  REQUIRE(h.executor().save(store));
+  auto restored = perps::testing::Executor::restore(store, Exchange(liquidation_genesis()),
+                                                    h.executor().height());
+  REQUIRE(restored);
+  CHECK(restored->app_hash() == h.executor().app_hash());
+  const Account* b = restored->app().find_account(address_of_name("B"));
+  REQUIRE(b);
+  CHECK(b->triggers == std::vector<OrderId>{b_trigger.oid});
+  CHECK(restored->app().find_account(address_of_name("A"))->triggers.empty());
+}
+
 TEST_CASE("a gap below 2/3 of maintenance sends the position to the backstop vault",
           "[liquidation]") {
   Harness h(liquidation_genesis());
