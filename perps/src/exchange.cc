@@ -551,9 +551,7 @@ OrderStatus Exchange::place_one(Context& c, AccountId owner, const state::OrderS
       return error_status(Reason::TooManyOpenOrders, *m);
     order.oid = next_oid_++;
     globals_dirty_ = true;
-    triggers_.emplace(order.oid,
-                      std::pair{*m, TriggerOrder{order, tif, spec.tpsl, spec.trigger_px.units}});
-    acct.triggers.push_back(order.oid);
+    add_trigger(*m, TriggerOrder{order, tif, spec.tpsl, spec.trigger_px.units});
     touch_trigger(order.oid);
     OrderStatus status;
     status.kind = OrderStatus::Kind::Resting;
@@ -700,11 +698,38 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
   return status;
 }
 
-void Exchange::forget_trigger(AccountId owner, OrderId oid) {
-  std::vector<OrderId>& triggers = accounts_[owner].triggers;
-  auto it = std::find(triggers.begin(), triggers.end(), oid);
-  *it = triggers.back();
-  triggers.pop_back();
+namespace {
+// A sell take-profit fires at mark >= its trigger price, a sell stop-loss at mark <= it; buys
+// mirror.
+template <class Trigger>
+bool fires_on_rise(const Trigger& trigger) {
+  return (trigger.order.side == Side::Ask) == (trigger.tpsl == state::TpSl::Tp);
+}
+}  // namespace
+
+void Exchange::add_trigger(MarketIndex m, const TriggerOrder& trigger) {
+  const OrderId oid = trigger.order.oid;
+  triggers_.emplace(oid, std::pair{m, trigger});
+  accounts_[trigger.order.owner].triggers.push_back(oid);
+  if (fires_on_rise(trigger))
+    markets_[m].triggers_on_rise.emplace(trigger.trigger_px, oid);
+  else
+    markets_[m].triggers_on_fall.emplace(trigger.trigger_px, oid);
+}
+
+void Exchange::remove_trigger(
+    std::map<OrderId, std::pair<MarketIndex, TriggerOrder>>::iterator it) {
+  const OrderId oid = it->first;
+  const auto& [m, trigger] = it->second;
+  std::vector<OrderId>& listed = accounts_[trigger.order.owner].triggers;
+  *std::find(listed.begin(), listed.end(), oid) = listed.back();
+  listed.pop_back();
+  if (fires_on_rise(trigger))
+    markets_[m].triggers_on_rise.erase({trigger.trigger_px, oid});
+  else
+    markets_[m].triggers_on_fall.erase({trigger.trigger_px, oid});
+  triggers_.erase(it);
+  touch_trigger(oid);
 }
 
 void Exchange::release_order(MarketIndex m, const RestingOrder& order, Lots sz, bool leaves_book) {
@@ -882,9 +907,7 @@ Status Exchange::cancel_order(MarketIndex m, OrderId oid, AccountId owner) {
     auto trigger = triggers_.find(oid);
     if (trigger != triggers_.end() && trigger->second.first == m &&
         trigger->second.second.order.owner == owner) {
-      forget_trigger(owner, oid);
-      triggers_.erase(trigger);
-      touch_trigger(oid);
+      remove_trigger(trigger);
       return Status::Ok();
     }
     return reject(Reason::UnknownOrder, "no open order " + std::to_string(oid));
@@ -953,24 +976,22 @@ Outcome Exchange::modify(Context& c, AccountId owner, const state::ModifyOrder& 
 
 // marks_moved_ is sorted and unique here (end_block).
 void Exchange::release_triggers(Context& c) {
-  if (marks_moved_.empty()) return;
   std::vector<OrderId> fired;
-  for (const auto& [oid, entry] : triggers_) {
-    const auto& [m, trigger] = entry;
-    if (!std::binary_search(marks_moved_.begin(), marks_moved_.end(), m)) continue;
-    const Px mark = markets_[m].mark_px;
-    // A sell take-profit fires at or above its price, a sell stop-loss at or below; buys mirror.
-    const bool above = mark >= trigger.trigger_px, below = mark <= trigger.trigger_px;
-    const bool sell = trigger.order.side == Side::Ask;
-    const bool take_profit = trigger.tpsl == state::TpSl::Tp;
-    if ((sell == take_profit) ? above : below) fired.push_back(oid);
+  for (MarketIndex m : marks_moved_) {
+    const Market& market = markets_[m];
+    for (auto it = market.triggers_on_rise.begin();
+         it != market.triggers_on_rise.end() && it->first <= market.mark_px; ++it)
+      fired.push_back(it->second);
+    for (auto it = market.triggers_on_fall.begin();
+         it != market.triggers_on_fall.end() && it->first >= market.mark_px; ++it)
+      fired.push_back(it->second);
   }
+  // Released in oid order, whatever their markets and prices.
+  std::sort(fired.begin(), fired.end());
   for (OrderId oid : fired) {
     auto it = triggers_.find(oid);
-    auto [m, trigger] = it->second;
-    forget_trigger(trigger.order.owner, oid);
-    triggers_.erase(it);
-    touch_trigger(oid);
+    const auto [m, trigger] = it->second;
+    remove_trigger(it);
     RestingOrder order = trigger.order;
     order.time_ms = c.block.time_ms;
     // Released orders get a fresh oid: oids order the book by time priority.
@@ -1415,8 +1436,7 @@ Status Exchange::finish_load() {
     pending.order.owner = owner->second;
     if (pending.is_trigger) {
       pending.trigger.order = pending.order;
-      triggers_.emplace(pending.order.oid, std::pair{pending.market, pending.trigger});
-      accounts_[owner->second].triggers.push_back(pending.order.oid);
+      add_trigger(pending.market, pending.trigger);
       continue;
     }
     Market& market = markets_[pending.market];

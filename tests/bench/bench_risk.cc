@@ -2,6 +2,7 @@
 // holds two positions): what a block costs when nothing is due, when premium samples are due,
 // when oracle votes move every mark (the liquidation scan of every holder), and at an hourly
 // funding settlement (every position pays or receives, every account record is re-committed).
+// And marks moving past 100,000 waiting trigger orders that none of the moves reaches.
 // Everything the executor does is included: state changes and the app-hash update.
 #include <benchmark/benchmark.h>
 
@@ -155,6 +156,85 @@ void BM_BlockFundingSettlement(benchmark::State& state) {
   report_positions(state, w);
 }
 BENCHMARK(BM_BlockFundingSettlement)->Unit(benchmark::kMillisecond)->Iterations(5);
+
+// 100 accounts with 1,000 trigger orders each (the open-order limit), spread over the 10
+// markets, none near enough to fire: take-profits selling at 3x the mark, stop-losses selling at
+// a quarter of it.
+struct TriggerWorld {
+  std::unique_ptr<Executor> executor;
+  state::Address validator = named("validator");
+  std::uint64_t time = kGenesisMs;
+  std::uint64_t height = 0;
+  std::uint64_t nonce = kGenesisMs;
+
+  TriggerWorld() {
+    GenesisState g;
+    g.chain_id = 1337;
+    g.genesis_time_ms = kGenesisMs;
+    g.validators.push_back({validator, 1, ""});
+    for (int m = 0; m < kMarkets; ++m)
+      g.markets.push_back({"M" + std::to_string(m), 2, 20, market_px(m), 6'000'000'000, {}});
+    std::vector<state::Address> accounts;
+    for (int i = 0; i < 100; ++i) {
+      accounts.push_back(named("trigger" + std::to_string(i)));
+      g.balances.push_back({accounts.back(), 10'000 * 1'000'000LL, 0});
+    }
+    executor = std::make_unique<Executor>(Exchange(g));
+    state::Block block;
+    block.context = {++height, time += 100, {}};
+    for (const auto& account : accounts)
+      for (int batch = 0; batch < 1000 / 50; ++batch) {
+        state::PlaceOrders p;
+        for (int i = 0; i < 50; ++i) {
+          const int m = (batch * 50 + i) % kMarkets;
+          const bool take_profit = i % 2 == 0;
+          const Px trigger = take_profit ? 3 * market_px(m) : market_px(m) / 4;
+          state::OrderSpec o;
+          o.market = "M" + std::to_string(m);
+          o.is_buy = false;
+          o.px = {state::format_decimal(trigger, 6), trigger};
+          o.sz = {"0.02", 20'000};
+          o.tif = state::Tif::Gtc;
+          o.reduce_only = true;
+          o.trigger_px = {o.px.text, trigger};
+          o.tpsl = take_profit ? state::TpSl::Tp : state::TpSl::Sl;
+          p.orders.items.push_back(o);
+        }
+        block.txs.push_back(tx(account, p, nonce++));
+      }
+    executor->execute(block);
+  }
+
+  state::VerifiedAction votes(bool up) {
+    state::OracleVote vote;
+    for (const Market& m : executor->app().markets()) {
+      const Px px = m.oracle_px + (up ? 1 : -1) * m.oracle_px / 200;
+      vote.pxs.items.push_back({m.name, {state::format_decimal(px, 6), px}});
+    }
+    return tx(validator, vote, nonce++);
+  }
+};
+
+// Oracle votes moving all 10 marks with 100,000 trigger orders waiting: what the end of the
+// block costs when no trigger fires.
+void BM_BlockMarksMoveTriggersWait(benchmark::State& state) {
+  static TriggerWorld w;
+  std::size_t waiting = 0;
+  for (const Market& m : w.executor->app().markets())
+    waiting += m.triggers_on_rise.size() + m.triggers_on_fall.size();
+  if (waiting != 100'000)
+    state.SkipWithError(("placed " + std::to_string(waiting) + " triggers").c_str());
+  bool up = true;
+  for (auto _ : state) {
+    state::Block b;
+    b.context = {++w.height, w.time += 3'000, {}};  // votes beyond the 2.5 s minimum
+    b.txs.push_back(w.votes(up));
+    w.executor->execute(b);
+    up = !up;
+  }
+  state.counters["triggers"] = static_cast<double>(waiting);
+}
+BENCHMARK(BM_BlockMarksMoveTriggersWait)->Unit(benchmark::kMicrosecond)->Iterations(200);
 
 }  // namespace
 

@@ -13,6 +13,7 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,11 @@ struct Market {
   PriceGrid grid =
       PriceGrid::uniform(1);  // valid prices (SPEC section 1); the book indexes its levels by it
   OrderBook book;
+  // Trigger orders waiting on this mark, as (trigger px, oid), so that a mark move visits only
+  // the ones it fires: a rising mark fires those at mark >= px (sell take-profits, buy
+  // stop-losses) from the lowest px, a falling one those at mark <= px from the highest.
+  std::set<std::pair<Px, OrderId>> triggers_on_rise;
+  std::set<std::pair<Px, OrderId>, std::greater<>> triggers_on_fall;
 
   // Tier maximum leverage for a position of this notional.
   std::uint32_t tier_max_leverage(std::int64_t notional) const;
@@ -329,8 +335,6 @@ class Exchange {
   state::Status cancel_order(MarketIndex m, OrderId oid, AccountId owner);
   // Bookkeeping of an order leaving the book (cancelled, expired, filled) or shrinking by sz.
   void release_order(MarketIndex m, const RestingOrder& order, Lots sz, bool leaves_book);
-  // Takes oid off its owner's trigger list (the trigger itself leaves triggers_ separately).
-  void forget_trigger(AccountId owner, OrderId oid);
   // Resting and trigger orders: what kMaxOpenOrdersPerAccount limits.
   static std::size_t open_order_count(const Account& acct) {
     return acct.orders.size() + acct.triggers.size();
@@ -395,6 +399,9 @@ class Exchange {
   };
   std::vector<PendingOrder> pending_orders_;
   std::map<OrderId, std::pair<MarketIndex, TriggerOrder>> triggers_;
+  // A trigger order enters or leaves triggers_, its owner's list and its market's queue.
+  void add_trigger(MarketIndex m, const TriggerOrder& trigger);
+  void remove_trigger(std::map<OrderId, std::pair<MarketIndex, TriggerOrder>>::iterator it);
   std::int64_t fee_pool_ = 0;
   OrderId next_oid_ = 1;
   std::uint64_t next_tid_ = 1;

@@ -335,6 +335,72 @@ TEST_CASE("trigger orders wait for the mark and then trade", "[exchange]") {
   CHECK(h.position("C", kBtc).szi == 1000);
 }
 
+TEST_CASE("a mark move fires exactly the triggers it reaches - on its market - in oid order",
+          "[exchange]") {
+  Harness h;
+  auto trigger = [&](std::string market, bool buy, std::string limit_px, state::TpSl tpsl,
+                     std::string trigger_px, std::int64_t trigger_units) {
+    auto spec = order(std::move(market), buy, std::move(limit_px), "0.01");
+    spec.trigger_px = {std::move(trigger_px), trigger_units};
+    spec.tpsl = tpsl;
+    const OrderStatus placed = h.place("A", spec);
+    REQUIRE(placed.kind == OrderStatus::Kind::Resting);
+    return placed.oid;
+  };
+  using state::TpSl;
+  // BTC's mark is 50,000. Limits far from any order, so what fires rests and can be seen.
+  const OrderId sell_tp_51k = trigger("BTC", false, "60000", TpSl::Tp, "51000", 51'000 * kUsd);
+  const OrderId buy_sl_50_5k = trigger("BTC", true, "40000", TpSl::Sl, "50500", 50'500 * kUsd);
+  const OrderId sell_sl_49k = trigger("BTC", false, "60000", TpSl::Sl, "49000", 49'000 * kUsd);
+  const OrderId buy_tp_49_5k = trigger("BTC", true, "40000", TpSl::Tp, "49500", 49'500 * kUsd);
+  const OrderId sell_tp_52k = trigger("BTC", false, "60000", TpSl::Tp, "52000", 52'000 * kUsd);
+  const OrderId eth_sell_tp = trigger("ETH", false, "4000", TpSl::Tp, "3100", 3'100 * kUsd);
+  auto waiting = [&] {
+    std::vector<OrderId> oids = h.account("A").triggers;
+    std::sort(oids.begin(), oids.end());
+    return oids;
+  };
+  auto resting_px = [&](OrderId oid) { return h.exchange().markets()[kBtc].book.find(oid)->px; };
+  REQUIRE(h.account("A").orders.empty());
+
+  // Up to 51,000: the sell take-profit at 51,000 (reached exactly) and the buy stop-loss at
+  // 50,500 fire; the take-profit at 52,000 and the falling ones wait.
+  h.exchange().set_mark_px(kBtc, 51'000 * kUsd);
+  h.block({});
+  CHECK(waiting() == std::vector<OrderId>{sell_sl_49k, buy_tp_49_5k, sell_tp_52k, eth_sell_tp});
+  std::vector<OrderId> resting = h.account("A").orders;
+  std::sort(resting.begin(), resting.end());
+  REQUIRE(resting.size() == 2);
+  CHECK(resting[0] > eth_sell_tp);                 // fresh oids, in the triggers' oid order
+  CHECK(resting_px(resting[0]) == 60'000 * kUsd);  // sell_tp_51k's order, released first
+  CHECK(resting_px(resting[1]) == 40'000 * kUsd);  // buy_sl_50_5k's
+  // By price the buy stop-loss (50,500) comes first in the queue; by oid the take-profit does.
+  CHECK(sell_tp_51k < buy_sl_50_5k);
+
+  // Down to 49,000: the sell stop-loss at 49,000 (reached exactly) and the buy take-profit at
+  // 49,500 fire.
+  h.exchange().set_mark_px(kBtc, 49'000 * kUsd);
+  h.block({});
+  CHECK(waiting() == std::vector<OrderId>{sell_tp_52k, eth_sell_tp});
+  CHECK(h.account("A").orders.size() == 4);
+
+  // Restored from storage, the waiting triggers are queued again: a rise to 52,000 fires the
+  // last BTC one.
+  state::MemKvStore store;
+  REQUIRE(h.executor().save(store));
+  auto restored = Executor::restore(store, Exchange(test_genesis()), h.executor().height());
+  REQUIRE(restored);
+  CHECK(restored->app_hash() == h.executor().app_hash());
+  h.exchange().set_mark_px(kBtc, 52'000 * kUsd);
+  h.block({});
+  CHECK(waiting() == std::vector<OrderId>{eth_sell_tp});
+  const Market& btc = restored->app().markets()[kBtc];
+  CHECK(btc.triggers_on_rise.size() == 1);
+  CHECK(btc.triggers_on_rise.begin()->second == sell_tp_52k);
+  CHECK(btc.triggers_on_fall.empty());
+  CHECK(restored->app().markets()[1].triggers_on_rise.size() == 1);
+}
+
 TEST_CASE("trigger orders count toward the open-order limit", "[exchange]") {
   Harness h;
   // 999 resting bids 0.001 BTC each, 40,000 down by a dollar, up to 64 to an action.
