@@ -710,7 +710,11 @@ bool fires_on_rise(const Trigger& trigger) {
 void Exchange::add_trigger(MarketIndex m, const TriggerOrder& trigger) {
   const OrderId oid = trigger.order.oid;
   triggers_.emplace(oid, std::pair{m, trigger});
-  accounts_[trigger.order.owner].triggers.push_back(oid);
+  Account& acct = accounts_[trigger.order.owner];
+  acct.triggers.push_back(oid);
+  // Its cloid is taken among the account's open orders (and cancelByCloid finds it) until it
+  // fires, when the order it places takes the cloid over.
+  if (!trigger.order.cloid.is_zero()) acct.cloids.emplace(std::pair{m, trigger.order.cloid}, oid);
   if (fires_on_rise(trigger))
     markets_[m].triggers_on_rise.emplace(trigger.trigger_px, oid);
   else
@@ -721,9 +725,10 @@ void Exchange::remove_trigger(
     std::map<OrderId, std::pair<MarketIndex, TriggerOrder>>::iterator it) {
   const OrderId oid = it->first;
   const auto& [m, trigger] = it->second;
-  std::vector<OrderId>& listed = accounts_[trigger.order.owner].triggers;
-  *std::find(listed.begin(), listed.end(), oid) = listed.back();
-  listed.pop_back();
+  Account& acct = accounts_[trigger.order.owner];
+  *std::find(acct.triggers.begin(), acct.triggers.end(), oid) = acct.triggers.back();
+  acct.triggers.pop_back();
+  if (!trigger.order.cloid.is_zero()) acct.cloids.erase({m, trigger.order.cloid});
   if (fires_on_rise(trigger))
     markets_[m].triggers_on_rise.erase({trigger.trigger_px, oid});
   else

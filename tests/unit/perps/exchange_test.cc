@@ -401,6 +401,40 @@ TEST_CASE("a mark move fires exactly the triggers it reaches - on its market - i
   CHECK(restored->app().markets()[1].triggers_on_rise.size() == 1);
 }
 
+TEST_CASE("a trigger order's cloid is taken until it fires - cancelByCloid reaches it",
+          "[exchange]") {
+  Harness h;
+  auto stop = order("BTC", false, "40000", "0.01");
+  stop.trigger_px = {"45000", 45'000 * kUsd};
+  stop.tpsl = state::TpSl::Sl;
+  stop.cloid.bytes[15] = 7;
+  const OrderStatus waiting = h.place("A", stop);
+  REQUIRE(waiting.kind == OrderStatus::Kind::Resting);
+  // The same cloid again, as a trigger or as a resting order: taken.
+  CHECK(h.place("A", stop).error == Reason::DuplicateCloid);
+  auto resting = order("BTC", true, "30000", "0.01");
+  resting.cloid = stop.cloid;
+  CHECK(h.place("A", resting).error == Reason::DuplicateCloid);
+  CHECK(h.place("B", stop).kind == OrderStatus::Kind::Resting);  // per account
+
+  state::CancelByCloid cancel;
+  cancel.cancels.items.push_back({"BTC", stop.cloid});
+  auto cancelled = h.act("A", cancel);
+  REQUIRE(cancelled.outcome.response.at(0).kind == OrderStatus::Kind::Success);
+  CHECK(cancelled.outcome.response.at(0).oid == waiting.oid);
+  CHECK(h.account("A").triggers.empty());
+
+  // Placed again, it fires at 45,000 and its order rests at 40,000 with the cloid.
+  const OrderStatus again = h.place("A", stop);
+  REQUIRE(again.kind == OrderStatus::Kind::Resting);
+  h.exchange().set_mark_px(kBtc, 45'000 * kUsd);
+  h.block({});
+  REQUIRE(h.account("A").orders.size() == 1);
+  const OrderId placed = h.account("A").orders[0];
+  CHECK(placed > again.oid);
+  CHECK(h.account("A").cloids.at({kBtc, stop.cloid}) == placed);
+}
+
 TEST_CASE("trigger orders count toward the open-order limit", "[exchange]") {
   Harness h;
   // 999 resting bids 0.001 BTC each, 40,000 down by a dollar, up to 64 to an action.
