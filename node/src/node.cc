@@ -631,13 +631,20 @@ void Node::register_methods(rpc::MethodTable& table) {
               rpc::Answer::rejected("UnknownTx", "no transaction " + std::string(*text)));
         }
         const TxRecord& record = **at;
+        // The storage's own error when the read fails; what is damaged when the bytes are.
+        const std::string where = "transaction " + std::string(*text) + " at height " +
+                                  std::to_string(record.at.height) + " index " +
+                                  std::to_string(record.at.index);
         auto tx = store_.transaction(record.at.height, record.at.index);
-        auto envelope = tx && *tx ? state::decode_envelope_binary(**tx)
-                                  : state::Result<state::SignedAction>(
-                                        make_error(Reason::StorageError, "not in its block"));
+        if (!tx)
+          return respond(rpc::Answer::fail(rpc::ErrorCode::InternalError, tx.error().message));
+        if (!*tx)
+          return respond(rpc::Answer::fail(rpc::ErrorCode::InternalError,
+                                           "damaged records: " + where + " is not in its block"));
+        auto envelope = state::decode_envelope_binary(**tx);
         if (!envelope)
-          return respond(
-              rpc::Answer::fail(rpc::ErrorCode::InternalError, "damaged transaction record"));
+          return respond(rpc::Answer::fail(rpc::ErrorCode::InternalError,
+                                           "damaged record: " + where + " does not decode"));
         json::value action = state::action_to_json(envelope->action);
         state::Result<std::string> result_text = [&] {
           std::shared_lock lock(state_mutex_);

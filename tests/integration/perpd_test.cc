@@ -15,6 +15,7 @@
 #include "perpd_process.h"
 #include "state/crypto.h"
 #include "state/envelope.h"
+#include "state/kv_store.h"
 
 namespace json = boost::json;
 using perpd_test::PerpdProcess;
@@ -215,6 +216,61 @@ TEST_CASE("perpd: a damaged or missing database is a clear error - never a crash
   auto [config_code, config_log] = perpd.start_expecting_exit();
   CHECK(config_code == 1);
   CHECK(config_log.find("blockIntervalMs") != std::string::npos);
+}
+
+TEST_CASE("perpd: a damaged tx record is a named error on chain_getTx - the node stays up",
+          "[integration]") {
+  PerpdProcess perpd;
+  perpd.start();
+  std::string hash;
+  {
+    auto client = std::move(*node::RpcClient::create(perpd.url()));
+    Wallet a(chain_id(client), perpd.validator_key());
+    json::value placed =
+        ok(client.call("perp_sendAction", a.envelope(order("BTC", true, "60000", "0.01"))));
+    hash = std::string(placed.at("txHash").as_string());
+  }
+  perpd.stop(SIGTERM);
+  // The tx record: height (8) + index (4) + signer (20) + outcome record.
+  auto rewrite_record = [&](auto change) {
+    auto kv = state::open_leveldb((perpd.home() / "data" / "chain").string(), false);
+    REQUIRE(kv.ok());
+    const auto bytes = state::parse_fixed_hex<32>(hash);
+    REQUIRE(bytes.ok());
+    const std::string key = "c/t/" + std::string(reinterpret_cast<const char*>(bytes->data()), 32);
+    auto value = (*kv)->get(key);
+    REQUIRE(value.ok());
+    REQUIRE(value->has_value());
+    std::string record = **value;
+    change(record);
+    state::WriteBatch batch;
+    batch.put(key, record);
+    REQUIRE((*kv)->write(batch).ok());
+  };
+  auto get_tx_error = [&] {
+    perpd.start();
+    auto client = std::move(*node::RpcClient::create(perpd.url()));
+    node::RpcError e = err(client.call("chain_getTx", json::object{{"hash", hash}}));
+    ok(client.call("chain_status", json::object{}));  // still up
+    perpd.stop(SIGTERM);
+    return e;
+  };
+  char index = 0;
+  rewrite_record([&](std::string& record) {
+    index = record[11];
+    record[11] = 99;  // an index past the block's transactions
+  });
+  node::RpcError moved = get_tx_error();
+  CHECK(moved.code == -32603);
+  CHECK(moved.message.find("is not in its block") != std::string::npos);
+  rewrite_record([&](std::string& record) {
+    record[11] = index;
+    record.resize(8 + 4 + 20);
+    record += '\x09';  // no outcome record starts so
+  });
+  node::RpcError garbled = get_tx_error();
+  CHECK(garbled.code == -32603);
+  CHECK(garbled.message.find("damaged transaction outcome record") != std::string::npos);
 }
 
 TEST_CASE("perpd: bad input gets its named error and the node stays up", "[integration]") {
