@@ -640,7 +640,7 @@ void Node::register_methods(rpc::MethodTable& table) {
           return respond(rpc::Answer::fail(rpc::ErrorCode::InternalError, tx.error().message));
         if (!*tx)
           return respond(rpc::Answer::fail(rpc::ErrorCode::InternalError,
-                                           "damaged records: " + where + " is not in its block"));
+                                           "damaged record: " + where + " is not in its block"));
         auto envelope = state::decode_envelope_binary(**tx);
         if (!envelope)
           return respond(rpc::Answer::fail(rpc::ErrorCode::InternalError,
@@ -651,8 +651,8 @@ void Node::register_methods(rpc::MethodTable& table) {
           return perps::stored_outcome_json_text(executor_->app(), record.outcome_record);
         }();
         if (!result_text)
-          return respond(
-              rpc::Answer::fail(rpc::ErrorCode::InternalError, result_text.error().message));
+          return respond(rpc::Answer::fail(rpc::ErrorCode::InternalError,
+                                           result_text.error().message + ": " + where));
         json::error_code ec;
         json::value result = json::parse(*result_text, ec);
         respond(rpc::Answer::ok(

@@ -545,10 +545,10 @@ OrderStatus Exchange::place_one(Context& c, AccountId owner, const state::OrderS
   if (spec.tpsl != state::TpSl::None) {
     if (!market.grid.valid(spec.trigger_px.units)) return error_status(Reason::InvalidPrice, *m);
     Account& acct = account(owner);
+    if (open_order_count(acct) >= kMaxOpenOrdersPerAccount)  // as place_validated checks
+      return error_status(Reason::TooManyOpenOrders, *m);
     if (!order.cloid.is_zero() && acct.cloids.contains({*m, order.cloid}))
       return error_status(Reason::DuplicateCloid, *m);
-    if (open_order_count(acct) >= kMaxOpenOrdersPerAccount)
-      return error_status(Reason::TooManyOpenOrders, *m);
     order.oid = next_oid_++;
     globals_dirty_ = true;
     add_trigger(*m, TriggerOrder{order, tif, spec.tpsl, spec.trigger_px.units});
@@ -728,7 +728,7 @@ void Exchange::remove_trigger(
   Account& acct = accounts_[trigger.order.owner];
   *std::find(acct.triggers.begin(), acct.triggers.end(), oid) = acct.triggers.back();
   acct.triggers.pop_back();
-  if (!trigger.order.cloid.is_zero()) acct.cloids.erase({m, trigger.order.cloid});
+  forget_cloid(acct, m, trigger.order.cloid, oid);
   if (fires_on_rise(trigger))
     markets_[m].triggers_on_rise.erase({trigger.trigger_px, oid});
   else
@@ -746,8 +746,17 @@ void Exchange::release_order(MarketIndex m, const RestingOrder& order, Lots sz, 
     auto it = std::find(acct.orders.begin(), acct.orders.end(), order.oid);
     *it = acct.orders.back();
     acct.orders.pop_back();
-    if (!order.cloid.is_zero()) acct.cloids.erase({m, order.cloid});
+    forget_cloid(acct, m, order.cloid, order.oid);
   }
+}
+
+void Exchange::forget_cloid(Account& acct, MarketIndex m, const state::Bytes16& cloid,
+                            OrderId oid) {
+  // Only the entry that is this order's: state stored before trigger orders registered their
+  // cloids can hold a trigger and an order sharing one, and the entry is the lower oid's.
+  if (cloid.is_zero()) return;
+  if (auto it = acct.cloids.find({m, cloid}); it != acct.cloids.end() && it->second == oid)
+    acct.cloids.erase(it);
 }
 
 void Exchange::settle_fill(Context& c, MarketIndex m, AccountId taker,

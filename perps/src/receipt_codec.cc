@@ -15,6 +15,11 @@ namespace {
 // The first byte of a record. Neither is '{', the first byte of the older JSON records.
 constexpr std::uint8_t kOkTag = 1;
 constexpr std::uint8_t kErrTag = 2;
+// Order status kinds go by their enum values: stored bytes, so the values must never change.
+static_assert(static_cast<int>(OrderStatus::Kind::Resting) == 0 &&
+              static_cast<int>(OrderStatus::Kind::Filled) == 1 &&
+              static_cast<int>(OrderStatus::Kind::Success) == 2 &&
+              static_cast<int>(OrderStatus::Kind::Error) == 3);
 
 // Reasons go by their stable names, so that renumbering the enum never changes what an old
 // record says.

@@ -219,7 +219,8 @@ struct FillEvent {
 };
 
 struct OrderStatus {
-  enum class Kind : std::uint8_t { Resting, Filled, Success, Error };
+  // Stored in tx records (perps/receipt_codec.h): the values are fixed.
+  enum class Kind : std::uint8_t { Resting = 0, Filled = 1, Success = 2, Error = 3 };
   Kind kind = Kind::Error;
   MarketIndex market = 0;
   OrderId oid = 0;
@@ -335,6 +336,8 @@ class Exchange {
   state::Status cancel_order(MarketIndex m, OrderId oid, AccountId owner);
   // Bookkeeping of an order leaving the book (cancelled, expired, filled) or shrinking by sz.
   void release_order(MarketIndex m, const RestingOrder& order, Lots sz, bool leaves_book);
+  // Removes the account's cloid entry for (m, cloid) if it names oid.
+  static void forget_cloid(Account& acct, MarketIndex m, const state::Bytes16& cloid, OrderId oid);
   // Resting and trigger orders: what kMaxOpenOrdersPerAccount limits.
   static std::size_t open_order_count(const Account& acct) {
     return acct.orders.size() + acct.triggers.size();

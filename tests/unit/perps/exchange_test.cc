@@ -349,8 +349,8 @@ TEST_CASE("a mark move fires exactly the triggers it reaches - on its market - i
   };
   using state::TpSl;
   // BTC's mark is 50,000. Limits far from any order, so what fires rests and can be seen.
-  const OrderId sell_tp_51k = trigger("BTC", false, "60000", TpSl::Tp, "51000", 51'000 * kUsd);
-  const OrderId buy_sl_50_5k = trigger("BTC", true, "40000", TpSl::Sl, "50500", 50'500 * kUsd);
+  trigger("BTC", false, "60000", TpSl::Tp, "51000", 51'000 * kUsd);  // placed before the next
+  trigger("BTC", true, "40000", TpSl::Sl, "50500", 50'500 * kUsd);
   const OrderId sell_sl_49k = trigger("BTC", false, "60000", TpSl::Sl, "49000", 49'000 * kUsd);
   const OrderId buy_tp_49_5k = trigger("BTC", true, "40000", TpSl::Tp, "49500", 49'500 * kUsd);
   const OrderId sell_tp_52k = trigger("BTC", false, "60000", TpSl::Tp, "52000", 52'000 * kUsd);
@@ -371,11 +371,10 @@ TEST_CASE("a mark move fires exactly the triggers it reaches - on its market - i
   std::vector<OrderId> resting = h.account("A").orders;
   std::sort(resting.begin(), resting.end());
   REQUIRE(resting.size() == 2);
-  CHECK(resting[0] > eth_sell_tp);                 // fresh oids, in the triggers' oid order
-  CHECK(resting_px(resting[0]) == 60'000 * kUsd);  // sell_tp_51k's order, released first
-  CHECK(resting_px(resting[1]) == 40'000 * kUsd);  // buy_sl_50_5k's
-  // By price the buy stop-loss (50,500) comes first in the queue; by oid the take-profit does.
-  CHECK(sell_tp_51k < buy_sl_50_5k);
+  CHECK(resting[0] > eth_sell_tp);  // fresh oids, in the triggers' oid order
+  // The take-profit came first by oid, the stop-loss (50,500) first by price: released by oid.
+  CHECK(resting_px(resting[0]) == 60'000 * kUsd);
+  CHECK(resting_px(resting[1]) == 40'000 * kUsd);
 
   // Down to 49,000: the sell stop-loss at 49,000 (reached exactly) and the buy take-profit at
   // 49,500 fire.
@@ -384,21 +383,56 @@ TEST_CASE("a mark move fires exactly the triggers it reaches - on its market - i
   CHECK(waiting() == std::vector<OrderId>{sell_tp_52k, eth_sell_tp});
   CHECK(h.account("A").orders.size() == 4);
 
-  // Restored from storage, the waiting triggers are queued again: a rise to 52,000 fires the
-  // last BTC one.
+  // Restored from storage, the waiting triggers are queued again: there a rise to 52,000 fires
+  // the last BTC one.
   state::MemKvStore store;
   REQUIRE(h.executor().save(store));
   auto restored = Executor::restore(store, Exchange(test_genesis()), h.executor().height());
   REQUIRE(restored);
   CHECK(restored->app_hash() == h.executor().app_hash());
-  h.exchange().set_mark_px(kBtc, 52'000 * kUsd);
+  restored->app().set_mark_px(kBtc, 52'000 * kUsd);
+  state::Block next;
+  next.context = {h.executor().height() + 1, h.time() + 1000, {}};
+  restored->execute(next);
+  const Account& a = *restored->app().find_account(address_of_name("A"));
+  CHECK(a.triggers == std::vector<OrderId>{eth_sell_tp});
+  CHECK(a.orders.size() == 5);
+  CHECK(restored->app().markets()[kBtc].triggers_on_rise.empty());
+  CHECK(restored->app().markets()[kBtc].triggers_on_fall.empty());
+}
+
+TEST_CASE("triggers fired by rising and falling marks in two markets are released in oid order",
+          "[exchange]") {
+  Harness h;
+  auto trigger = [&](std::string market, std::string limit_px, state::TpSl tpsl,
+                     std::string trigger_px, std::int64_t trigger_units) {
+    auto spec = order(std::move(market), false, std::move(limit_px), "0.01");
+    spec.trigger_px = {std::move(trigger_px), trigger_units};
+    spec.tpsl = tpsl;
+    REQUIRE(h.place("A", spec).kind == OrderStatus::Kind::Resting);
+  };
+  using state::TpSl;
+  // Marks: BTC 50,000, ETH 3,000. Each fires at the next move of its market's mark: a sell
+  // stop-loss at 50,500 (falling side), an ETH take-profit at 2,900 and a BTC take-profit at
+  // 49,500 (rising side), placed in that order.
+  trigger("BTC", "60000", TpSl::Sl, "50500", 50'500 * kUsd);
+  trigger("ETH", "4000", TpSl::Tp, "2900", 2'900 * kUsd);
+  trigger("BTC", "61000", TpSl::Tp, "49500", 49'500 * kUsd);
+  h.exchange().set_mark_px(kBtc, 50'100 * kUsd);
+  h.exchange().set_mark_px(1, 3'010 * kUsd);
   h.block({});
-  CHECK(waiting() == std::vector<OrderId>{eth_sell_tp});
-  const Market& btc = restored->app().markets()[kBtc];
-  CHECK(btc.triggers_on_rise.size() == 1);
-  CHECK(btc.triggers_on_rise.begin()->second == sell_tp_52k);
-  CHECK(btc.triggers_on_fall.empty());
-  CHECK(restored->app().markets()[1].triggers_on_rise.size() == 1);
+  CHECK(h.account("A").triggers.empty());
+  std::vector<OrderId> placed = h.account("A").orders;
+  std::sort(placed.begin(), placed.end());
+  REQUIRE(placed.size() == 3);
+  // Fresh oids in the triggers' order, not market by market or side by side.
+  const auto& markets = h.exchange().markets();
+  REQUIRE(markets[kBtc].book.find(placed[0]));
+  CHECK(markets[kBtc].book.find(placed[0])->px == 60'000 * kUsd);
+  REQUIRE(markets[1].book.find(placed[1]));
+  CHECK(markets[1].book.find(placed[1])->px == 4'000 * kUsd);
+  REQUIRE(markets[kBtc].book.find(placed[2]));
+  CHECK(markets[kBtc].book.find(placed[2])->px == 61'000 * kUsd);
 }
 
 TEST_CASE("a trigger order's cloid is taken until it fires - cancelByCloid reaches it",
@@ -427,6 +461,14 @@ TEST_CASE("a trigger order's cloid is taken until it fires - cancelByCloid reach
   // Placed again, it fires at 45,000 and its order rests at 40,000 with the cloid.
   const OrderStatus again = h.place("A", stop);
   REQUIRE(again.kind == OrderStatus::Kind::Resting);
+  {  // the cloid is the trigger's after a restore too
+    state::MemKvStore store;
+    REQUIRE(h.executor().save(store));
+    auto restored = Executor::restore(store, Exchange(test_genesis()), h.executor().height());
+    REQUIRE(restored);
+    CHECK(restored->app().find_account(address_of_name("A"))->cloids.at({kBtc, stop.cloid}) ==
+          again.oid);
+  }
   h.exchange().set_mark_px(kBtc, 45'000 * kUsd);
   h.block({});
   REQUIRE(h.account("A").orders.size() == 1);
