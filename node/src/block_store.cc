@@ -27,6 +27,11 @@ std::string tx_key(const state::Hash256& hash) {
   k.append(reinterpret_cast<const char*>(hash.data()), hash.size());
   return k;
 }
+std::string user_fills_prefix(const state::Address& user) {
+  std::string k("c/f/");
+  k.append(reinterpret_cast<const char*>(user.data()), user.size());
+  return k;
+}
 state::Error damaged(std::string what) {
   return make_error(Reason::StorageError, "damaged " + what + " record");
 }
@@ -79,8 +84,8 @@ void BlockStore::add_commit_info(state::WriteBatch& batch, const consensus::Comm
 
 void BlockStore::add_block(state::WriteBatch& batch, const consensus::BlockHeader& header,
                            const std::vector<std::string>& txs,
-                           const std::vector<StoredReceipt>& receipts, std::string_view events,
-                           const state::Hash256& app_hash) {
+                           const std::vector<StoredReceipt>& receipts,
+                           const std::vector<UserFills>& fills, const state::Hash256& app_hash) {
   std::string block = header.encode();
   block.append(reinterpret_cast<const char*>(app_hash.data()), 32);
   put_be(block, txs.size(), 4);
@@ -99,7 +104,7 @@ void BlockStore::add_block(state::WriteBatch& batch, const consensus::BlockHeade
     record += receipts[i].outcome_record;
     batch.put(tx_key(receipts[i].tx_hash), record);
   }
-  batch.put(key("c/e/", header.height), events);
+  add_user_fills(batch, header.height, fills);
   add_commit_info(batch, {header.height, header.time_ms, header.hash(), app_hash});
 }
 
@@ -149,12 +154,31 @@ state::Result<std::optional<TxRecord>> BlockStore::find_tx(const state::Hash256&
   return std::optional(std::move(record));
 }
 
-state::Status BlockStore::for_each_events(
+void BlockStore::add_user_fills(state::WriteBatch& batch, std::uint64_t height,
+                                const std::vector<UserFills>& fills) {
+  for (const UserFills& f : fills) batch.put(key(user_fills_prefix(f.user), height), f.events);
+}
+
+state::Status BlockStore::for_each_user_fills_newest_first(
+    const state::Address& user,
+    const std::function<bool(std::uint64_t, std::string_view)>& visit) const {
+  const std::string prefix = user_fills_prefix(user);
+  return kv_.scan_reverse(prefix, [&](std::string_view k, std::string_view v) {
+    if (k.size() != prefix.size() + 8) return true;
+    return visit(get_be(k, prefix.size(), 8), v);
+  });
+}
+
+state::Status BlockStore::for_each_legacy_events(
     const std::function<bool(std::uint64_t, std::string_view)>& visit) const {
   return kv_.scan("c/e/", [&](std::string_view k, std::string_view v) {
     if (k.size() != 4 + 8) return true;
     return visit(get_be(k, 4, 8), v);
   });
+}
+
+void BlockStore::remove_legacy_events(state::WriteBatch& batch, std::uint64_t height) {
+  batch.del(key("c/e/", height));
 }
 
 }  // namespace node

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <cstdio>
 
+#include "node/fill_records.h"
 #include "perps/event_codec.h"
 #include "perps/receipt_codec.h"
 #include "state/crypto.h"
@@ -19,6 +20,10 @@ namespace {
 std::string hex(const state::Hash256& h) {
   return state::to_hex(h);
 }
+
+// perp_fills looks back over at most this many of a user's fills, newest first (Hyperliquid
+// serves the 10,000 most recent): a query's work stays bounded whatever the history.
+constexpr std::size_t kFillsExamined = 10'000;
 
 rpc::Answer bad_params(std::string message) {
   return rpc::Answer::fail(rpc::ErrorCode::InvalidParams, std::move(message));
@@ -90,17 +95,33 @@ state::Status Node::start(const perps::GenesisState& genesis) {
   executor_.emplace(std::move(*restored));
   committed_ = **info;
   committed_time_ms_ = committed_.time_ms;
-  state::Status events_ok = state::Status::Ok();
-  PERPD_TRY(store_.for_each_events([&](std::uint64_t, std::string_view bytes) {
-    auto events = perps::decode_fill_events(bytes);
-    if (!events) {
-      events_ok = events.error();
-      return false;
-    }
-    fills_.record(*events);
-    return true;
-  }));
-  return events_ok;
+  return move_legacy_events();
+}
+
+// Nodes before per-user fill records kept each block's events under one "c/e/" key. They move
+// over once, up to 256 blocks per write (each write adds the new records and deletes the old, so
+// a crash part way leaves nothing twice and nothing lost); the scan is repeated after each write
+// rather than writing under an open scan.
+state::Status Node::move_legacy_events() {
+  for (;;) {
+    state::WriteBatch batch;
+    std::size_t blocks = 0;
+    state::Status decoded = state::Status::Ok();
+    PERPD_TRY(store_.for_each_legacy_events([&](std::uint64_t height, std::string_view bytes) {
+      auto events = perps::decode_fill_events(bytes);
+      if (!events) {
+        decoded = make_error(Reason::StorageError,
+                             "damaged events record at height " + std::to_string(height));
+        return false;
+      }
+      BlockStore::add_user_fills(batch, height, fills_by_user(*events));
+      BlockStore::remove_legacy_events(batch, height);
+      return ++blocks < 256;
+    }));
+    PERPD_TRY(decoded);
+    if (blocks == 0) return state::Status::Ok();
+    PERPD_TRY(kv_->write(batch));
+  }
 }
 
 // --- consensus::Application ------------------------------------------------------------------
@@ -187,8 +208,8 @@ void Node::commit() {
     receipts.push_back({r.tx_hash, r.signer, std::move(stored), !replay});
   }
   state::WriteBatch& batch = p.result.state_changes;
-  BlockStore::add_block(batch, p.header, p.txs, receipts,
-                        perps::encode_fill_events(p.result.events), p.result.app_hash);
+  BlockStore::add_block(batch, p.header, p.txs, receipts, fills_by_user(p.result.events),
+                        p.result.app_hash);
   if (state::Status written = kv_->write(batch); !written) {
     // DESIGN rule 9: a block that cannot be stored stops the node loudly.
     std::fprintf(stderr, "fatal: cannot commit block %llu: %s\n",
@@ -199,7 +220,6 @@ void Node::commit() {
     std::unique_lock lock(state_mutex_);
     committed_ = {p.header.height, p.header.time_ms, p.header.hash(), p.result.app_hash};
     committed_time_ms_ = p.header.time_ms;
-    fills_.record(p.result.events);
   }
   const auto now = std::chrono::steady_clock::now();
   {
@@ -558,18 +578,26 @@ void Node::register_methods(rpc::MethodTable& table) {
               std::shared_lock lock(state_mutex_);
               respond(rpc::Answer::ok(perps::open_orders_to_json(executor_->app(), *user)));
             });
-  table.add("perp_fills", "Fills of a user by time.",
-            [this, user_of](const json::object& params, rpc::Respond respond) {
-              auto user = user_of(params, respond);
-              if (!user) return;
-              std::uint64_t start = 0, end = UINT64_MAX, limit = 500;
-              if (!uint_param(params, "startTime", start) || !uint_param(params, "endTime", end) ||
-                  !uint_param(params, "limit", limit) || limit == 0 || limit > 2000)
-                return respond(bad_params("startTime/endTime: ms integers; limit: 1..2000"));
-              std::shared_lock lock(state_mutex_);
-              respond(rpc::Answer::ok(
-                  perps::fills_to_json(executor_->app(), fills_, *user, start, end, limit)));
-            });
+  table.add(
+      "perp_fills", "Fills of a user by time (among the user's 10,000 most recent).",
+      [this, user_of](const json::object& params, rpc::Respond respond) {
+        auto user = user_of(params, respond);
+        if (!user) return;
+        std::uint64_t start = 0, end = UINT64_MAX, limit = 500;
+        if (!uint_param(params, "startTime", start) || !uint_param(params, "endTime", end) ||
+            !uint_param(params, "limit", limit) || limit == 0 || limit > 2000)
+          return respond(bad_params("startTime/endTime: ms integers; limit: 1..2000"));
+        auto fills = recent_fills(store_, *user, start, end, limit, kFillsExamined);
+        if (!fills)
+          return respond(rpc::Answer::fail(rpc::ErrorCode::InternalError, fills.error().message));
+        std::shared_lock lock(state_mutex_);
+        for (const perps::FillEvent& f : *fills)
+          if (f.market >= executor_->app().markets().size())
+            return respond(
+                rpc::Answer::fail(rpc::ErrorCode::InternalError,
+                                  "damaged fill record: no market " + std::to_string(f.market)));
+        respond(rpc::Answer::ok(perps::fills_to_json(executor_->app(), *fills)));
+      });
   table.add(
       "perp_fundingHistory", "Funding settlements of a market.",
       [this, market_of](const json::object& params, rpc::Respond respond) {

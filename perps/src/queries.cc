@@ -5,7 +5,6 @@
 
 #include "perps/book_level.h"
 #include "perps/exchange.h"
-#include "perps/fill_history.h"
 #include "state/crypto.h"
 #include "state/decimal.h"
 #include "state/fixed_point.h"
@@ -204,30 +203,22 @@ json::value funding_history_to_json(const Exchange& exchange, MarketIndex market
   return out;
 }
 
-json::value fills_to_json(const Exchange& exchange, const FillHistory& history,
-                          const state::Address& user, std::uint64_t start_ms, std::uint64_t end_ms,
-                          std::size_t limit) {
-  const auto& fills = history.of(user);
-  std::vector<const FillEvent*> selected;
-  for (const auto& f : fills)
-    if (f.time_ms >= start_ms && f.time_ms <= end_ms) selected.push_back(&f);
-  if (selected.size() > limit)
-    selected.erase(selected.begin(), selected.end() - static_cast<std::ptrdiff_t>(limit));
+json::value fills_to_json(const Exchange& exchange, const std::vector<FillEvent>& fills) {
   json::array out;
-  for (const FillEvent* f : selected) {
-    const Market& m = exchange.markets()[f->market];
+  for (const FillEvent& f : fills) {
+    const Market& m = exchange.markets()[f.market];
     out.push_back(json::object{{"market", m.name},
-                               {"px", px_text(f->px)},
-                               {"sz", sz_text(m, f->sz)},
-                               {"side", f->side == Side::Bid ? "B" : "A"},
-                               {"time", f->time_ms},
-                               {"oid", f->oid},
-                               {"tid", f->tid},
-                               {"fee", usd_text(f->fee)},
-                               {"closedPnl", usd_text(f->closed_pnl)},
-                               {"dir", fill_direction_name(f->dir)},
-                               {"liquidation", liquidation_json(*f)},
-                               {"txHash", state::to_hex(f->tx_hash)}});
+                               {"px", px_text(f.px)},
+                               {"sz", sz_text(m, f.sz)},
+                               {"side", f.side == Side::Bid ? "B" : "A"},
+                               {"time", f.time_ms},
+                               {"oid", f.oid},
+                               {"tid", f.tid},
+                               {"fee", usd_text(f.fee)},
+                               {"closedPnl", usd_text(f.closed_pnl)},
+                               {"dir", fill_direction_name(f.dir)},
+                               {"liquidation", liquidation_json(f)},
+                               {"txHash", state::to_hex(f.tx_hash)}});
   }
   return out;
 }

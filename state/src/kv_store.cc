@@ -34,6 +34,30 @@ Status MemKvStore::scan(std::string_view prefix, const Visitor& visit) const {
 
 namespace {
 
+// The least key greater than every key that starts with prefix; empty when there is none (a
+// prefix of 0xff bytes only: every key from prefix on starts with it).
+std::string past_prefix(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
+}  // namespace
+
+Status MemKvStore::scan_reverse(std::string_view prefix, const Visitor& visit) const {
+  const std::string end = past_prefix(prefix);
+  auto it = end.empty() ? map_.end() : map_.lower_bound(end);
+  while (it != map_.begin()) {
+    --it;
+    if (!it->first.starts_with(prefix)) break;
+    if (!visit(it->first, it->second)) break;
+  }
+  return Status::Ok();
+}
+
+namespace {
+
 class LevelDbKvStore final : public KvStore {
  public:
   explicit LevelDbKvStore(std::unique_ptr<leveldb::DB> db) : db_(std::move(db)) {}
@@ -74,6 +98,27 @@ class LevelDbKvStore final : public KvStore {
   Status scan(std::string_view prefix, const Visitor& visit) const override {
     std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
     for (it->Seek(leveldb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+      std::string_view key(it->key().data(), it->key().size());
+      if (!key.starts_with(prefix)) break;
+      if (!visit(key, std::string_view(it->value().data(), it->value().size()))) break;
+    }
+    if (!it->status().ok()) return make_error(Reason::StorageError, it->status().ToString());
+    return Status::Ok();
+  }
+
+  Status scan_reverse(std::string_view prefix, const Visitor& visit) const override {
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+    const std::string end = past_prefix(prefix);
+    if (end.empty()) {
+      it->SeekToLast();
+    } else {
+      it->Seek(end);  // the first key past the prefix's keys: step back from it
+      if (it->Valid())
+        it->Prev();
+      else
+        it->SeekToLast();
+    }
+    for (; it->Valid(); it->Prev()) {
       std::string_view key(it->key().data(), it->key().size());
       if (!key.starts_with(prefix)) break;
       if (!visit(key, std::string_view(it->value().data(), it->value().size()))) break;

@@ -4,11 +4,11 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "perps/exchange.h"
-#include "perps/fill_history.h"
 #include "state/block_executor.h"
 #include "state/keccak.h"
 
@@ -72,13 +72,12 @@ class Harness {
       b.txs.push_back(std::move(v));
     }
     auto result = executor_.execute(b);
-    history_.record(result.events);
+    for (const FillEvent& fill : result.events) fills_[fill.user].push_back(fill);
     return result;
   }
-  // What the node's fill index would hold (fed from every block's events).
-  const FillHistory& history() const { return history_; }
-  const std::vector<FillEvent>& fills_of(std::string_view who) const {
-    return history_.of(address_of_name(who));
+  // Every fill of the user so far, oldest first (the node stores them per user and block).
+  const std::vector<FillEvent>& fills_of(std::string_view who) {
+    return fills_[address_of_name(who)];
   }
   OrderStatus place(std::string_view who, state::OrderSpec spec) {
     state::PlaceOrders p;
@@ -98,7 +97,7 @@ class Harness {
 
  private:
   Executor executor_;
-  FillHistory history_;
+  std::map<state::Address, std::vector<FillEvent>> fills_;
   std::uint64_t time_;
   std::uint64_t height_ = 0;
   std::uint64_t nonce_bump_ = 0;

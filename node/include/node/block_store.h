@@ -8,7 +8,11 @@
 //       "c/t/" + tx hash -> height (8) + index (4) + signer (20) + outcome record
 //                           (perps/receipt_codec.h): where the transaction is and its receipt,
 //                           one record so a block writes one key per transaction
-//       "c/e/" + height (8) -> the block's fill events (perps/event_codec.h)
+//       "c/f/" + user (20) + height (8) -> the user's fills in that block, in execution order
+//                           (perps/event_codec.h): a user's fills newest first are one
+//                           reverse scan, and a restart rebuilds nothing
+//       "c/e/" + height (8) -> a block's fill events, as nodes before "c/f/" stored them; start()
+//                           moves them to "c/f/" records
 #pragma once
 
 #include <functional>
@@ -39,6 +43,12 @@ struct StoredReceipt {
   bool indexed = true;         // false: a replay; the hash keeps its first record
 };
 
+// One user's fill events in one block, encoded (perps/event_codec.h).
+struct UserFills {
+  state::Address user;
+  std::string events;
+};
+
 struct TxRecord {
   TxLocation at;
   state::Address signer;
@@ -56,8 +66,10 @@ class BlockStore {
   // receipts[i] belongs to txs[i]; a receipt not indexed is not stored.
   static void add_block(state::WriteBatch& batch, const consensus::BlockHeader& header,
                         const std::vector<std::string>& txs,
-                        const std::vector<StoredReceipt>& receipts, std::string_view events,
-                        const state::Hash256& app_hash);
+                        const std::vector<StoredReceipt>& receipts,
+                        const std::vector<UserFills>& fills, const state::Hash256& app_hash);
+  static void add_user_fills(state::WriteBatch& batch, std::uint64_t height,
+                             const std::vector<UserFills>& fills);
   // The commit record alone (genesis: height 0).
   static void add_commit_info(state::WriteBatch& batch, const consensus::CommitInfo& info);
 
@@ -67,9 +79,14 @@ class BlockStore {
   state::Result<std::optional<std::string>> transaction(std::uint64_t height,
                                                         std::uint32_t index) const;
   state::Result<std::optional<TxRecord>> find_tx(const state::Hash256& hash) const;
-  // Every block's stored events in height order (rebuilding query indexes at start).
-  state::Status for_each_events(
+  // The user's fill records, the newest block first, until visit(height, events) returns false.
+  state::Status for_each_user_fills_newest_first(
+      const state::Address& user,
       const std::function<bool(std::uint64_t, std::string_view)>& visit) const;
+  // Blocks' events as older nodes stored them ("c/e/"), in height order.
+  state::Status for_each_legacy_events(
+      const std::function<bool(std::uint64_t, std::string_view)>& visit) const;
+  static void remove_legacy_events(state::WriteBatch& batch, std::uint64_t height);
 
   state::KvStore& kv() { return kv_; }
 

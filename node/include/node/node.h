@@ -22,7 +22,6 @@
 #include "node/mempool.h"
 #include "node/tx_hash_key.h"
 #include "perps/exchange.h"
-#include "perps/fill_history.h"
 #include "rpc/json_rpc.h"
 #include "rpc/server.h"
 #include "state/block_executor.h"
@@ -79,6 +78,7 @@ class Node final : public consensus::Application {
  private:
   Node(const perps::GenesisState& genesis, std::unique_ptr<state::KvStore> kv, NodeOptions options);
   state::Status start(const perps::GenesisState& genesis);
+  state::Status move_legacy_events();
   state::Result<boost::json::value> block_json(const StoredBlock& block) const;
   // responses[i]: receipt i's response serialized (when ok), built once in commit().
   void answer_waiters(const Executor::BlockResult& result, const consensus::BlockHeader& header,
@@ -93,9 +93,8 @@ class Node final : public consensus::Application {
   state::EnvelopeVerifier verifier_;
   Mempool mempool_;
 
-  mutable std::shared_mutex state_mutex_;  // executor, fills, commit info
+  mutable std::shared_mutex state_mutex_;  // executor, commit info
   std::optional<Executor> executor_;
-  perps::FillHistory fills_;
   consensus::CommitInfo committed_;
   std::atomic<std::uint64_t> committed_time_ms_{0};  // committed_.time_ms, read without the lock
 

@@ -441,9 +441,7 @@ boost::json::value account_to_json(const Exchange& exchange, const state::Addres
 boost::json::value open_orders_to_json(const Exchange& exchange, const state::Address& user);
 boost::json::value funding_history_to_json(const Exchange& exchange, MarketIndex market,
                                            std::uint64_t start_ms, std::uint64_t end_ms);
-class FillHistory;
-boost::json::value fills_to_json(const Exchange& exchange, const FillHistory& history,
-                                 const state::Address& user, std::uint64_t start_ms,
-                                 std::uint64_t end_ms, std::size_t limit);
+// Fills in the order given (perp_fills: the oldest first).
+boost::json::value fills_to_json(const Exchange& exchange, const std::vector<FillEvent>& fills);
 
 }  // namespace perps

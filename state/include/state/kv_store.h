@@ -16,7 +16,8 @@
 namespace state {
 
 // Operations to apply atomically, in order. Keys and values live in one buffer (as in LevelDB's
-// own batch): a block writes ~one key per order, and two heap strings per key showed up in profiles.
+// own batch): a block writes ~one key per order, and two heap strings per key showed up in
+// profiles.
 class WriteBatch {
  public:
   struct Op {
@@ -51,8 +52,8 @@ class WriteBatch {
     bool is_put;
   };
   void add(std::string_view key, std::string_view value, bool is_put) {
-    entries_.push_back({data_.size(), static_cast<std::uint32_t>(key.size()), static_cast<std::uint32_t>(value.size()),
-                        is_put});
+    entries_.push_back({data_.size(), static_cast<std::uint32_t>(key.size()),
+                        static_cast<std::uint32_t>(value.size()), is_put});
     data_.append(key);
     data_.append(value);
   }
@@ -72,6 +73,8 @@ class KvStore {
   // returns false.
   using Visitor = std::function<bool(std::string_view key, std::string_view value)>;
   virtual Status scan(std::string_view prefix, const Visitor& visit) const = 0;
+  // The same in descending order (the newest first, for keys that end in a big-endian height).
+  virtual Status scan_reverse(std::string_view prefix, const Visitor& visit) const = 0;
 };
 
 class MemKvStore final : public KvStore {
@@ -79,6 +82,7 @@ class MemKvStore final : public KvStore {
   Result<std::optional<std::string>> get(std::string_view key) const override;
   Status write(const WriteBatch& batch) override;
   Status scan(std::string_view prefix, const Visitor& visit) const override;
+  Status scan_reverse(std::string_view prefix, const Visitor& visit) const override;
   std::size_t size() const { return map_.size(); }
 
  private:

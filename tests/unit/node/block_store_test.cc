@@ -25,7 +25,7 @@ void store_block(state::KvStore& kv, std::uint64_t height, const std::vector<std
   state::WriteBatch batch;
   state::Hash256 app_hash;
   app_hash.bytes[31] = 7;
-  node::BlockStore::add_block(batch, header_at(height), txs, receipts, "", app_hash);
+  node::BlockStore::add_block(batch, header_at(height), txs, receipts, {}, app_hash);
   REQUIRE(kv.write(batch).ok());
 }
 

@@ -572,8 +572,7 @@ TEST_CASE("query results have the SPEC section 5 shapes with decimal strings", "
   CHECK(orders[0].as_object().at("side").as_string() == "B");
   CHECK(orders[0].as_object().at("cloid").as_string() == "0x00000000000000000000000000000009");
 
-  auto fills =
-      fills_to_json(h.exchange(), h.history(), address_of_name("A"), 0, UINT64_MAX, 10).as_array();
+  auto fills = fills_to_json(h.exchange(), h.fills_of("A")).as_array();
   REQUIRE(fills.size() == 1);
   CHECK(fills[0].as_object().at("dir").as_string() == "Open Long");
   CHECK(fills[0].as_object().at("fee").as_string() == "5.625");

@@ -1,0 +1,142 @@
+// perp_fills' storage: one record per user per block, read newest first with a limit, a time
+// window and a bound on how far back a query looks; and the one-time move of records written
+// before it (one "c/e/" record per block) when a node starts.
+#include "node/fill_records.h"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <random>
+
+#include "genesis/genesis_file.h"
+#include "node/node.h"
+#include "perps/event_codec.h"
+
+using node::BlockStore;
+using perps::FillEvent;
+
+namespace {
+
+state::Address user_named(std::uint8_t n) {
+  state::Address a;
+  a.bytes.fill(n);
+  return a;
+}
+
+FillEvent fill(std::uint8_t user, std::uint64_t tid, std::uint64_t time_ms) {
+  FillEvent f;
+  f.user = user_named(user);
+  f.tid = tid;
+  f.time_ms = time_ms;
+  f.px = 1'000'000 * static_cast<std::int64_t>(tid);
+  return f;
+}
+
+// Heights 1-5 at times 1000 * height; user 1 trades twice in blocks 1, 3 and 5 (trade ids
+// 10 * height + 1 and + 2), user 2 once in blocks 2 and 3.
+std::vector<std::vector<FillEvent>> blocks_of_fills() {
+  std::vector<std::vector<FillEvent>> blocks(6);
+  for (std::uint64_t h : {1, 3, 5}) {
+    blocks[h].push_back(fill(1, 10 * h + 1, 1000 * h));
+    blocks[h].push_back(fill(1, 10 * h + 2, 1000 * h));
+  }
+  for (std::uint64_t h : {2, 3}) blocks[h].push_back(fill(2, 10 * h + 5, 1000 * h));
+  return blocks;
+}
+
+std::vector<std::uint64_t> tids(const state::Result<std::vector<FillEvent>>& fills) {
+  REQUIRE(fills.ok());
+  std::vector<std::uint64_t> out;
+  for (const FillEvent& f : *fills) out.push_back(f.tid);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("fills by user: newest limited - time window - bounded look-back - damage",
+          "[node][fills]") {
+  state::MemKvStore kv;
+  BlockStore store(kv);
+  const auto blocks = blocks_of_fills();
+  for (std::uint64_t h = 1; h < blocks.size(); ++h) {
+    state::WriteBatch batch;
+    BlockStore::add_user_fills(batch, h, node::fills_by_user(blocks[h]));
+    REQUIRE(kv.write(batch).ok());
+  }
+  const state::Address one = user_named(1), two = user_named(2);
+  using V = std::vector<std::uint64_t>;
+  constexpr std::uint64_t kAll = UINT64_MAX;
+  CHECK(tids(node::recent_fills(store, one, 0, kAll, 500, 10'000)) == V{11, 12, 31, 32, 51, 52});
+  CHECK(tids(node::recent_fills(store, one, 0, kAll, 3, 10'000)) == V{32, 51, 52});  // newest 3
+  CHECK(tids(node::recent_fills(store, one, 3000, 3000, 500, 10'000)) == V{31, 32});
+  CHECK(tids(node::recent_fills(store, one, 0, 4000, 500, 10'000)) == V{11, 12, 31, 32});
+  CHECK(tids(node::recent_fills(store, one, 2000, kAll, 500, 10'000)) == V{31, 32, 51, 52});
+  // Looking back over 3 fills: 52 and 51 are past endTime, 32 is the only one in the window.
+  CHECK(tids(node::recent_fills(store, one, 0, kAll, 500, 3)) == V{32, 51, 52});
+  CHECK(tids(node::recent_fills(store, one, 0, 3000, 500, 3)) == V{32});
+  CHECK(tids(node::recent_fills(store, two, 0, kAll, 500, 10'000)) == V{25, 35});
+  CHECK(tids(node::recent_fills(store, user_named(3), 0, kAll, 500, 10'000)).empty());
+
+  // One record per user per block, each user's fills in execution order.
+  const auto records = node::fills_by_user(blocks[3]);
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].user == one);
+  auto decoded = perps::decode_fill_events(records[0].events);
+  REQUIRE(decoded.ok());
+  REQUIRE(decoded->size() == 2);
+  CHECK((*decoded)[0].tid == 31);
+  CHECK((*decoded)[1].tid == 32);
+
+  state::WriteBatch damage;
+  node::UserFills garbage{one, "not a fill record"};
+  BlockStore::add_user_fills(damage, 4, {garbage});
+  REQUIRE(kv.write(damage).ok());
+  auto damaged = node::recent_fills(store, one, 0, kAll, 500, 10'000);
+  REQUIRE_FALSE(damaged.ok());
+  CHECK(damaged.error().reason == state::Reason::StorageError);
+  CHECK(damaged.error().message.find("height 4") != std::string::npos);
+  // With its limit reached in block 5, the scan stops before it reaches the damaged block.
+  CHECK(tids(node::recent_fills(store, one, 0, kAll, 2, 10'000)) == V{51, 52});
+}
+
+TEST_CASE("a node moves per-block event records of older nodes to per-user records at start",
+          "[node][fills]") {
+  auto genesis = genesis::load_genesis_file(PERPD_TEST_DATA_DIR "/../../genesis/local.json");
+  REQUIRE(genesis.ok());
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("perpd-fills-" + std::to_string(std::random_device{}()));
+  node::NodeOptions options;
+  options.log_blocks = false;
+  REQUIRE(node::Node::open(*genesis, dir.string(), options).ok());  // genesis written
+  const auto blocks = blocks_of_fills();
+  {  // as an older node left them: "c/e/" + height -> all of the block's events
+    auto kv = state::open_leveldb(dir.string(), false);
+    REQUIRE(kv.ok());
+    state::WriteBatch batch;
+    for (std::uint64_t h = 1; h < blocks.size(); ++h) {
+      std::string key = "c/e/";
+      for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>(h >> shift));
+      batch.put(key, perps::encode_fill_events(blocks[h]));
+    }
+    REQUIRE((*kv)->write(batch).ok());
+  }
+  REQUIRE(node::Node::open(*genesis, dir.string(), options).ok());  // moves them
+  {
+    auto kv = state::open_leveldb(dir.string(), false);
+    REQUIRE(kv.ok());
+    std::size_t legacy = 0;
+    REQUIRE((*kv)
+                ->scan("c/e/",
+                       [&](std::string_view, std::string_view) {
+                         ++legacy;
+                         return true;
+                       })
+                .ok());
+    CHECK(legacy == 0);
+    BlockStore store(**kv);
+    using V = std::vector<std::uint64_t>;
+    CHECK(tids(node::recent_fills(store, user_named(1), 0, UINT64_MAX, 500, 10'000)) ==
+          V{11, 12, 31, 32, 51, 52});
+    CHECK(tids(node::recent_fills(store, user_named(2), 0, UINT64_MAX, 500, 10'000)) == V{25, 35});
+  }
+  std::filesystem::remove_all(dir);
+}
