@@ -51,38 +51,29 @@ state::Action one_order(int m, bool buy, state::Tif tif) {
   return p;
 }
 
-// An executor whose accounts each hold two positions: account 2i sells to 2i+1 in market
-// i % 10 and in market (i + 5) % 10.
-struct World {
+std::vector<state::Address> named_accounts(const std::string& prefix, int count) {
+  std::vector<state::Address> out;
+  for (int i = 0; i < count; ++i) out.push_back(named(prefix + std::to_string(i)));
+  return out;
+}
+
+// 10 markets, one validator, and accounts holding 10,000 USD each.
+struct Chain {
   std::unique_ptr<Executor> executor;
-  std::vector<state::Address> accounts;
   state::Address validator = named("validator");
   std::uint64_t time = kGenesisMs;
   std::uint64_t height = 0;
   std::uint64_t nonce = kGenesisMs;
 
-  World() {
+  explicit Chain(const std::vector<state::Address>& accounts) {
     GenesisState g;
     g.chain_id = 1337;
     g.genesis_time_ms = kGenesisMs;
     g.validators.push_back({validator, 1, ""});
     for (int m = 0; m < kMarkets; ++m)
       g.markets.push_back({"M" + std::to_string(m), 2, 20, market_px(m), 6'000'000'000, {}});
-    for (int i = 0; i < kAccounts; ++i) {
-      accounts.push_back(named("holder" + std::to_string(i)));
-      g.balances.push_back({accounts.back(), 10'000 * 1'000'000LL, 0});
-    }
+    for (const auto& account : accounts) g.balances.push_back({account, 10'000 * 1'000'000LL, 0});
     executor = std::make_unique<Executor>(Exchange(g));
-    for (int round = 0; round < 2; ++round) {
-      state::Block block;
-      block.context = {++height, time += 100, {}};
-      for (int i = 0; i < kAccounts / 2; ++i) {
-        const int m = (i + 5 * round) % kMarkets;
-        block.txs.push_back(tx(accounts[2 * i], one_order(m, false, state::Tif::Gtc), nonce++));
-        block.txs.push_back(tx(accounts[2 * i + 1], one_order(m, true, state::Tif::Ioc), nonce++));
-      }
-      executor->execute(block);
-    }
   }
 
   Executor::BlockResult block(std::vector<state::VerifiedAction> txs, std::uint64_t at_ms) {
@@ -101,6 +92,25 @@ struct World {
       vote.pxs.items.push_back({m.name, {state::format_decimal(px, 6), px}});
     }
     return tx(validator, vote, nonce++);
+  }
+};
+
+// Accounts that each hold two positions: account 2i sells to 2i+1 in market i % 10 and in
+// market (i + 5) % 10.
+struct World : Chain {
+  std::vector<state::Address> accounts;
+
+  World() : World(named_accounts("holder", kAccounts)) {}
+  explicit World(std::vector<state::Address> all) : Chain(all), accounts(std::move(all)) {
+    for (int round = 0; round < 2; ++round) {
+      std::vector<state::VerifiedAction> txs;
+      for (int i = 0; i < kAccounts / 2; ++i) {
+        const int m = (i + 5 * round) % kMarkets;
+        txs.push_back(tx(accounts[2 * i], one_order(m, false, state::Tif::Gtc), nonce++));
+        txs.push_back(tx(accounts[2 * i + 1], one_order(m, true, state::Tif::Ioc), nonce++));
+      }
+      block(std::move(txs), time + 100);
+    }
   }
 };
 
@@ -160,28 +170,10 @@ BENCHMARK(BM_BlockFundingSettlement)->Unit(benchmark::kMillisecond)->Iterations(
 // 100 accounts with 1,000 trigger orders each (the open-order limit), spread over the 10
 // markets, none near enough to fire: take-profits selling at 3x the mark, stop-losses selling at
 // a quarter of it.
-struct TriggerWorld {
-  std::unique_ptr<Executor> executor;
-  state::Address validator = named("validator");
-  std::uint64_t time = kGenesisMs;
-  std::uint64_t height = 0;
-  std::uint64_t nonce = kGenesisMs;
-
-  TriggerWorld() {
-    GenesisState g;
-    g.chain_id = 1337;
-    g.genesis_time_ms = kGenesisMs;
-    g.validators.push_back({validator, 1, ""});
-    for (int m = 0; m < kMarkets; ++m)
-      g.markets.push_back({"M" + std::to_string(m), 2, 20, market_px(m), 6'000'000'000, {}});
-    std::vector<state::Address> accounts;
-    for (int i = 0; i < 100; ++i) {
-      accounts.push_back(named("trigger" + std::to_string(i)));
-      g.balances.push_back({accounts.back(), 10'000 * 1'000'000LL, 0});
-    }
-    executor = std::make_unique<Executor>(Exchange(g));
-    state::Block block;
-    block.context = {++height, time += 100, {}};
+struct TriggerWorld : Chain {
+  TriggerWorld() : TriggerWorld(named_accounts("trigger", 100)) {}
+  explicit TriggerWorld(const std::vector<state::Address>& accounts) : Chain(accounts) {
+    std::vector<state::VerifiedAction> txs;
     for (const auto& account : accounts)
       for (int batch = 0; batch < 1000 / 50; ++batch) {
         state::PlaceOrders p;
@@ -200,18 +192,9 @@ struct TriggerWorld {
           o.tpsl = take_profit ? state::TpSl::Tp : state::TpSl::Sl;
           p.orders.items.push_back(o);
         }
-        block.txs.push_back(tx(account, p, nonce++));
+        txs.push_back(tx(account, p, nonce++));
       }
-    executor->execute(block);
-  }
-
-  state::VerifiedAction votes(bool up) {
-    state::OracleVote vote;
-    for (const Market& m : executor->app().markets()) {
-      const Px px = m.oracle_px + (up ? 1 : -1) * m.oracle_px / 200;
-      vote.pxs.items.push_back({m.name, {state::format_decimal(px, 6), px}});
-    }
-    return tx(validator, vote, nonce++);
+    block(std::move(txs), time + 100);
   }
 };
 
@@ -226,10 +209,7 @@ void BM_BlockMarksMoveTriggersWait(benchmark::State& state) {
     state.SkipWithError(("placed " + std::to_string(waiting) + " triggers").c_str());
   bool up = true;
   for (auto _ : state) {
-    state::Block b;
-    b.context = {++w.height, w.time += 3'000, {}};  // votes beyond the 2.5 s minimum
-    b.txs.push_back(w.votes(up));
-    w.executor->execute(b);
+    w.block({w.votes(up)}, w.time + 3'000);  // votes spaced beyond the 2.5 s minimum
     up = !up;
   }
   state.counters["triggers"] = static_cast<double>(waiting);
