@@ -170,15 +170,19 @@ state::Status BlockStore::for_each_user_fills_newest_first(
 }
 
 state::Status BlockStore::for_each_legacy_events(
+    std::uint64_t from_height,
     const std::function<bool(std::uint64_t, std::string_view)>& visit) const {
-  return kv_.scan("c/e/", [&](std::string_view k, std::string_view v) {
-    if (k.size() != 4 + 8) return true;
-    return visit(get_be(k, 4, 8), v);
-  });
+  return kv_.scan_from("c/e/", key("c/e/", from_height),
+                       [&](std::string_view k, std::string_view v) {
+                         if (k.size() != 4 + 8) return true;
+                         return visit(get_be(k, 4, 8), v);
+                       });
 }
 
-void BlockStore::remove_legacy_events(state::WriteBatch& batch, std::uint64_t height) {
+void BlockStore::set_aside_legacy_events(state::WriteBatch& batch, std::uint64_t height,
+                                         std::optional<std::string_view> damaged) {
   batch.del(key("c/e/", height));
+  if (damaged) batch.put(key("c/e-damaged/", height), *damaged);
 }
 
 }  // namespace node

@@ -16,18 +16,20 @@ std::vector<UserFills> fills_by_user(const std::vector<perps::FillEvent>& events
   return out;
 }
 
-state::Result<std::vector<perps::FillEvent>> recent_fills(const BlockStore& store,
-                                                          const state::Address& user,
-                                                          std::uint64_t start_ms,
-                                                          std::uint64_t end_ms, std::size_t limit,
-                                                          std::size_t examined) {
+state::Result<std::vector<perps::FillEvent>> recent_fills(
+    const BlockStore& store, const state::Address& user, std::uint64_t start_ms,
+    std::uint64_t end_ms, std::size_t limit, std::size_t examined, std::uint64_t max_height) {
   std::vector<perps::FillEvent> fills;  // newest first until the end
+  if (end_ms < start_ms) return fills;
   std::size_t seen = 0;
   state::Status decoded = state::Status::Ok();
   state::Status scanned = store.for_each_user_fills_newest_first(
       user, [&](std::uint64_t height, std::string_view bytes) {
+        if (height > max_height) return true;
         auto events = perps::decode_fill_events(bytes);
-        if (!events) {
+        const bool theirs = events && std::all_of(events->begin(), events->end(),
+                                                  [&](const auto& f) { return f.user == user; });
+        if (!theirs) {
           decoded = state::make_error(state::Reason::StorageError,
                                       "damaged fill record at height " + std::to_string(height));
           return false;

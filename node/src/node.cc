@@ -99,26 +99,29 @@ state::Status Node::start(const perps::GenesisState& genesis) {
 }
 
 // Nodes before per-user fill records kept each block's events under one "c/e/" key. They move
-// over once, up to 256 blocks per write (each write adds the new records and deletes the old, so
-// a crash part way leaves nothing twice and nothing lost); the scan is repeated after each write
-// rather than writing under an open scan.
+// over once, in writes of up to 4,096 blocks or 8 MiB of events, each adding the new records and
+// deleting the old, so a crash part way leaves nothing twice and nothing lost. Each pass resumes
+// at the height after the last one moved (a scan from the start would step over every deletion
+// already made), and writes after its scan has ended, not under it.
 state::Status Node::move_legacy_events() {
+  std::uint64_t next = 0;
   for (;;) {
     state::WriteBatch batch;
-    std::size_t blocks = 0;
-    state::Status decoded = state::Status::Ok();
-    PERPD_TRY(store_.for_each_legacy_events([&](std::uint64_t height, std::string_view bytes) {
-      auto events = perps::decode_fill_events(bytes);
-      if (!events) {
-        decoded = make_error(Reason::StorageError,
-                             "damaged events record at height " + std::to_string(height));
-        return false;
+    std::size_t blocks = 0, bytes = 0;
+    PERPD_TRY(store_.for_each_legacy_events(next, [&](std::uint64_t height, std::string_view v) {
+      auto events = perps::decode_fill_events(v);
+      if (events) {
+        BlockStore::add_user_fills(batch, height, fills_by_user(*events));
+        BlockStore::set_aside_legacy_events(batch, height, std::nullopt);
+      } else {
+        std::fprintf(stderr, "warning: damaged events record at height %llu kept aside\n",
+                     static_cast<unsigned long long>(height));
+        BlockStore::set_aside_legacy_events(batch, height, v);
       }
-      BlockStore::add_user_fills(batch, height, fills_by_user(*events));
-      BlockStore::remove_legacy_events(batch, height);
-      return ++blocks < 256;
+      next = height + 1;
+      bytes += v.size();
+      return ++blocks < 4096 && bytes < (8 << 20);
     }));
-    PERPD_TRY(decoded);
     if (blocks == 0) return state::Status::Ok();
     PERPD_TRY(kv_->write(batch));
   }
@@ -587,7 +590,9 @@ void Node::register_methods(rpc::MethodTable& table) {
         if (!uint_param(params, "startTime", start) || !uint_param(params, "endTime", end) ||
             !uint_param(params, "limit", limit) || limit == 0 || limit > 2000)
           return respond(bad_params("startTime/endTime: ms integers; limit: 1..2000"));
-        auto fills = recent_fills(store_, *user, start, end, limit, kFillsExamined);
+        // Up to the committed height: the block being committed may be stored already.
+        auto fills =
+            recent_fills(store_, *user, start, end, limit, kFillsExamined, last_commit().height);
         if (!fills)
           return respond(rpc::Answer::fail(rpc::ErrorCode::InternalError, fills.error().message));
         std::shared_lock lock(state_mutex_);

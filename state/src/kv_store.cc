@@ -26,8 +26,10 @@ Status MemKvStore::write(const WriteBatch& batch) {
   return Status::Ok();
 }
 
-Status MemKvStore::scan(std::string_view prefix, const Visitor& visit) const {
-  for (auto it = map_.lower_bound(prefix); it != map_.end() && it->first.starts_with(prefix); ++it)
+Status MemKvStore::scan_from(std::string_view prefix, std::string_view start,
+                             const Visitor& visit) const {
+  for (auto it = map_.lower_bound(std::max(prefix, start));
+       it != map_.end() && it->first.starts_with(prefix); ++it)
     if (!visit(it->first, it->second)) break;
   return Status::Ok();
 }
@@ -95,9 +97,11 @@ class LevelDbKvStore final : public KvStore {
     return Status::Ok();
   }
 
-  Status scan(std::string_view prefix, const Visitor& visit) const override {
+  Status scan_from(std::string_view prefix, std::string_view start,
+                   const Visitor& visit) const override {
     std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-    for (it->Seek(leveldb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+    const std::string_view from = std::max(prefix, start);
+    for (it->Seek(leveldb::Slice(from.data(), from.size())); it->Valid(); it->Next()) {
       std::string_view key(it->key().data(), it->key().size());
       if (!key.starts_with(prefix)) break;
       if (!visit(key, std::string_view(it->value().data(), it->value().size()))) break;
@@ -115,8 +119,8 @@ class LevelDbKvStore final : public KvStore {
       it->Seek(end);  // the first key past the prefix's keys: step back from it
       if (it->Valid())
         it->Prev();
-      else
-        it->SeekToLast();
+      else if (it->status().ok())
+        it->SeekToLast();  // no key past them: from the last
     }
     for (; it->Valid(); it->Prev()) {
       std::string_view key(it->key().data(), it->key().size());

@@ -12,7 +12,8 @@
 //                           (perps/event_codec.h): a user's fills newest first are one
 //                           reverse scan, and a restart rebuilds nothing
 //       "c/e/" + height (8) -> a block's fill events, as nodes before "c/f/" stored them; start()
-//                           moves them to "c/f/" records
+//                           moves them to "c/f/" records (one that does not decode to
+//                           "c/e-damaged/" + height)
 #pragma once
 
 #include <functional>
@@ -83,10 +84,14 @@ class BlockStore {
   state::Status for_each_user_fills_newest_first(
       const state::Address& user,
       const std::function<bool(std::uint64_t, std::string_view)>& visit) const;
-  // Blocks' events as older nodes stored them ("c/e/"), in height order.
+  // Blocks' events as older nodes stored them ("c/e/"), in height order from from_height.
   state::Status for_each_legacy_events(
+      std::uint64_t from_height,
       const std::function<bool(std::uint64_t, std::string_view)>& visit) const;
-  static void remove_legacy_events(state::WriteBatch& batch, std::uint64_t height);
+  // Deletes a block's legacy events record; one that does not decode is kept aside, under
+  // "c/e-damaged/" + height, rather than lost.
+  static void set_aside_legacy_events(state::WriteBatch& batch, std::uint64_t height,
+                                      std::optional<std::string_view> damaged);
 
   state::KvStore& kv() { return kv_; }
 

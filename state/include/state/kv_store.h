@@ -72,7 +72,12 @@ class KvStore {
   // Calls visit(key, value) for each key starting with prefix in ascending order until visit
   // returns false.
   using Visitor = std::function<bool(std::string_view key, std::string_view value)>;
-  virtual Status scan(std::string_view prefix, const Visitor& visit) const = 0;
+  Status scan(std::string_view prefix, const Visitor& visit) const {
+    return scan_from(prefix, prefix, visit);
+  }
+  // The same from the first key at or after start (a scan that resumes where it stopped).
+  virtual Status scan_from(std::string_view prefix, std::string_view start,
+                           const Visitor& visit) const = 0;
   // The same in descending order (the newest first, for keys that end in a big-endian height).
   virtual Status scan_reverse(std::string_view prefix, const Visitor& visit) const = 0;
 };
@@ -81,7 +86,8 @@ class MemKvStore final : public KvStore {
  public:
   Result<std::optional<std::string>> get(std::string_view key) const override;
   Status write(const WriteBatch& batch) override;
-  Status scan(std::string_view prefix, const Visitor& visit) const override;
+  Status scan_from(std::string_view prefix, std::string_view start,
+                   const Visitor& visit) const override;
   Status scan_reverse(std::string_view prefix, const Visitor& visit) const override;
   std::size_t size() const { return map_.size(); }
 

@@ -43,6 +43,8 @@ std::vector<std::vector<FillEvent>> blocks_of_fills() {
   return blocks;
 }
 
+constexpr std::uint64_t kTop = UINT64_MAX;  // no height cap
+
 std::vector<std::uint64_t> tids(const state::Result<std::vector<FillEvent>>& fills) {
   REQUIRE(fills.ok());
   std::vector<std::uint64_t> out;
@@ -65,16 +67,20 @@ TEST_CASE("fills by user: newest limited - time window - bounded look-back - dam
   const state::Address one = user_named(1), two = user_named(2);
   using V = std::vector<std::uint64_t>;
   constexpr std::uint64_t kAll = UINT64_MAX;
-  CHECK(tids(node::recent_fills(store, one, 0, kAll, 500, 10'000)) == V{11, 12, 31, 32, 51, 52});
-  CHECK(tids(node::recent_fills(store, one, 0, kAll, 3, 10'000)) == V{32, 51, 52});  // newest 3
-  CHECK(tids(node::recent_fills(store, one, 3000, 3000, 500, 10'000)) == V{31, 32});
-  CHECK(tids(node::recent_fills(store, one, 0, 4000, 500, 10'000)) == V{11, 12, 31, 32});
-  CHECK(tids(node::recent_fills(store, one, 2000, kAll, 500, 10'000)) == V{31, 32, 51, 52});
+  CHECK(tids(node::recent_fills(store, one, 0, kAll, 500, 10'000, kTop)) ==
+        V{11, 12, 31, 32, 51, 52});
+  CHECK(tids(node::recent_fills(store, one, 0, kAll, 3, 10'000, kTop)) ==
+        V{32, 51, 52});  // newest 3
+  CHECK(tids(node::recent_fills(store, one, 3000, 3000, 500, 10'000, kTop)) == V{31, 32});
+  CHECK(tids(node::recent_fills(store, one, 0, 4000, 500, 10'000, kTop)) == V{11, 12, 31, 32});
+  CHECK(tids(node::recent_fills(store, one, 2000, kAll, 500, 10'000, kTop)) == V{31, 32, 51, 52});
+  CHECK(tids(node::recent_fills(store, one, 0, kAll, 500, 3, kTop)) == V{32, 51, 52});
   // Looking back over 3 fills: 52 and 51 are past endTime, 32 is the only one in the window.
-  CHECK(tids(node::recent_fills(store, one, 0, kAll, 500, 3)) == V{32, 51, 52});
-  CHECK(tids(node::recent_fills(store, one, 0, 3000, 500, 3)) == V{32});
-  CHECK(tids(node::recent_fills(store, two, 0, kAll, 500, 10'000)) == V{25, 35});
-  CHECK(tids(node::recent_fills(store, user_named(3), 0, kAll, 500, 10'000)).empty());
+  CHECK(tids(node::recent_fills(store, one, 0, 3000, 500, 3, kTop)) == V{32});
+  CHECK(tids(node::recent_fills(store, one, 0, kAll, 500, 10'000, 4)) == V{11, 12, 31, 32});
+  CHECK(tids(node::recent_fills(store, one, 3000, 2000, 500, 10'000, kTop)).empty());
+  CHECK(tids(node::recent_fills(store, two, 0, kAll, 500, 10'000, kTop)) == V{25, 35});
+  CHECK(tids(node::recent_fills(store, user_named(3), 0, kAll, 500, 10'000, kTop)).empty());
 
   // One record per user per block, each user's fills in execution order.
   const auto records = node::fills_by_user(blocks[3]);
@@ -90,12 +96,17 @@ TEST_CASE("fills by user: newest limited - time window - bounded look-back - dam
   node::UserFills garbage{one, "not a fill record"};
   BlockStore::add_user_fills(damage, 4, {garbage});
   REQUIRE(kv.write(damage).ok());
-  auto damaged = node::recent_fills(store, one, 0, kAll, 500, 10'000);
+  auto damaged = node::recent_fills(store, one, 0, kAll, 500, 10'000, kTop);
   REQUIRE_FALSE(damaged.ok());
   CHECK(damaged.error().reason == state::Reason::StorageError);
   CHECK(damaged.error().message.find("height 4") != std::string::npos);
+  // A record holding another user's fills is damage too.
+  state::WriteBatch misfiled;
+  BlockStore::add_user_fills(misfiled, 6, {node::UserFills{two, records[0].events}});
+  REQUIRE(kv.write(misfiled).ok());
+  CHECK_FALSE(node::recent_fills(store, two, 0, kAll, 500, 10'000, kTop).ok());
   // With its limit reached in block 5, the scan stops before it reaches the damaged block.
-  CHECK(tids(node::recent_fills(store, one, 0, kAll, 2, 10'000)) == V{51, 52});
+  CHECK(tids(node::recent_fills(store, one, 0, kAll, 2, 10'000, kTop)) == V{51, 52});
 }
 
 TEST_CASE("a node moves per-block event records of older nodes to per-user records at start",
@@ -111,12 +122,18 @@ TEST_CASE("a node moves per-block event records of older nodes to per-user recor
   {  // as an older node left them: "c/e/" + height -> all of the block's events
     auto kv = state::open_leveldb(dir.string(), false);
     REQUIRE(kv.ok());
-    state::WriteBatch batch;
-    for (std::uint64_t h = 1; h < blocks.size(); ++h) {
+    auto legacy_key = [](std::uint64_t h) {
       std::string key = "c/e/";
       for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>(h >> shift));
-      batch.put(key, perps::encode_fill_events(blocks[h]));
-    }
+      return key;
+    };
+    state::WriteBatch batch;
+    for (std::uint64_t h = 1; h < blocks.size(); ++h)
+      batch.put(legacy_key(h), perps::encode_fill_events(blocks[h]));
+    // Blocks without fills, more than one write's worth, and one record that does not decode.
+    for (std::uint64_t h = 100; h < 5'100; ++h)
+      batch.put(legacy_key(h), perps::encode_fill_events({}));
+    batch.put(legacy_key(50), "garbage");
     REQUIRE((*kv)->write(batch).ok());
   }
   REQUIRE(node::Node::open(*genesis, dir.string(), options).ok());  // moves them
@@ -132,11 +149,22 @@ TEST_CASE("a node moves per-block event records of older nodes to per-user recor
                        })
                 .ok());
     CHECK(legacy == 0);
+    std::vector<std::string> set_aside;
+    REQUIRE((*kv)
+                ->scan("c/e-damaged/",
+                       [&](std::string_view key, std::string_view value) {
+                         set_aside.emplace_back(value);
+                         CHECK(static_cast<unsigned char>(key.back()) == 50);
+                         return true;
+                       })
+                .ok());
+    CHECK(set_aside == std::vector<std::string>{"garbage"});
     BlockStore store(**kv);
     using V = std::vector<std::uint64_t>;
-    CHECK(tids(node::recent_fills(store, user_named(1), 0, UINT64_MAX, 500, 10'000)) ==
+    CHECK(tids(node::recent_fills(store, user_named(1), 0, UINT64_MAX, 500, 10'000, kTop)) ==
           V{11, 12, 31, 32, 51, 52});
-    CHECK(tids(node::recent_fills(store, user_named(2), 0, UINT64_MAX, 500, 10'000)) == V{25, 35});
+    CHECK(tids(node::recent_fills(store, user_named(2), 0, UINT64_MAX, 500, 10'000, kTop)) ==
+          V{25, 35});
   }
   std::filesystem::remove_all(dir);
 }
