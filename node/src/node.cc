@@ -197,8 +197,7 @@ void Node::commit() {
     const auto& r = p.result.receipts[i];
     if (r.outcome.ok)
       responses[i] = perps::response_json_text(executor_->app(), r.outcome.response);
-    std::string stored;
-    perps::append_outcome_record(stored, r.outcome);
+    std::string stored = perps::encode_outcome_record(r.outcome);
     // A replay past the mempool's window fails the nonce rule; the hash keeps pointing at the
     // copy that executed first.
     const bool replay =

@@ -15,11 +15,6 @@ namespace {
 // The first byte of a record. Neither is '{', the first byte of the older JSON records.
 constexpr std::uint8_t kOkTag = 1;
 constexpr std::uint8_t kErrTag = 2;
-// Order status kinds go by their enum values: stored bytes, so the values must never change.
-static_assert(static_cast<int>(OrderStatus::Kind::Resting) == 0 &&
-              static_cast<int>(OrderStatus::Kind::Filled) == 1 &&
-              static_cast<int>(OrderStatus::Kind::Success) == 2 &&
-              static_cast<int>(OrderStatus::Kind::Error) == 3);
 
 // Reasons go by their stable names, so that renumbering the enum never changes what an old
 // record says.
@@ -41,15 +36,12 @@ state::Error damaged() {
 
 }  // namespace
 
-void append_outcome_record(std::string& out, const Outcome& outcome) {
-  std::string record;
-  RecordWriter w(record);
+std::string encode_outcome_record(const Outcome& outcome) {
+  RecordWriter w;
   if (!outcome.ok) {
     w.u8(kErrTag);
     put_reason(w, outcome.reason);
-    out += record;
-    out += outcome.message;  // the rest of the record
-    return;
+    return w.take() + outcome.message;  // the message is the rest of the record
   }
   w.u8(kOkTag).u32(static_cast<std::uint32_t>(outcome.response.size()));
   for (const OrderStatus& s : outcome.response) {
@@ -68,7 +60,7 @@ void append_outcome_record(std::string& out, const Outcome& outcome) {
         break;
     }
   }
-  out += record;
+  return w.take();
 }
 
 state::Result<Outcome> decode_outcome_record(std::string_view record) {
@@ -124,6 +116,9 @@ std::string response_json_text(const Exchange& exchange, const Exchange::Respons
   return response.empty() ? std::string("null") : order_statuses_json_text(exchange, response);
 }
 
+namespace {
+// The outcome as chain_getTx's "result": {"status":"ok","response":...} or
+// {"status":"err","reason":...,"message":...}.
 std::string outcome_json_text(const Exchange& exchange, const Outcome& outcome) {
   if (!outcome.ok)
     return boost::json::serialize(
@@ -132,6 +127,7 @@ std::string outcome_json_text(const Exchange& exchange, const Outcome& outcome) 
                             {"message", outcome.message}});
   return R"({"status":"ok","response":)" + response_json_text(exchange, outcome.response) + '}';
 }
+}  // namespace
 
 state::Result<std::string> stored_outcome_json_text(const Exchange& exchange,
                                                     std::string_view record) {

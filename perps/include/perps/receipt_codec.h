@@ -15,17 +15,15 @@ namespace perps {
 
 using Outcome = state::TxOutcome<Exchange::Response>;
 
-void append_outcome_record(std::string& out, const Outcome& outcome);
+std::string encode_outcome_record(const Outcome& outcome);
 // StorageError when the bytes are damaged.
 state::Result<Outcome> decode_outcome_record(std::string_view record);
 
 // An ok outcome's response as JSON: its order statuses, or null for an action without any.
 std::string response_json_text(const Exchange& exchange, const Exchange::Response& response);
-// The outcome as chain_getTx's "result": {"status":"ok","response":...} or
-// {"status":"err","reason":...,"message":...}.
-std::string outcome_json_text(const Exchange& exchange, const Outcome& outcome);
-// The same from a stored record. Records written before this format held that JSON text
-// (they start with '{') and are returned as they are.
+// The stored outcome as chain_getTx's "result": {"status":"ok","response":...} or
+// {"status":"err","reason":...,"message":...}. Records written before this format held that
+// JSON text (they start with '{') and are returned as they are.
 state::Result<std::string> stored_outcome_json_text(const Exchange& exchange,
                                                     std::string_view record);
 

@@ -20,7 +20,7 @@ void store_block(state::KvStore& kv, std::uint64_t height, const std::vector<std
   for (std::size_t i = 0; i < txs.size(); ++i) {
     receipts[i].tx_hash.bytes[0] = static_cast<std::uint8_t>(height);
     receipts[i].tx_hash.bytes[1] = static_cast<std::uint8_t>(i);
-    perps::append_outcome_record(receipts[i].outcome_record, perps::Outcome{});
+    receipts[i].outcome_record = perps::encode_outcome_record(perps::Outcome{});
   }
   state::WriteBatch batch;
   state::Hash256 app_hash;

@@ -13,9 +13,7 @@ using state::Tif;
 namespace {
 
 std::string record_of(const Outcome& outcome) {
-  std::string out;
-  append_outcome_record(out, outcome);
-  return out;
+  return encode_outcome_record(outcome);
 }
 
 std::string stored_text(const Exchange& exchange, std::string_view record) {
