@@ -48,8 +48,14 @@ state::Status Mempool::add_locked(PendingTx& tx) {
 }
 
 std::vector<PendingTx> Mempool::take(std::size_t max_bytes) {
-  std::lock_guard lock(mutex_);
   std::vector<PendingTx> out;
+  take(max_bytes, out);
+  return out;
+}
+
+void Mempool::take(std::size_t max_bytes, std::vector<PendingTx>& out) {
+  std::lock_guard lock(mutex_);
+  out.clear();
   out.reserve(std::min<std::size_t>(queue_.size(), 4096));  // growth moves every PendingTx
   std::size_t taken = 0;
   while (!queue_.empty() && taken + queue_.front().binary.size() <= max_bytes) {
@@ -72,7 +78,6 @@ std::vector<PendingTx> Mempool::take(std::size_t max_bytes) {
     auto it = per_signer_.find(tx.verified.signer);
     if (--it->second == 0) per_signer_.erase(it);
   }
-  return out;
 }
 
 bool Mempool::contains(const state::Hash256& tx_hash) const {

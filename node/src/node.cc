@@ -131,7 +131,7 @@ state::Status Node::move_legacy_events() {
 
 std::vector<std::string> Node::prepare_proposal(std::uint64_t, std::uint64_t,
                                                 std::size_t max_bytes) {
-  proposed_ = mempool_.take(max_bytes);
+  mempool_.take(max_bytes, proposed_);
   std::vector<std::string> txs;
   txs.reserve(proposed_.size());
   for (const auto& tx : proposed_) txs.push_back(tx.binary);
@@ -163,17 +163,18 @@ bool Node::process_proposal(const consensus::BlockHeader&, const std::vector<std
 
 state::Hash256 Node::finalize_block(const consensus::BlockHeader& header,
                                     const std::vector<std::string>& txs) {
-  state::Block block;
+  state::Block& block = executing_;
   block.context = {header.height, header.time_ms, header.proposer};
   // process_proposal left the transactions' verified forms in proposed_ (same order as txs);
   // they are not needed after this block, so they move.
-  block.txs.reserve(proposed_.size());
+  block.txs.clear();
   for (auto& tx : proposed_) block.txs.push_back(std::move(tx.verified));
   const auto start = std::chrono::steady_clock::now();
-  Pending pending{header, txs, {}};
+  finalized_.header = header;
+  finalized_.txs = txs;
   {
     std::unique_lock lock(state_mutex_);
-    executor_->execute(block, pending.result);
+    executor_->execute(block, finalized_.result);
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -181,13 +182,11 @@ state::Hash256 Node::finalize_block(const consensus::BlockHeader& header,
     std::lock_guard lock(metrics_mutex_);
     last_exec_seconds_ = seconds;
   }
-  const state::Hash256 app_hash = pending.result.app_hash;
-  finalized_ = std::move(pending);
-  return app_hash;
+  return finalized_.result.app_hash;
 }
 
 void Node::commit() {
-  Pending& p = *finalized_;
+  Pending& p = finalized_;
   // An ok outcome's response as JSON for whoever waits on it; each outcome stored as a compact
   // record. The consensus thread is the exchange's only writer, so reading it needs no lock here.
   std::vector<std::string> responses(p.result.receipts.size());
@@ -240,7 +239,6 @@ void Node::commit() {
                  hex(p.result.app_hash).substr(0, 18).c_str());
   answer_waiters(p.result, p.header, responses);
   publish_block(p.result, p.header);
-  finalized_.reset();
   proposed_.clear();
 }
 

@@ -42,6 +42,8 @@ class Mempool {
   std::vector<state::Status> add_batch(std::vector<PendingTx>& txs);
   // Removes and returns the oldest transactions, up to max_bytes of binary envelopes.
   std::vector<PendingTx> take(std::size_t max_bytes);
+  // The same into out, replacing what it held and keeping its capacity.
+  void take(std::size_t max_bytes, std::vector<PendingTx>& out);
   bool contains(const state::Hash256& tx_hash) const;  // pending (not yet taken)
   std::size_t size() const;
   std::size_t bytes() const;
