@@ -95,7 +95,8 @@ std::uint64_t seed_for(const Profile& profile) {
   return profile.seed;
 }
 
-void run(const Profile& profile) {
+// Returns the most orders resting at once.
+std::size_t run(const Profile& profile) {
   const std::uint64_t seed = seed_for(profile);
   INFO("profile " << profile.name << " seed " << seed << " (rerun with PERPD_SEED=" << seed << ")");
   std::mt19937_64 rng(seed);
@@ -111,7 +112,7 @@ void run(const Profile& profile) {
   std::int64_t mid = profile.mid;
   OrderId next_oid = 1;
   std::uint64_t time_ms = 1'700'000'000'000;
-  std::size_t fills = 0, expiries = 0, rested = 0, cancels = 0, below = 0, above = 0;
+  std::size_t fills = 0, expiries = 0, rested = 0, cancels = 0, below = 0, above = 0, peak = 0;
 
   for (int op = 0; op < profile.ops; ++op) {
     INFO("operation " << op);
@@ -190,6 +191,7 @@ void run(const Profile& profile) {
                 << describe(fast.best_ask()) << " size " << fast.size() << ", reference bid "
                 << describe(reference.best_bid()) << " ask " << describe(reference.best_ask())
                 << " size " << reference.size());
+    peak = std::max(peak, fast.size());
     if (op % 100 == 99 || op == profile.ops - 1) {
       if (book_hash(fast) != book_hash(reference)) FAIL(what << ": book hashes differ");
       for (Side side : {Side::Bid, Side::Ask}) {
@@ -212,6 +214,7 @@ void run(const Profile& profile) {
     CHECK(below > static_cast<std::size_t>(profile.ops) / 10);
     CHECK(above > static_cast<std::size_t>(profile.ops) / 10);
   }
+  return peak;
 }
 
 }  // namespace
@@ -224,6 +227,12 @@ TEST_CASE("fast and reference books agree on random streams in a narrow range", 
 TEST_CASE("fast and reference books agree on random streams across page boundaries", "[book]") {
   // The mid starts one page below a boundary and wanders; spread reaches over several pages.
   run({"wide", 3, 50'000, PriceGrid::uniform(1), 4096 * 3 - 100, 6000, 40, 4, 1500});
+}
+
+TEST_CASE("fast and reference books agree with thousands resting (oid index regrowth)", "[book]") {
+  // Up to ~12,000 resting orders: the oid index doubles several times while cancels and fills
+  // remove oids placed before and after each rehash.
+  CHECK(run({"deep book", 7, 80'000, PriceGrid::uniform(1), 100'000, 3000, 2, 6, 12'000}) > 9'000);
 }
 
 TEST_CASE("fast and reference books agree on random streams near 2^60", "[book]") {
