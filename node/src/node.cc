@@ -408,14 +408,22 @@ void Node::answer_waiters(const Executor::BlockResult& result, const consensus::
       }
     }
   }
+  const std::string height = std::to_string(header.height);
   for (auto& [respond, index] : done) {
     const auto* receipt = &result.receipts[index];
     const auto& outcome = receipt->outcome;
     if (outcome.ok) {
       // A tx answered twice (two waiters on one hash) gets the response copied, not moved.
-      respond(rpc::Answer::ok_text(R"({"txHash":")" + hex(receipt->tx_hash) + R"(","height":)" +
-                                   std::to_string(header.height) + R"(,"status":"ok","response":)" +
-                                   responses[index] + '}'));
+      std::string text;
+      text.reserve(128 + responses[index].size());  // one allocation
+      text += R"({"txHash":")";
+      text += hex(receipt->tx_hash);
+      text += R"(","height":)";
+      text += height;
+      text += R"(,"status":"ok","response":)";
+      text += responses[index];
+      text += '}';
+      respond(rpc::Answer::ok_text(std::move(text)));
     } else {
       respond(rpc::Answer::fail(rpc::ErrorCode::ActionRejected, outcome.message,
                                 json::object{{"reason", state::reason_name(outcome.reason)},

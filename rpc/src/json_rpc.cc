@@ -59,8 +59,11 @@ struct MethodStats {
 
 std::string response_text(const json::value& id, Answer answer) {
   if (answer.result_text) {
-    std::string text = R"({"jsonrpc":"2.0","id":)";
-    text += json::serialize(id);
+    const std::string id_text = json::serialize(id);
+    std::string text;
+    text.reserve(32 + id_text.size() + answer.result_text->size());  // one allocation
+    text += R"({"jsonrpc":"2.0","id":)";
+    text += id_text;
     text += R"(,"result":)";
     text += *answer.result_text;
     text += '}';
@@ -131,7 +134,10 @@ struct BatchCollector {
       slots[index] = std::move(text);
       if (--pending != 0) return;
     }
+    std::size_t size = 2;
+    for (const auto& slot : slots) size += slot.size() + 1;
     std::string out;
+    out.reserve(size);  // one allocation for the whole array, not a doubling series
     for (const auto& slot : slots) {
       if (slot.empty()) continue;
       out += out.empty() ? '[' : ',';
