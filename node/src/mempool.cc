@@ -27,22 +27,25 @@ std::vector<state::Status> Mempool::add_batch(std::vector<PendingTx>& txs) {
 }
 
 state::Status Mempool::add_locked(PendingTx& tx) {
-  if (auto known = known_.find(tx.verified.tx_hash); known != known_.end())
+  // One probe of the known hashes (a cache miss at load: the table is megabytes) both checks for
+  // a duplicate and claims the hash; a refusal below gives the claim back.
+  const auto [known, inserted] = known_.try_emplace(tx.verified.tx_hash, false);
+  if (!inserted)
     return make_error(Reason::DuplicateTx, known->second ? "transaction already taken into a block"
                                                          : "transaction already pending");
+  auto refuse = [&](std::string message) {
+    known_.erase(known);
+    return make_error(Reason::MempoolFull, std::move(message));
+  };
   if (queue_.size() >= limits_.max_txs)
-    return make_error(Reason::MempoolFull,
-                      "mempool holds " + std::to_string(limits_.max_txs) + " transactions");
+    return refuse("mempool holds " + std::to_string(limits_.max_txs) + " transactions");
   if (bytes_ + tx.binary.size() > limits_.max_bytes)
-    return make_error(Reason::MempoolFull,
-                      "mempool holds " + std::to_string(limits_.max_bytes) + " bytes");
+    return refuse("mempool holds " + std::to_string(limits_.max_bytes) + " bytes");
   std::size_t& mine = per_signer_[tx.verified.signer];
   if (mine >= limits_.max_per_signer)
-    return make_error(Reason::MempoolFull, "signer has " + std::to_string(limits_.max_per_signer) +
-                                               " pending transactions");
+    return refuse("signer has " + std::to_string(limits_.max_per_signer) + " pending transactions");
   ++mine;
   bytes_ += tx.binary.size();
-  known_.emplace(tx.verified.tx_hash, false);
   queue_.push_back(std::move(tx));
   return state::Status::Ok();
 }

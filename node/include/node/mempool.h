@@ -6,9 +6,10 @@
 // Thread-safe: RPC threads add, the consensus thread takes.
 #pragma once
 
+#include <boost/container/deque.hpp>
+#include <boost/container/options.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -53,7 +54,11 @@ class Mempool {
 
   MempoolLimits limits_;
   mutable std::mutex mutex_;
-  std::deque<PendingTx> queue_;
+  // 64 transactions a block of memory: std::deque's 512-byte blocks hold one 408-byte PendingTx,
+  // so every admission allocated (on an RPC thread) and every take freed (on the consensus one).
+  boost::container::deque<PendingTx, void,
+                          boost::container::deque_options_t<boost::container::block_size<64u>>>
+      queue_;
   // Every hash the pool knows, pending (false) or taken into a block within the window (true):
   // one table, so admission probes once and taking marks in place.
   boost::unordered_flat_map<state::Hash256, bool, TxHashKey> known_;

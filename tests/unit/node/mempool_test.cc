@@ -53,6 +53,11 @@ TEST_CASE("mempool: bounds by count - bytes - signer and takes oldest first", "[
   CHECK(pool.take(1'000).size() == 2);
   CHECK(pool.size() == 0);
   CHECK(pool.bytes() == 0);
+  // A transaction refused for room is not remembered: once there is room it is admitted, not
+  // refused as a duplicate.
+  REQUIRE(pool.add(tx(3, 1)).ok());
+  REQUIRE(pool.add(tx(5, 3)).ok());
+  REQUIRE(pool.add(tx(6, 4)).ok());
 }
 
 TEST_CASE("mempool: a batch is admitted in order under the same rules as one by one", "[mempool]") {
