@@ -27,24 +27,30 @@ std::vector<state::Status> Mempool::add_batch(std::vector<PendingTx>& txs) {
 }
 
 state::Status Mempool::add_locked(PendingTx& tx) {
-  // One probe of the known hashes (a cache miss at load: the table is megabytes) both checks for
-  // a duplicate and claims the hash; a refusal below gives the claim back.
-  const auto [known, inserted] = known_.try_emplace(tx.verified.tx_hash, false);
-  if (!inserted)
-    return make_error(Reason::DuplicateTx, known->second ? "transaction already taken into a block"
-                                                         : "transaction already pending");
-  auto refuse = [&](std::string message) {
-    known_.erase(known);
-    return make_error(Reason::MempoolFull, std::move(message));
+  auto duplicate = [](bool taken) {
+    return make_error(Reason::DuplicateTx, taken ? "transaction already taken into a block"
+                                                 : "transaction already pending");
   };
+  // Room first, without touching the known hashes: then the one probe below (a cache miss at
+  // load, the table being megabytes) both checks for a duplicate and claims the hash, and a
+  // refusal never claims and gives back (a flat table's erase can bring its next rehash closer).
+  const auto signer = per_signer_.find(tx.verified.signer);
+  const std::size_t mine = signer == per_signer_.end() ? 0 : signer->second;
+  std::string no_room;
   if (queue_.size() >= limits_.max_txs)
-    return refuse("mempool holds " + std::to_string(limits_.max_txs) + " transactions");
-  if (bytes_ + tx.binary.size() > limits_.max_bytes)
-    return refuse("mempool holds " + std::to_string(limits_.max_bytes) + " bytes");
-  std::size_t& mine = per_signer_[tx.verified.signer];
-  if (mine >= limits_.max_per_signer)
-    return refuse("signer has " + std::to_string(limits_.max_per_signer) + " pending transactions");
-  ++mine;
+    no_room = "mempool holds " + std::to_string(limits_.max_txs) + " transactions";
+  else if (bytes_ + tx.binary.size() > limits_.max_bytes)
+    no_room = "mempool holds " + std::to_string(limits_.max_bytes) + " bytes";
+  else if (mine >= limits_.max_per_signer)
+    no_room = "signer has " + std::to_string(limits_.max_per_signer) + " pending transactions";
+  if (!no_room.empty()) {  // a duplicate is still named as one
+    if (auto known = known_.find(tx.verified.tx_hash); known != known_.end())
+      return duplicate(known->second);
+    return make_error(Reason::MempoolFull, std::move(no_room));
+  }
+  const auto [known, inserted] = known_.try_emplace(tx.verified.tx_hash, false);
+  if (!inserted) return duplicate(known->second);
+  ++per_signer_[tx.verified.signer];
   bytes_ += tx.binary.size();
   queue_.push_back(std::move(tx));
   return state::Status::Ok();

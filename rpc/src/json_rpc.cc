@@ -61,7 +61,7 @@ std::string response_text(const json::value& id, Answer answer) {
   if (answer.result_text) {
     const std::string id_text = json::serialize(id);
     std::string text;
-    text.reserve(32 + id_text.size() + answer.result_text->size());  // one allocation
+    text.reserve(40 + id_text.size() + answer.result_text->size());  // one allocation
     text += R"({"jsonrpc":"2.0","id":)";
     text += id_text;
     text += R"(,"result":)";

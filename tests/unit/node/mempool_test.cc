@@ -42,6 +42,7 @@ TEST_CASE("mempool: bounds by count - bytes - signer and takes oldest first", "[
   CHECK(pool.add(tx(3, 1)).reason() == state::Reason::MempoolFull);  // signer 1 holds 2
   REQUIRE(pool.add(tx(4, 2)).ok());
   CHECK(pool.add(tx(5, 3)).reason() == state::Reason::MempoolFull);  // 3 transactions
+  CHECK(pool.add(tx(4, 2)).reason() == state::Reason::DuplicateTx);  // full, but a duplicate
   CHECK(pool.size() == 3);
   CHECK(pool.bytes() == 30);
   auto first = pool.take(25);  // whole envelopes only: two of 10 bytes

@@ -240,10 +240,9 @@ TEST_CASE("incremental commitment equals a naive from-scratch computation (seede
   }
 }
 
-// The digest table grows by draining its old array into the new one a few slots per insert or
-// erase; keys rewritten or deleted while they still sit in the old array must be found there. A
-// key lost or duplicated on the way would add instead of replace, and the sum would never agree
-// with a table built in one go again.
+// The digest table grows by splitting segments; keys rewritten or deleted before and after their
+// segment split must be found where they now live. A key lost or duplicated on the way would add
+// instead of replace, and the sum would never agree with a table built in one go again.
 TEST_CASE("commitment keeps every key through incremental growth (seeded, randomized)",
           "[commitment]") {
   for (std::uint64_t seed : {7u, static_cast<unsigned>(std::random_device{}())}) {
@@ -264,7 +263,7 @@ TEST_CASE("commitment keeps every key through incremental growth (seeded, random
         const std::string value = random_bytes(rng, rng() % 40);
         model[keys.back()] = value;
         incremental.set(keys.back(), value);
-      } else {  // an old key, maybe still in the draining array: rewrite, delete or re-add
+      } else {  // an old key, maybe moved by a split since: rewrite, delete or re-add
         const std::string& key = keys[rng() % keys.size()];
         if (kind < 8) {
           const std::string value = random_bytes(rng, rng() % 40);
