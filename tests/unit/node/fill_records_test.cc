@@ -5,10 +5,9 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <random>
 
-#include "genesis/genesis_file.h"
 #include "node/node.h"
+#include "node_scratch.h"
 #include "perps/event_codec.h"
 
 using node::BlockStore;
@@ -111,13 +110,11 @@ TEST_CASE("fills by user: newest limited - time window - bounded look-back - dam
 
 TEST_CASE("a node moves per-block event records of older nodes to per-user records at start",
           "[node][fills]") {
-  auto genesis = genesis::load_genesis_file(PERPD_TEST_DATA_DIR "/../../genesis/local.json");
-  REQUIRE(genesis.ok());
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("perpd-fills-" + std::to_string(std::random_device{}()));
+  const perps::GenesisState genesis = test_support::local_genesis();
+  const auto dir = test_support::scratch_dir("perpd-fills");
   node::NodeOptions options;
   options.log_blocks = false;
-  REQUIRE(node::Node::open(*genesis, dir.string(), options).ok());  // genesis written
+  REQUIRE(node::Node::open(genesis, dir.string(), options).ok());  // genesis written
   const auto blocks = blocks_of_fills();
   {  // as an older node left them: "c/e/" + height -> all of the block's events
     auto kv = state::open_leveldb(dir.string(), false);
@@ -136,7 +133,7 @@ TEST_CASE("a node moves per-block event records of older nodes to per-user recor
     batch.put(legacy_key(50), "garbage");
     REQUIRE((*kv)->write(batch).ok());
   }
-  REQUIRE(node::Node::open(*genesis, dir.string(), options).ok());  // moves them
+  REQUIRE(node::Node::open(genesis, dir.string(), options).ok());  // moves them
   {
     auto kv = state::open_leveldb(dir.string(), false);
     REQUIRE(kv.ok());

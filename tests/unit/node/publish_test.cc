@@ -3,25 +3,22 @@
 // the single-validator engine makes.
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <random>
 #include <set>
 
 #include "commit_one_block.h"
-#include "genesis/genesis_file.h"
 #include "node/node.h"
+#include "node_scratch.h"
 
 namespace {
 
 std::multiset<std::string> topics_of_one_block(std::function<bool(const rpc::Topic&)> subscribed) {
-  auto genesis = genesis::load_genesis_file(PERPD_TEST_DATA_DIR "/../../genesis/local.json");
-  REQUIRE(genesis.ok());
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("perpd-publish-" + std::to_string(std::random_device{}()));
+  const perps::GenesisState genesis = test_support::local_genesis();
+  const auto dir = test_support::scratch_dir("perpd-publish");
   std::multiset<std::string> published;
   {
     node::NodeOptions options;
     options.log_blocks = false;
-    auto opened = node::Node::open(*genesis, dir.string(), options);
+    auto opened = node::Node::open(genesis, dir.string(), options);
     REQUIRE(opened.ok());
     node::Node& node = **opened;
     node.set_publisher([&](const rpc::Topic& topic,

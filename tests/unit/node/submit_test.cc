@@ -5,11 +5,10 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <random>
 
 #include "commit_one_block.h"
-#include "genesis/genesis_file.h"
 #include "node/node.h"
+#include "node_scratch.h"
 
 namespace json = boost::json;
 
@@ -54,14 +53,12 @@ bool is_receipt_at(const rpc::Answer& answer, std::uint64_t height) {
 }  // namespace
 
 TEST_CASE("submit_batch answers each envelope as a lone submit would", "[node][submit]") {
-  auto genesis = genesis::load_genesis_file(PERPD_TEST_DATA_DIR "/../../genesis/local.json");
-  REQUIRE(genesis.ok());
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("perpd-submit-" + std::to_string(std::random_device{}()));
+  const perps::GenesisState genesis = test_support::local_genesis();
+  const auto dir = test_support::scratch_dir("perpd-submit");
   {
     node::NodeOptions options;
     options.log_blocks = false;
-    auto opened = node::Node::open(*genesis, dir.string(), options);
+    auto opened = node::Node::open(genesis, dir.string(), options);
     REQUIRE(opened.ok());
     node::Node& node = **opened;
     const std::uint64_t now = node.last_commit().time_ms;
@@ -116,16 +113,14 @@ TEST_CASE("submit_batch answers each envelope as a lone submit would", "[node][s
 
 TEST_CASE("another proposer's block is verified whole - a bad envelope refuses it",
           "[node][submit]") {
-  auto genesis = genesis::load_genesis_file(PERPD_TEST_DATA_DIR "/../../genesis/local.json");
-  REQUIRE(genesis.ok());
-  const auto base = std::filesystem::temp_directory_path() /
-                    ("perpd-proposal-" + std::to_string(std::random_device{}()));
+  const perps::GenesisState genesis = test_support::local_genesis();
+  const auto base = test_support::scratch_dir("perpd-proposal");
   {
     std::filesystem::create_directories(base);
     node::NodeOptions options;
     options.log_blocks = false;
-    auto proposer = node::Node::open(*genesis, (base / "a").string(), options);
-    auto follower = node::Node::open(*genesis, (base / "b").string(), options);
+    auto proposer = node::Node::open(genesis, (base / "a").string(), options);
+    auto follower = node::Node::open(genesis, (base / "b").string(), options);
     REQUIRE(proposer.ok());
     REQUIRE(follower.ok());
     const std::uint64_t now = (*proposer)->last_commit().time_ms;
@@ -172,15 +167,13 @@ TEST_CASE("another proposer's block is verified whole - a bad envelope refuses i
 
 TEST_CASE("a waiter past its timeout is answered pending with its hash and only once",
           "[node][submit]") {
-  auto genesis = genesis::load_genesis_file(PERPD_TEST_DATA_DIR "/../../genesis/local.json");
-  REQUIRE(genesis.ok());
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("perpd-timeout-" + std::to_string(std::random_device{}()));
+  const perps::GenesisState genesis = test_support::local_genesis();
+  const auto dir = test_support::scratch_dir("perpd-timeout");
   {
     node::NodeOptions options;
     options.log_blocks = false;
     options.send_action_timeout = std::chrono::milliseconds(0);
-    auto opened = node::Node::open(*genesis, dir.string(), options);
+    auto opened = node::Node::open(genesis, dir.string(), options);
     REQUIRE(opened.ok());
     node::Node& node = **opened;
     const std::uint64_t now = node.last_commit().time_ms;
