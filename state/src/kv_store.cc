@@ -156,6 +156,10 @@ Result<std::unique_ptr<KvStore>> open_leveldb(const std::string& path, bool crea
   // Much of what is stored is signatures, hashes and packed integers, which Snappy cannot
   // shrink; compressing every flush and compaction cost ~1% of the node's CPU under load.
   options.compression = leveldb::kNoCompression;
+  // 64 KiB table blocks instead of 4 KiB: building tables at each memtable flush cost LevelDB's
+  // thread ~0.4 us less per committed order under load (1.1-1.3 against 1.5-1.9 us, three
+  // interleaved pairs), and a transaction lookup cost the same (~4-5 us from the page cache).
+  options.block_size = 64 << 10;
   leveldb::DB* raw = nullptr;
   leveldb::Status s = leveldb::DB::Open(options, path, &raw);
   if (!s.ok())
