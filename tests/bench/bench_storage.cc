@@ -19,6 +19,8 @@ namespace {
 
 constexpr int kOrdersPerBlock = 3'300;
 constexpr std::size_t kEnvelopeBytes = 121;  // a binary Gtc order envelope
+// A block record's head: the encoded header (132 bytes, BlockHeader::encode) and the app hash.
+constexpr std::size_t kBlockHeadBytes = 132 + 32;
 
 void put_be(std::string& out, std::uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
@@ -33,8 +35,8 @@ void fill_block(state::WriteBatch& batch, std::uint64_t height, std::uint64_t& n
   static const std::string order_record(70, 'o'), nonce_record(110, 'n'), commit_record(80, 'm');
   batch.clear();
   std::string block;
-  block.reserve(kOrdersPerBlock * (4 + kEnvelopeBytes) + 256);
-  block.append(176, 'h');  // header and app hash
+  block.reserve(kBlockHeadBytes + 4 + kOrdersPerBlock * (4 + kEnvelopeBytes));
+  block.append(kBlockHeadBytes, 'h');
   put_be(block, kOrdersPerBlock, 4);
   std::string key, value;
   for (int i = 0; i < kOrdersPerBlock; ++i) {
