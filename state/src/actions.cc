@@ -10,6 +10,7 @@
 #include "action_fields.h"
 #include "state/crypto.h"
 #include "state/keccak.h"
+#include "state/utf8.h"
 
 namespace state {
 namespace json = boost::json;
@@ -69,6 +70,7 @@ Status parse_text(std::string_view text, std::string& out) {
   if (text.size() > kMaxStringBytes)
     return make_error(Reason::StringTooLong,
                       "at most " + std::to_string(kMaxStringBytes) + " bytes");
+  if (!is_valid_utf8(text)) return make_error(Reason::BadEncoding, "text is not valid UTF-8");
   out.assign(text);
   return Status::Ok();
 }

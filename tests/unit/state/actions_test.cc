@@ -1,5 +1,6 @@
 // Typed actions: the EIP-712 types are exactly SPEC section 3's, every example round-trips
 // through JSON and Protobuf, and the typed hash equals the general encoder's.
+#include <google/protobuf/stubs/logging.h>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -156,6 +157,55 @@ TEST_CASE("a Protobuf envelope longer than 127 bytes per message matches the lib
   auto decoded = decode_envelope_binary(binary);
   REQUIRE(decoded.ok());
   CHECK(*decoded == signed_action);
+}
+
+TEST_CASE("a binary envelope with text that is not UTF-8 is refused by name and logs nothing",
+          "[actions]") {
+  // Protobuf used to check string fields itself and log an ERROR line per bad envelope.
+  static int protobuf_log_lines = 0;
+  protobuf_log_lines = 0;
+  google::protobuf::LogHandler* previous =
+      google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int,
+                                         const std::string&) { ++protobuf_log_lines; });
+  EnvelopeVerifier verifier(1337);
+  SecretKey key =
+      *parse_secret_key("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
+  auto action = action_from_json(
+      json::parse(R"({"type":"order","orders":[{"market":"ETH","isBuy":true,"px":"3000","sz":"1",)"
+                  R"("reduceOnly":false,"tif":"Gtc","cloid":"0x00000000000000000000000000000000",)"
+                  R"("triggerPx":"","tpsl":""}]})"));
+  REQUIRE(action.ok());
+  const std::string binary = encode_envelope_binary(verifier.sign(*action, 1, key));
+  REQUIRE(decode_envelope_binary(binary).ok());
+  for (std::string bad_text : {"E\xC0\xAF", "E\xED\xA0", "\xFF\xFEH"}) {
+    std::string bad = binary;
+    const auto at = bad.find("ETH");
+    REQUIRE(at != std::string::npos);
+    bad.replace(at, 3, bad_text);  // same length: the message lengths stay right
+    auto decoded = decode_envelope_binary(bad);
+    REQUIRE_FALSE(decoded.ok());
+    CHECK(decoded.error().reason == Reason::BadEncoding);
+    CHECK(decoded.error().message.find("orders[0].market") != std::string::npos);
+    CHECK(decoded.error().message.find("UTF-8") != std::string::npos);
+  }
+  google::protobuf::SetLogHandler(previous);
+  CHECK(protobuf_log_lines == 0);
+}
+
+TEST_CASE("JSON text that is not UTF-8 is refused as binary text is", "[actions]") {
+  // A JSON parser refuses such text; a value built in code can still hold it.
+  json::object order{{"market", "E\xC0\xAF"},
+                     {"isBuy", true},
+                     {"px", "3000"},
+                     {"sz", "1"},
+                     {"reduceOnly", false},
+                     {"tif", "Gtc"},
+                     {"cloid", "0x00000000000000000000000000000000"},
+                     {"triggerPx", ""},
+                     {"tpsl", ""}};
+  auto action = action_from_json(json::object{{"type", "order"}, {"orders", json::array{order}}});
+  REQUIRE_FALSE(action.ok());
+  CHECK(action.error().reason == Reason::BadEncoding);
 }
 
 TEST_CASE("typed hashes of many distinct prices equal the general hash - twice over", "[actions]") {
