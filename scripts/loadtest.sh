@@ -51,15 +51,19 @@ for _ in $(seq 1 100); do "$bin/perp-cli" --rpc "http://127.0.0.1:$port" markets
 # perpd's CPU time (user + system, clock ticks) around the order load: per committed order it is
 # steadier than the rates on this VM, whose speed drifts within a run.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+# And each thread's CPU time (ns, from schedstat) by name: where the time beyond recovery goes.
+thread_ns() { for t in /proc/$pid/task/*; do echo "$(cat "$t/comm") $(awk '{print $1}' "$t/schedstat")"; done; }
 ticks_before=$(cpu_ticks)
+thread_ns > "$work/threads_before"
 "$bin/perp-load" --rpc "http://127.0.0.1:$port" orders --key "$work/node/validator.key" \
   --orders "${ORDERS:-300000}" --accounts "${ACCOUNTS:-480}" --connections "${CONNECTIONS:-48}" --batch "${BATCH:-100}" \
   --cross-every "${CROSS_EVERY:-0}" \
   | tee "$work/orders"
 echo "$(( $(cpu_ticks) - ticks_before )) $(getconf CLK_TCK)" > "$work/ticks"
+thread_ns > "$work/threads_after"
 "$bin/perp-load" recovery --seconds 3 | tee -a "$work/recovery"
-python3 - "$work/recovery" "$work/orders" "$work/ticks" <<'PY'
-import os, re, sys
+python3 - "$work/recovery" "$work/orders" "$work/ticks" "$work/threads_before" "$work/threads_after" <<'PY'
+import collections, os, re, sys
 rates = [float(m) for m in re.findall(r"([0-9.]+) recoveries/s", open(sys.argv[1]).read())]
 orders = open(sys.argv[2]).read()
 committed = float(re.search(r"([0-9.]+) committed orders/s", orders).group(1))
@@ -76,6 +80,19 @@ if count:
     cores = os.cpu_count()  # the recovery rate is measured with one thread per core
     print(f"perpd CPU: {1e6 * ticks / per_second / count:.1f} us per committed order; "
           f"one recovery: {1e6 * cores / mean:.1f} us of CPU")
+    # Threads by role: the RPC threads verify (recovery included), the consensus thread executes,
+    # stores and answers; the rest is LevelDB's compaction thread (and the idle main thread).
+    def by_role(path):
+        ns = collections.Counter()
+        for line in open(path):
+            name, value = line.rsplit(None, 1)
+            role = "RPC" if name.startswith("perpd-rpc") else "consensus" if name == "perpd-consensus" else "other"
+            ns[role] += int(value)
+        return ns
+    before, after = by_role(sys.argv[4]), by_role(sys.argv[5])
+    print("perpd CPU by thread: " + ", ".join(
+        f"{role} {(after[role] - before[role]) / 1e3 / count:.1f} us" for role in ("RPC", "consensus", "other"))
+        + " per committed order (RPC includes the recovery)")
 PY
 "$bin/perp-load" --rpc "http://127.0.0.1:$port" book --connections 8 --seconds 5
 grep -c "info: block" "$work/perpd.log" | sed 's/^/blocks committed: /'

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <pthread.h>
+
 namespace consensus {
 
 SingleValidatorEngine::SingleValidatorEngine(Application& app, SingleValidatorConfig config,
@@ -17,7 +19,10 @@ SingleValidatorEngine::~SingleValidatorEngine() {
 }
 
 void SingleValidatorEngine::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "perpd-consensus");  // for top -H, ps -L, the load test
+    run();
+  });
 }
 
 void SingleValidatorEngine::stop() {

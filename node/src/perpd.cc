@@ -10,8 +10,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <string>
 #include <thread>
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -178,7 +180,10 @@ int start(const std::string& home, const std::string& rpc_override) {
       std::min(19, (errno == 0 ? process_nice : 0) + config->rpc_thread_nice);
   const unsigned rpc_threads = std::max(2u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < rpc_threads; ++i)
-    threads.emplace_back([&io, rpc_thread_nice, process_nice] {
+    threads.emplace_back([&io, rpc_thread_nice, process_nice, i] {
+      // Named so top -H, ps -L and the load test tell the RPC threads from the rest.
+      const std::string name = "perpd-rpc-" + std::to_string(i);
+      pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
       // Per thread on Linux; lowering one's own priority needs no privilege.
       if (rpc_thread_nice > process_nice &&
           setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), rpc_thread_nice) != 0)
