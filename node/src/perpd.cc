@@ -117,11 +117,13 @@ int start(const std::string& home, const std::string& rpc_override) {
   options.mempool = config->mempool;
   options.send_action_timeout = std::chrono::milliseconds(config->send_action_timeout_ms);
   options.log_blocks = config->log_level != "warn";
+  // Declared before the node, so destroyed after it: calls still waiting for a block at shutdown
+  // hold their connections' sessions, which must be let go while the event loop exists.
+  boost::asio::io_context io;
   auto opened = node::Node::open(*genesis, (dir / "data" / "chain").string(), options);
   if (!opened) return fail(opened.error().message);
   node::Node& node = **opened;
 
-  boost::asio::io_context io;
   rpc::MethodTable methods;
   node.register_methods(methods);
   rpc::ServerConfig server_config;

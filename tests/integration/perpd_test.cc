@@ -401,3 +401,45 @@ TEST_CASE(
   // kill may have lost its answer, so there can be more.
   CHECK(orders_before.as_array().size() >= acknowledged.size());
 }
+
+TEST_CASE("perpd: SIGTERM while calls wait for their block stops cleanly", "[integration]") {
+  // Each waiting perp_sendAction holds its connection's session: they must be let go while the
+  // RPC event loop still exists (the ASan build reports it otherwise).
+  PerpdProcess perpd;
+  {
+    const auto path = perpd.home() / "config.json";
+    std::ifstream in(path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    json::object config = json::parse(text).as_object();
+    config["blockIntervalMs"] = 4000;  // the calls wait for the next block that long
+    config["maxIdleMs"] = 4000;
+    std::ofstream(path, std::ios::trunc) << json::serialize(config);
+  }
+  perpd.start();
+  std::uint64_t chain = 0;
+  {
+    auto client = std::move(*node::RpcClient::create(perpd.url()));
+    chain = chain_id(client);
+  }
+  Wallet wallet(chain, perpd.validator_key());
+  std::vector<json::object> envelopes;
+  for (int i = 0; i < 4; ++i)
+    envelopes.push_back(wallet.envelope(order("ETH", true, "2000", "0.01")));
+  std::atomic<int> sent{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 4; ++i)
+    callers.emplace_back([&, i] {
+      auto client = std::move(*node::RpcClient::create(perpd.url(), std::chrono::seconds(10)));
+      ++sent;
+      (void)client.call("perp_sendAction", envelopes[static_cast<std::size_t>(i)]);
+    });
+  while (sent < 4) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the calls reach the node
+  CHECK(perpd.stop(SIGTERM));
+  for (auto& c : callers) c.join();
+  std::ifstream in(perpd.home().parent_path() / "node.log");
+  std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(log.find("stopped at height") != std::string::npos);
+  CHECK(log.find("AddressSanitizer") == std::string::npos);
+  CHECK(log.find("runtime error") == std::string::npos);
+}
