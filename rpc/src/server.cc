@@ -30,8 +30,13 @@ namespace json = boost::json;
 using tcp = net::ip::tcp;
 
 // A WebSocket client that stops reading while notifications keep coming would otherwise grow
-// the node's memory without bound; past this many unsent messages it is disconnected.
+// the node's memory without bound; past this many unsent messages or bytes it is disconnected.
 constexpr std::size_t kMaxQueuedMessages = 1000;
+constexpr std::size_t kMaxQueuedBytes = 64 << 20;
+// Nor may requests keep coming while their answers wait to be sent (a small request can have a
+// large answer): past this many unsent bytes the connection reads no further request until
+// the client has taken enough of them.
+constexpr std::size_t kReadPauseBytes = 4 << 20;
 // After refusing an oversized body the server keeps reading (and discarding) for a while, so
 // the client is not reset mid-upload and gets to read the 413 (the lingering close of nginx).
 constexpr std::size_t kMaxLingerBytes = 4 << 20;
@@ -218,10 +223,12 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
   }
 
   void do_read() {
+    reading_ = true;
     ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code error, std::size_t) {
+    reading_ = false;
     if (error) return finish();
     std::string request = beast::buffers_to_string(buffer_.data());
     buffer_.consume(buffer_.size());
@@ -236,12 +243,14 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
           });
         },
         &session_methods_);
-    do_read();
+    if (queued_bytes_ < kReadPauseBytes) do_read();  // else on_write reads again
   }
 
   void send(std::string message) {
     if (closed_) return;
-    if (queue_.size() >= kMaxQueuedMessages) return finish();
+    if (queue_.size() >= kMaxQueuedMessages || queued_bytes_ + message.size() > kMaxQueuedBytes)
+      return finish();
+    queued_bytes_ += message.size();
     queue_.push_back(std::move(message));
     if (queue_.size() == 1 && open_) do_write();
   }
@@ -254,8 +263,11 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
 
   void on_write(beast::error_code error, std::size_t) {
     if (error) return finish();
+    queued_bytes_ -= queue_.front().size();
     queue_.pop_front();
-    if (!queue_.empty() && !closed_) do_write();
+    if (closed_) return;
+    if (!queue_.empty()) do_write();
+    if (!reading_ && queued_bytes_ < kReadPauseBytes) do_read();
   }
 
   // Closes the socket, which aborts the pending read and write; on the strand.
@@ -308,6 +320,8 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
   std::shared_ptr<ServerCore> server_;
   beast::flat_buffer buffer_;
   std::deque<std::string> queue_;  // front() is being written while a write is pending
+  std::size_t queued_bytes_ = 0;   // of the messages in queue_
+  bool reading_ = false;           // a read is pending
   std::map<std::string, Topic, std::less<>> subscriptions_;
   MethodTable::SessionMethods session_methods_;
   bool open_ = false;

@@ -3,6 +3,7 @@
 // their own io_context with a deadline on every operation, so a server bug fails a test instead
 // of hanging it.
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -48,6 +49,10 @@ class TestServer {
   explicit TestServer(ServerConfig config = {}, int threads = 1) {
     methods_.add("echo", "Answers its params.",
                  [](const json::object& params, Respond respond) { respond(Answer::ok(params)); });
+    methods_.add("big", "Answers a 1 MiB string.", [this](const json::object&, Respond respond) {
+      ++big_calls_;
+      respond(Answer::ok(json::value(std::string(1 << 20, 'x'))));
+    });
     server_ = std::make_unique<Server>(io_, config, methods_, parse_topic,
                                        [] { return std::string("perpd_test_gauge 1\n"); });
     const auto error = server_->start();
@@ -81,11 +86,13 @@ class TestServer {
   }
 
   Server& server() { return *server_; }
+  int big_calls() const { return big_calls_; }
   std::uint16_t port() const { return server_->port(); }
 
  private:
   net::io_context io_;
   MethodTable methods_;
+  std::atomic<int> big_calls_{0};
   std::unique_ptr<Server> server_;
   std::promise<void> run_returned_;
   std::future<void> run_future_ = run_returned_.get_future();
@@ -523,6 +530,25 @@ TEST_CASE("a WebSocket client that stops reading is dropped", "[rpc][server]") {
   std::string text;
   while (!client.receive(text)) ++received;
   CHECK(received < 3000);
+}
+
+TEST_CASE("a WebSocket client that sends but does not read makes the server stop reading",
+          "[rpc][server]") {
+  TestServer server;
+  WsClient client(server.port());
+  // 100 small requests whose answers are 1 MiB each: the server reads no further once ~4 MiB
+  // of answers wait, instead of queueing all 100 MiB.
+  for (int i = 0; i < 100; ++i)
+    client.send(R"({"jsonrpc":"2.0","id":)" + std::to_string(i) + R"(,"method":"big"})");
+  std::this_thread::sleep_for(500ms);
+  // Those queued, those in the loopback socket buffers (a few MiB), and no more.
+  CHECK(server.big_calls() < 30);
+  // Nothing is lost: once the client reads, every answer comes, in order.
+  for (int i = 0; i < 100; ++i) {
+    const json::value answer = json::parse(client.receive());
+    CHECK(answer.at("id") == i);
+    CHECK(answer.at("result").as_string().size() == (1u << 20));
+  }
 }
 
 TEST_CASE("a WebSocket message over 1 MiB closes the connection", "[rpc][server]") {
