@@ -95,6 +95,11 @@ bool Mempool::contains(const state::Hash256& tx_hash) const {
   return known != known_.end() && !known->second;
 }
 
+bool Mempool::seen(const state::Hash256& tx_hash) const {
+  std::lock_guard lock(mutex_);
+  return known_.contains(tx_hash);
+}
+
 std::size_t Mempool::size() const {
   std::lock_guard lock(mutex_);
   return queue_.size();

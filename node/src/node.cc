@@ -662,7 +662,9 @@ void Node::register_methods(rpc::MethodTable& table) {
         if (!at)
           return respond(rpc::Answer::fail(rpc::ErrorCode::InternalError, at.error().message));
         if (!*at) {
-          if (mempool_.contains(*hash))
+          // Pending, or in the block being executed (taken from the mempool, not yet stored). A
+          // transaction taken into a committed block was found above.
+          if (mempool_.seen(*hash))
             return respond(rpc::Answer::ok(
                 json::object{{"hash", hex(*hash)}, {"height", nullptr}, {"status", "pending"}}));
           return respond(

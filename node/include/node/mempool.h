@@ -46,6 +46,9 @@ class Mempool {
   // The same into out, replacing what it held and keeping its capacity.
   void take(std::size_t max_bytes, std::vector<PendingTx>& out);
   bool contains(const state::Hash256& tx_hash) const;  // pending (not yet taken)
+  // Pending, or taken into a block within the recent window (a block being executed is not
+  // stored yet: this tells a poller its transaction is on its way).
+  bool seen(const state::Hash256& tx_hash) const;
   std::size_t size() const;
   std::size_t bytes() const;
 

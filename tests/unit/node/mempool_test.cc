@@ -26,11 +26,13 @@ TEST_CASE("mempool: duplicates pending or recently taken are refused - older one
   CHECK(pool.add(tx(1)).reason() == state::Reason::DuplicateTx);  // pending
   REQUIRE(pool.take(1'000).size() == 1);
   CHECK_FALSE(pool.contains(tx(1).verified.tx_hash));
+  CHECK(pool.seen(tx(1).verified.tx_hash));                       // taken, within the window
   CHECK(pool.add(tx(1)).reason() == state::Reason::DuplicateTx);  // taken: in the window
   REQUIRE(pool.add(tx(2)).ok());
   REQUIRE(pool.add(tx(3)).ok());
   REQUIRE(pool.take(1'000).size() == 2);  // window now holds 2 and 3: 1 has left it
-  CHECK(pool.add(tx(1)).ok());            // execution's nonce rule answers this one
+  CHECK_FALSE(pool.seen(tx(1).verified.tx_hash));
+  CHECK(pool.add(tx(1)).ok());  // execution's nonce rule answers this one
   CHECK(pool.add(tx(2)).reason() == state::Reason::DuplicateTx);
   CHECK(pool.add(tx(3)).reason() == state::Reason::DuplicateTx);
 }

@@ -203,3 +203,55 @@ TEST_CASE("a waiter past its timeout is answered pending with its hash and only 
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("chain_getTx answers pending while the transaction's block is being executed",
+          "[node][submit]") {
+  const perps::GenesisState genesis = test_support::local_genesis();
+  const auto dir = test_support::scratch_dir("perpd-gettx");
+  {
+    node::NodeOptions options;
+    options.log_blocks = false;
+    auto opened = node::Node::open(genesis, dir.string(), options);
+    REQUIRE(opened.ok());
+    node::Node& node = **opened;
+    rpc::MethodTable methods;
+    node.register_methods(methods);
+    Answers answers;
+    const json::object params =
+        signed_order(node.chain_id(), node.last_commit().time_ms + 1, "65000");
+    auto verified =
+        state::EnvelopeVerifier(node.chain_id()).verify(*state::envelope_from_json(params));
+    REQUIRE(verified.ok());
+    const std::string hash = state::to_hex(verified->tx_hash);
+    rpc::Call call{params, answers.respond()};
+    node.submit_batch({&call, 1});
+    // The same steps as commit_one_block, with a query between taking and storing the block.
+    const consensus::CommitInfo last = node.last_commit();
+    consensus::BlockHeader header;
+    header.height = last.height + 1;
+    header.time_ms = last.time_ms + 1000;
+    header.parent_hash = last.block_hash;
+    header.last_app_hash = last.app_hash;
+    auto txs = node.prepare_proposal(header.height, header.time_ms, 1 << 20);
+    REQUIRE(txs.size() == 1);
+    auto get_tx = [&] {
+      std::string answer;
+      methods.dispatch(
+          R"({"jsonrpc":"2.0","id":1,"method":"chain_getTx","params":{"hash":")" + hash + "\"}}",
+          [&answer](std::string text) { answer = std::move(text); });
+      return json::parse(answer).as_object();
+    };
+    header.payload_hash = consensus::payload_hash(txs);
+    REQUIRE(node.process_proposal(header, txs));
+    node.finalize_block(header, txs);
+    const json::object executing = get_tx();
+    REQUIRE(executing.contains("result"));
+    CHECK(executing.at("result").at("status") == "pending");
+    node.commit();
+    const json::object committed = get_tx();
+    REQUIRE(committed.contains("result"));
+    CHECK(committed.at("result").at("height") == header.height);
+    REQUIRE(answers.got.size() == 1);
+  }
+  std::filesystem::remove_all(dir);
+}
