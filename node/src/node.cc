@@ -640,7 +640,11 @@ void Node::register_methods(rpc::MethodTable& table) {
         std::uint64_t height = 0;
         if (!params.contains("height") || !uint_param(params, "height", height))
           return respond(bad_params("height: required integer"));
-        auto block = store_.block(height);
+        // A block is stored a moment before it counts as committed (and before its calls are
+        // answered): it is served from then on, as chain_status reports it.
+        auto block = height <= last_commit().height
+                         ? store_.block(height)
+                         : state::Result<std::optional<StoredBlock>>(std::nullopt);
         if (!block)
           return respond(rpc::Answer::fail(rpc::ErrorCode::InternalError, block.error().message));
         if (!*block)
@@ -658,10 +662,11 @@ void Node::register_methods(rpc::MethodTable& table) {
         auto hash = text ? state::parse_fixed_hex<32>(*text)
                          : state::Result<state::Hash256>(make_error(Reason::BadHex, "required"));
         if (!hash) return respond(bad_params("hash: a 0x-prefixed 32-byte hex string"));
+        const std::uint64_t committed = last_commit().height;  // read first: see chain_getBlock
         auto at = store_.find_tx(*hash);
         if (!at)
           return respond(rpc::Answer::fail(rpc::ErrorCode::InternalError, at.error().message));
-        if (!*at) {
+        if (!*at || (*at)->at.height > committed) {
           // Pending, or in the block being executed (taken from the mempool, not yet stored). A
           // transaction taken into a committed block was found above.
           if (mempool_.seen(*hash))
