@@ -476,6 +476,9 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     const std::uint64_t id = slot_->id();
     auto session = std::make_shared<WsSession>(std::move(stream_), std::move(slot_));
     server_->replace_session(id, session);
+    // stop() may have listed the sessions before the line above, and this one's close() returns
+    // once upgraded: the new session must not outlive the server's stop.
+    if (server_->stopped) return session->close();
     session->run(request);
   }
 
