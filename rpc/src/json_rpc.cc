@@ -290,9 +290,6 @@ void MethodTable::dispatch(std::string_view request_text, std::function<void(std
       reply(notification ? std::string() : error_text(*id, code, std::move(message)));
     };
 
-    const json::value* params = object.if_contains("params");
-    if (params && !params->is_object())
-      return fail(ErrorCode::InvalidParams, "params must be an object of named parameters");
     const Method* method = nullptr;
     const BatchMethod* batch_method = nullptr;
     if (session_methods) {
@@ -306,6 +303,10 @@ void MethodTable::dispatch(std::string_view request_text, std::function<void(std
     }
     if ((!method || !*method) && !batch_method)
       return fail(ErrorCode::MethodNotFound, "method not found: " + std::string(name));
+    // After the method: an unknown method is -32601 whatever its params.
+    const json::value* params = object.if_contains("params");
+    if (params && !params->is_object())
+      return fail(ErrorCode::InvalidParams, "params must be an object of named parameters");
 
     auto call = std::make_shared<PendingCall>();
     if (id) call->id = *id;

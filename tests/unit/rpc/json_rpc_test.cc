@@ -145,6 +145,9 @@ TEST_CASE("unknown methods get -32601 and non-object params -32602", "[rpc][json
   CHECK(call(table, R"({"jsonrpc":"2.0","id":4,"method":"echo","params":[1,2]})") == bad_params);
   CHECK(call(table, R"({"jsonrpc":"2.0","id":4,"method":"echo","params":null})") == bad_params);
   CHECK(call(table, R"({"jsonrpc":"2.0","id":4,"method":"echo","params":"x"})") == bad_params);
+  // The method is looked up first: an unknown one is -32601 whatever its params.
+  CHECK(call(table, R"({"jsonrpc":"2.0","id":5,"method":"nope","params":[1]})") ==
+        R"({"jsonrpc":"2.0","id":5,"error":{"code":-32601,"message":"method not found: nope"}})");
 }
 
 TEST_CASE(
