@@ -232,18 +232,31 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
     if (error) return finish();
     std::string request = beast::buffers_to_string(buffer_.data());
     buffer_.consume(buffer_.size());
-    // Answers may come from any thread; dispatch runs them inline when already on the strand,
-    // so a perp_subscribe answer is queued before any notification of that subscription.
+    // Subscriptions this message makes start receiving once its answer is queued: a batch is
+    // answered when its last call is, and a notification must not come before the client has
+    // the subscription's id (as geth activates eth_subscribe).
+    auto made = std::make_shared<std::vector<std::string>>();
+    subscriptions_made_ = made.get();
+    // Answers may come from any thread; dispatch runs them inline when already on the strand.
     server_->methods.dispatch(
         request,
-        [self = shared_from_this()](std::string response) {
-          if (response.empty()) return;
-          net::dispatch(self->executor_, [self, response = std::move(response)]() mutable {
-            self->send(std::move(response));
+        [self = shared_from_this(), made](std::string response) {
+          net::dispatch(self->executor_, [self, made, response = std::move(response)]() mutable {
+            if (!response.empty()) self->send(std::move(response));
+            self->activate(*made);
           });
         },
         &session_methods_);
+    subscriptions_made_ = nullptr;
     if (queued_bytes_ < kReadPauseBytes) do_read();  // else on_write reads again
+  }
+
+  // On the strand: the subscriptions still held (not dropped by an unsubscribe or the close).
+  void activate(const std::vector<std::string>& ids) {
+    if (closed_) return;
+    for (const std::string& id : ids)
+      if (auto it = subscriptions_.find(id); it != subscriptions_.end())
+        server_->add_subscriber(it->second, id, weak_from_this());
   }
 
   void send(std::string message) {
@@ -299,7 +312,10 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
     if (!topic) return respond(Answer::fail(error.code, error.message, error.data));
     std::string id = subscription_id(server_->next_subscription++);
     subscriptions_.emplace(id, *topic);
-    server_->add_subscriber(*topic, id, weak_from_this());
+    if (subscriptions_made_)
+      subscriptions_made_->push_back(id);  // activated once the answer is queued (on_read)
+    else
+      server_->add_subscriber(*topic, id, weak_from_this());
     respond(Answer::ok(json::value(id)));
   }
 
@@ -323,6 +339,8 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
   std::size_t queued_bytes_ = 0;   // of the messages in queue_
   bool reading_ = false;           // a read is pending
   std::map<std::string, Topic, std::less<>> subscriptions_;
+  // While a message is dispatched: where perp_subscribe notes the ids it makes.
+  std::vector<std::string>* subscriptions_made_ = nullptr;
   MethodTable::SessionMethods session_methods_;
   bool open_ = false;
   bool closed_ = false;

@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "rpc/server.h"
@@ -53,6 +54,15 @@ class TestServer {
       ++big_calls_;
       respond(Answer::ok(json::value(std::string(1 << 20, 'x'))));
     });
+    // Publishes {"n":1} to "blocks", then answers 50 ms later from another thread.
+    methods_.add("publish_then_answer", "", [this](const json::object&, Respond respond) {
+      server_->publish(Topic{"blocks", ""}, json::object{{"n", 1}});
+      std::lock_guard lock(answer_threads_mutex_);
+      answer_threads_.emplace_back([respond = std::move(respond)]() mutable {
+        std::this_thread::sleep_for(50ms);
+        respond(Answer::ok(true));
+      });
+    });
     server_ = std::make_unique<Server>(io_, config, methods_, parse_topic,
                                        [] { return std::string("perpd_test_gauge 1\n"); });
     const auto error = server_->start();
@@ -67,6 +77,7 @@ class TestServer {
   }
 
   ~TestServer() {
+    for (auto& thread : answer_threads_) thread.join();  // before the io_context goes
     server_->stop();
     if (!stopped_within(2s)) {
       FAIL_CHECK("io_context::run did not return after stop()");
@@ -93,6 +104,8 @@ class TestServer {
   net::io_context io_;
   MethodTable methods_;
   std::atomic<int> big_calls_{0};
+  std::mutex answer_threads_mutex_;
+  std::vector<std::thread> answer_threads_;
   std::unique_ptr<Server> server_;
   std::promise<void> run_returned_;
   std::future<void> run_future_ = run_returned_.get_future();
@@ -515,6 +528,22 @@ TEST_CASE("WebSocket subscriptions deliver each publish once until unsubscribed"
   CHECK(other.call(
             R"({"jsonrpc":"2.0","id":5,"method":"perp_unsubscribe","params":{"subscription":")" +
             blocks + R"("}})") == R"({"jsonrpc":"2.0","id":5,"result":false})");
+}
+
+TEST_CASE("a subscription made in a batch notifies only after the batch's answer",
+          "[rpc][server]") {
+  TestServer server;
+  WsClient client(server.port());
+  // The batch answers only when its second call does, after a publish on the new topic.
+  client.send(R"([{"jsonrpc":"2.0","id":1,"method":"perp_subscribe","params":{"type":"blocks"}},)"
+              R"({"jsonrpc":"2.0","id":2,"method":"publish_then_answer"}])");
+  const json::value first = json::parse(client.receive());
+  REQUIRE(first.is_array());
+  const std::string id(first.as_array()[0].at("result").as_string());
+  CHECK(first.as_array()[1].at("result") == true);
+  // The publish made before the client had the id is not delivered; the next one is.
+  publish_from_another_thread(server.server(), Topic{"blocks", ""}, json::object{{"n", 2}});
+  CHECK(client.receive() == notification(id, R"({"n":2})"));
 }
 
 TEST_CASE("a WebSocket client that stops reading is dropped", "[rpc][server]") {
