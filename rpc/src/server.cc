@@ -242,8 +242,11 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
         request,
         [self = shared_from_this(), made](std::string response) {
           net::dispatch(self->executor_, [self, made, response = std::move(response)]() mutable {
-            if (!response.empty()) self->send(std::move(response));
+            // Both in one turn of the strand: a notification of a subscription made active here
+            // is posted to the strand, so it is queued after the answer. Activated first, as the
+            // write may reach the client before this returns.
             self->activate(*made);
+            if (!response.empty()) self->send(std::move(response));
           });
         },
         &session_methods_);
