@@ -1315,6 +1315,8 @@ Status Exchange::load(std::string_view key, std::string_view value) {
       std::memcpy(address.data(), key.data() + 1, 20);
       const AccountId id = r.u32();
       if (!r.ok()) return damaged();
+      // Ids are dense, so a damaged one far past those seen is refused, not allocated for.
+      if (id > accounts_.size() + (1u << 20)) return damaged();
       if (id >= accounts_.size()) accounts_.resize(id + 1);
       Account& acct = accounts_[id];
       if (auto old = account_by_address_.find(address);
