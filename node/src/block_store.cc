@@ -8,6 +8,7 @@ using state::make_error;
 using state::Reason;
 
 constexpr std::string_view kMetaKey = "c/meta";
+constexpr std::string_view kGenesisKey = "c/genesis";
 
 void put_be(std::string& out, std::uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
@@ -80,6 +81,29 @@ void BlockStore::add_commit_info(state::WriteBatch& batch, const consensus::Comm
   v.append(reinterpret_cast<const char*>(info.block_hash.data()), 32);
   v.append(reinterpret_cast<const char*>(info.app_hash.data()), 32);
   batch.put(kMetaKey, v);
+}
+
+state::Result<std::optional<state::Hash256>> BlockStore::genesis_hash() const {
+  auto value = kv_.get(kGenesisKey);
+  if (!value) return value.error();
+  if (!*value) return std::optional<state::Hash256>();
+  if ((*value)->size() != 32) return damaged("genesis hash");
+  state::Hash256 hash;
+  std::memcpy(hash.data(), (*value)->data(), 32);
+  return std::optional(hash);
+}
+
+void BlockStore::add_genesis_hash(state::WriteBatch& batch, const state::Hash256& hash) {
+  batch.put(kGenesisKey, std::string(reinterpret_cast<const char*>(hash.data()), hash.size()));
+}
+
+state::Result<bool> BlockStore::empty() const {
+  bool any = false;
+  PERPD_TRY(kv_.scan_from("", "", [&](std::string_view, std::string_view) {
+    any = true;
+    return false;
+  }));
+  return !any;
 }
 
 void BlockStore::add_block(state::WriteBatch& batch, const consensus::BlockHeader& header,

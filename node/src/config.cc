@@ -1,5 +1,7 @@
 #include "node/config.h"
 
+#include "node/atomic_file.h"
+
 #include <boost/json.hpp>
 #include <fstream>
 #include <sstream>
@@ -104,10 +106,7 @@ state::Status save_config(const std::string& path, const NodeConfig& c) {
                  {"mempoolMaxBytes", c.mempool.max_bytes},
                  {"mempoolMaxPerSigner", c.mempool.max_per_signer},
                  {"logLevel", c.log_level}};
-  std::ofstream out(path);
-  if (!out) return bad(path, "cannot write the config file");
-  out << json::serialize(o) << "\n";
-  return out ? state::Status::Ok() : bad(path, "write failed");
+  return write_file_atomically(path, json::serialize(o) + "\n", 0644);
 }
 
 }  // namespace node

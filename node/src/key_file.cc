@@ -1,11 +1,14 @@
 #include "node/key_file.h"
 
+#include "node/atomic_file.h"
+
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -34,18 +37,23 @@ state::Result<state::SecretKey> read_key_file(const std::string& path) {
 }
 
 state::Status write_key_file(const std::string& path, const state::SecretKey& key) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR);
-  if (fd < 0)
-    return make_error(Reason::BadKey,
-                      "cannot create key file " + path + ": " + std::strerror(errno));
-  std::string line = state::to_hex(key) + "\n";
-  bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-  // The umask may have narrowed the mode, never widened it; make it exactly 0600.
-  bool chmodded = ::fchmod(fd, S_IRUSR | S_IWUSR) == 0;
-  bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written || !chmodded || !synced)
-    return make_error(Reason::BadKey, "cannot write key file " + path);
+  // Owner-only from the first byte, and never over an existing key.
+  auto written = write_file_atomically(path, state::to_hex(key) + "\n", S_IRUSR | S_IWUSR,
+                                       /*replace=*/false);
+  if (!written) return make_error(Reason::BadKey, written.error().message);
+  return state::Status::Ok();
+}
+
+state::Status check_key_file_private(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return make_error(Reason::BadKey, "cannot read key file " + path + ": " + std::strerror(errno));
+  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return make_error(Reason::BadKey, "key file " + path + " is open to other users (mode " + mode +
+                                          "): run chmod 600 " + path);
+  }
   return state::Status::Ok();
 }
 

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
+#include <filesystem>
 
+#include "genesis/genesis_file.h"
 #include "node/fill_records.h"
 #include "perps/event_codec.h"
 #include "perps/receipt_codec.h"
 #include "state/crypto.h"
+#include "state/keccak.h"
 #include "state/nonce_set.h"
 
 namespace node {
@@ -68,7 +71,12 @@ Node::~Node() = default;
 
 state::Result<std::unique_ptr<Node>> Node::open(const perps::GenesisState& genesis,
                                                 const std::string& data_dir, NodeOptions options) {
-  auto kv = state::open_leveldb(data_dir, /*create_if_missing=*/true);
+  std::error_code ec;
+  if (!options.create_database && !std::filesystem::exists(data_dir, ec))
+    return make_error(Reason::StorageError,
+                      "no database at " + data_dir +
+                          " (perpd init creates it; if it was removed, restore it from a backup)");
+  auto kv = state::open_leveldb(data_dir, options.create_database);
   if (!kv) return kv.error();
   std::unique_ptr<Node> node(new Node(genesis, std::move(*kv), options));
   PERPD_TRY(node->start(genesis));
@@ -76,16 +84,35 @@ state::Result<std::unique_ptr<Node>> Node::open(const perps::GenesisState& genes
 }
 
 state::Status Node::start(const perps::GenesisState& genesis) {
+  const state::Hash256 genesis_hash = state::keccak256(genesis::genesis_to_json(genesis));
   auto info = store_.commit_info();
   if (!info) return info.error();
   if (!*info) {
+    // Genesis goes only into an empty database that this call may create: records without a
+    // commit record are a damaged chain, not a new one.
+    auto empty = store_.empty();
+    if (!empty) return empty.error();
+    if (!options_.create_database || !*empty)
+      return make_error(
+          Reason::StorageError,
+          "damaged database: no commit record" +
+              std::string(*empty ? " (an empty database; perpd init creates one)" : ""));
     executor_.emplace(perps::Exchange(genesis));
     state::WriteBatch batch = executor_->genesis_changes();
     committed_ = {0, genesis.genesis_time_ms, {}, executor_->app_hash()};
     committed_time_ms_ = committed_.time_ms;
     BlockStore::add_commit_info(batch, committed_);
+    BlockStore::add_genesis_hash(batch, genesis_hash);
     return kv_->write(batch);
   }
+  // The exchange is rebuilt from the genesis given, so it must be the chain's own.
+  auto stored_genesis = store_.genesis_hash();
+  if (!stored_genesis) return stored_genesis.error();
+  if (*stored_genesis && **stored_genesis != genesis_hash)
+    return make_error(Reason::StorageError,
+                      "the genesis does not match the one this database was made from (its "
+                      "hash " +
+                          hex(**stored_genesis) + ", given " + hex(genesis_hash) + ")");
   auto restored = Executor::restore(*kv_, perps::Exchange(genesis), (*info)->height);
   if (!restored) return restored.error();
   if (restored->app_hash() != (*info)->app_hash)
@@ -95,6 +122,11 @@ state::Status Node::start(const perps::GenesisState& genesis) {
   executor_.emplace(std::move(*restored));
   committed_ = **info;
   committed_time_ms_ = committed_.time_ms;
+  if (!*stored_genesis) {  // a database from before the record: it adopts the genesis it runs
+    state::WriteBatch batch;
+    BlockStore::add_genesis_hash(batch, genesis_hash);
+    PERPD_TRY(kv_->write(batch));
+  }
   return move_legacy_events();
 }
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -19,6 +20,8 @@
 
 #include "consensus/single_validator.h"
 #include "genesis/genesis_file.h"
+#include "node/atomic_file.h"
+#include "node/block_store.h"
 #include "node/config.h"
 #include "node/key_file.h"
 #include "node/node.h"
@@ -59,24 +62,32 @@ perps::GenesisState local_genesis(const state::Address& validator, const std::st
   return g;
 }
 
+// Everything is checked before anything is written, and config.json is written last: a home
+// without it is not initialized, and init may be run on it again (a failed or killed init
+// leaves at most a key to reuse, a genesis file to replace and a database still at height 0).
 int init(const std::string& home, const std::string& genesis_file, const std::string& key_file) {
   const fs::path dir(home);
+  const std::string key_path = (dir / "validator.key").string();
+  const std::string data_path = (dir / "data" / "chain").string();
   if (fs::exists(dir / "config.json"))
     return fail(home + " is already initialized (config.json exists)");
-  std::error_code ec;
-  fs::create_directories(dir / "data", ec);
-  if (ec) return fail("cannot create " + (dir / "data").string() + ": " + ec.message());
-  state::SecretKey key;
+  std::optional<state::SecretKey> key;
   if (!key_file.empty()) {
     auto read = node::read_key_file(key_file);
     if (!read) return fail(read.error().message);
     key = *read;
-  } else {
-    key = node::generate_secret_key();
   }
-  if (auto written = node::write_key_file((dir / "validator.key").string(), key); !written)
-    return fail(written.error().message);
-  const state::Address address = state::address_of(key);
+  if (fs::exists(key_path)) {  // from an init that stopped part way
+    auto kept = node::read_key_file(key_path);
+    if (!kept) return fail(kept.error().message);
+    if (key && *key != *kept)
+      return fail(key_path + " exists and holds another key than " + key_file +
+                  " (left by an earlier init?): remove it to initialize with " + key_file);
+    key = *kept;
+  }
+  const bool new_key_file = !key.has_value() || !fs::exists(key_path);
+  if (!key) key = node::generate_secret_key();
+  const state::Address address = state::address_of(*key);
   node::NodeConfig config;
   perps::GenesisState genesis;
   if (!genesis_file.empty()) {
@@ -86,7 +97,45 @@ int init(const std::string& home, const std::string& genesis_file, const std::st
   } else {
     genesis = local_genesis(address, config.p2p_listen);
   }
-  std::ofstream(dir / "genesis.json") << genesis::genesis_to_json(genesis);
+
+  std::error_code ec;
+  if (fs::exists(data_path)) {
+    // Left by an init that stopped part way: redone only when it never got past height 0.
+    std::string refusal;
+    {
+      auto left = state::open_leveldb(data_path, /*create_if_missing=*/false);
+      if (!left) {
+        refusal = left.error().message;
+      } else {
+        auto info = node::BlockStore(**left).commit_info();
+        if (!info)
+          refusal = info.error().message;
+        else if (*info && (*info)->height > 0)
+          refusal = "it holds a chain at height " + std::to_string((*info)->height);
+      }
+    }  // closed before it is removed
+    if (!refusal.empty())
+      return fail(data_path + " exists but config.json does not, and " + refusal +
+                  ": restore config.json, or remove the data folder to start a new chain");
+    fs::remove_all(data_path, ec);
+    if (ec) return fail("cannot remove " + data_path + ": " + ec.message());
+  }
+  fs::create_directories(dir / "data", ec);
+  if (ec) return fail("cannot create " + (dir / "data").string() + ": " + ec.message());
+  if (new_key_file)
+    if (auto written = node::write_key_file(key_path, *key); !written)
+      return fail(written.error().message);
+  if (auto written = node::write_file_atomically((dir / "genesis.json").string(),
+                                                 genesis::genesis_to_json(genesis), 0644);
+      !written)
+    return fail(written.error().message);
+  {
+    node::NodeOptions options;
+    options.log_blocks = false;
+    options.create_database = true;
+    auto created = node::Node::open(genesis, data_path, options);
+    if (!created) return fail(created.error().message);
+  }
   if (auto saved = node::save_config((dir / "config.json").string(), config); !saved)
     return fail(saved.error().message);
   std::printf("initialized %s\n  validator %s\n  chain id %llu\n  rpc %s\n", home.c_str(),
@@ -100,6 +149,9 @@ int start(const std::string& home, const std::string& rpc_override) {
   auto config = node::load_config((dir / "config.json").string());
   if (!config) return fail(config.error().message);
   if (!rpc_override.empty()) config->rpc_listen = rpc_override;
+  if (auto private_key = node::check_key_file_private((dir / "validator.key").string());
+      !private_key)
+    return fail(private_key.error().message);
   auto key = node::read_key_file((dir / "validator.key").string());
   if (!key) return fail(key.error().message);
   auto genesis = genesis::load_genesis_file((dir / "genesis.json").string());
@@ -120,7 +172,16 @@ int start(const std::string& home, const std::string& rpc_override) {
   // Declared before the node, so destroyed after it: calls still waiting for a block at shutdown
   // hold their connections' sessions, which must be let go while the event loop exists.
   boost::asio::io_context io;
-  auto opened = node::Node::open(*genesis, (dir / "data" / "chain").string(), options);
+  // Damaged records that throw while decoding (an allocation for a nonsense size) are an error
+  // like any other damage, not an abort.
+  auto opened = [&]() -> state::Result<std::unique_ptr<node::Node>> {
+    try {
+      return node::Node::open(*genesis, (dir / "data" / "chain").string(), options);
+    } catch (const std::exception& e) {
+      return state::make_error(state::Reason::StorageError,
+                               std::string("damaged database: ") + e.what());
+    }
+  }();
   if (!opened) return fail(opened.error().message);
   node::Node& node = **opened;
 

@@ -443,3 +443,83 @@ TEST_CASE("perpd: SIGTERM while calls wait for their block stops cleanly", "[int
   CHECK(log.find("AddressSanitizer") == std::string::npos);
   CHECK(log.find("runtime error") == std::string::npos);
 }
+
+TEST_CASE("perpd: a removed database - another genesis - an open key file: start refuses by name",
+          "[integration]") {
+  namespace fs = std::filesystem;
+  PerpdProcess perpd;
+  perpd.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));  // an empty block a second
+  REQUIRE(perpd.stop(SIGTERM));
+  const fs::path home = perpd.home();
+  auto read_text = [](const fs::path& path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+
+  // The validator key readable by others.
+  fs::permissions(home / "validator.key", fs::perms::group_read | fs::perms::others_read,
+                  fs::perm_options::add);
+  auto [key_code, key_log] = perpd.start_expecting_exit();
+  CHECK(key_code == 1);
+  CHECK(key_log.find("validator.key is open to other users (mode 0644)") != std::string::npos);
+  fs::permissions(home / "validator.key", fs::perms::owner_read | fs::perms::owner_write,
+                  fs::perm_options::replace);
+
+  // Another genesis than the chain's: the exchange would be rebuilt under other rules.
+  const std::string genesis = read_text(home / "genesis.json");
+  json::object other = json::parse(genesis).as_object();
+  other["chainId"] = 4242;
+  std::ofstream(home / "genesis.json", std::ios::trunc) << json::serialize(other);
+  auto [genesis_code, genesis_log] = perpd.start_expecting_exit();
+  CHECK(genesis_code == 1);
+  CHECK(genesis_log.find("the genesis does not match") != std::string::npos);
+  std::ofstream(home / "genesis.json", std::ios::trunc) << genesis;
+
+  // A database that went missing is not replaced by a new chain.
+  fs::rename(home / "data" / "chain", home / "data" / "moved");
+  auto [missing_code, missing_log] = perpd.start_expecting_exit();
+  CHECK(missing_code == 1);
+  CHECK(missing_log.find("no database at") != std::string::npos);
+  CHECK_FALSE(fs::exists(home / "data" / "chain"));
+
+  // Nor does init run over a chain whose config.json is gone.
+  fs::rename(home / "data" / "moved", home / "data" / "chain");
+  fs::rename(home / "config.json", home / "config.moved");
+  const std::string init_log = (home.parent_path() / "reinit.log").string();
+  int status = 0;
+  ::waitpid(perpd_test::run({PERPD_BINARY, "init", "--home", home.string()}, init_log), &status, 0);
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(read_text(init_log).find("holds a chain at height") != std::string::npos);
+  fs::rename(home / "config.moved", home / "config.json");
+  perpd.start();  // everything back: the chain goes on
+  REQUIRE(perpd.stop(SIGTERM));
+}
+
+TEST_CASE("perpd init checks its inputs before writing and can be run again after a failure",
+          "[integration]") {
+  namespace fs = std::filesystem;
+  const fs::path base = fs::temp_directory_path() / ("perpd-init-" + std::to_string(::getpid()));
+  fs::remove_all(base);
+  fs::create_directories(base);
+  const fs::path home = base / "node";
+  std::ofstream(base / "bad-genesis.json") << R"({"chainId": "x"})";
+  auto init = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args{PERPD_BINARY, "init", "--home", home.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    int status = 0;
+    ::waitpid(perpd_test::run(args, (base / "init.log").string()), &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  CHECK(init({"--genesis", (base / "bad-genesis.json").string()}) == 1);
+  CHECK_FALSE(fs::exists(home / "validator.key"));  // nothing written for a bad genesis
+  // A key left by an init that stopped part way is kept and used.
+  fs::create_directories(home);
+  const state::SecretKey key = node::generate_secret_key();
+  REQUIRE(node::write_key_file((home / "validator.key").string(), key).ok());
+  CHECK(init({}) == 0);
+  CHECK(*node::read_key_file((home / "validator.key").string()) == key);
+  CHECK(fs::exists(home / "data" / "chain" / "CURRENT"));  // init makes the database
+  CHECK(init({}) == 1);                                    // once
+  fs::remove_all(base);
+}

@@ -73,6 +73,11 @@ class BlockStore {
                              const std::vector<UserFills>& fills);
   // The commit record alone (genesis: height 0).
   static void add_commit_info(state::WriteBatch& batch, const consensus::CommitInfo& info);
+  // The hash of the genesis the chain was made from (none in databases older than the record).
+  state::Result<std::optional<state::Hash256>> genesis_hash() const;
+  static void add_genesis_hash(state::WriteBatch& batch, const state::Hash256& hash);
+  // Whether the database holds any record at all.
+  state::Result<bool> empty() const;
 
   state::Result<std::optional<StoredBlock>> block(std::uint64_t height) const;
   // One transaction of a stored block, without splitting out the others; nullopt when there is

@@ -32,6 +32,9 @@ struct NodeOptions {
   MempoolLimits mempool;
   std::chrono::milliseconds send_action_timeout{10'000};
   bool log_blocks = true;  // one info line per committed block
+  // Create the database (genesis state at height 0) when data_dir holds none: perpd init does;
+  // perpd start does not, so a database that went missing is an error, not a new chain.
+  bool create_database = false;
 };
 
 class Node final : public consensus::Application {
@@ -39,8 +42,9 @@ class Node final : public consensus::Application {
   using Executor = state::BlockExecutor<perps::Exchange>;
   using Publisher = std::function<void(const rpc::Topic&, boost::json::value)>;
 
-  // Opens (or creates, writing the genesis state as height 0) the chain in data_dir. A damaged
-  // database or one whose state does not hash to its committed app hash is StorageError.
+  // Opens (or, with create_database, creates, writing the genesis state as height 0) the chain
+  // in data_dir. A missing or damaged database, one whose state does not hash to its committed
+  // app hash, or one made from another genesis is StorageError.
   static state::Result<std::unique_ptr<Node>> open(const perps::GenesisState& genesis,
                                                    const std::string& data_dir,
                                                    NodeOptions options);

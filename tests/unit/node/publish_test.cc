@@ -17,6 +17,7 @@ std::multiset<std::string> topics_of_one_block(std::function<bool(const rpc::Top
   std::multiset<std::string> published;
   {
     node::NodeOptions options;
+    options.create_database = true;
     options.log_blocks = false;
     auto opened = node::Node::open(genesis, dir.string(), options);
     REQUIRE(opened.ok());

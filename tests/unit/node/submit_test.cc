@@ -57,6 +57,7 @@ TEST_CASE("submit_batch answers each envelope as a lone submit would", "[node][s
   const auto dir = test_support::scratch_dir("perpd-submit");
   {
     node::NodeOptions options;
+    options.create_database = true;
     options.log_blocks = false;
     auto opened = node::Node::open(genesis, dir.string(), options);
     REQUIRE(opened.ok());
@@ -118,6 +119,7 @@ TEST_CASE("another proposer's block is verified whole - a bad envelope refuses i
   {
     std::filesystem::create_directories(base);
     node::NodeOptions options;
+    options.create_database = true;
     options.log_blocks = false;
     auto proposer = node::Node::open(genesis, (base / "a").string(), options);
     auto follower = node::Node::open(genesis, (base / "b").string(), options);
@@ -171,6 +173,7 @@ TEST_CASE("a waiter past its timeout is answered pending with its hash and only 
   const auto dir = test_support::scratch_dir("perpd-timeout");
   {
     node::NodeOptions options;
+    options.create_database = true;
     options.log_blocks = false;
     options.send_action_timeout = std::chrono::milliseconds(0);
     auto opened = node::Node::open(genesis, dir.string(), options);
@@ -210,6 +213,7 @@ TEST_CASE("chain_getTx answers pending while the transaction's block is being ex
   const auto dir = test_support::scratch_dir("perpd-gettx");
   {
     node::NodeOptions options;
+    options.create_database = true;
     options.log_blocks = false;
     auto opened = node::Node::open(genesis, dir.string(), options);
     REQUIRE(opened.ok());
