@@ -567,7 +567,9 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
   Market& market = markets_[m];
   Account& acct = account(owner);
   Position& pos = position(acct, m);
-  if (open_order_count(acct) >= kMaxOpenOrdersPerAccount)
+  // A liquidation order is the protocol's, not the account's: the account's order limit must
+  // not stop it (it has no cloid).
+  if (!liquidation && open_order_count(acct) >= kMaxOpenOrdersPerAccount)
     return error_status(Reason::TooManyOpenOrders, m);
   if (!order.cloid.is_zero() && acct.cloids.contains({m, order.cloid}))
     return error_status(Reason::DuplicateCloid, m);
@@ -1096,6 +1098,10 @@ Outcome Exchange::usd_send(AccountId owner, const state::UsdSend& action) {
   if (margin_summary(account(owner)).withdrawable < amount)
     return Outcome::rejected(
         make_error(Reason::InsufficientBalance, "not enough withdrawable USD"));
+  // USD at an agent's address could never move again: the agent's actions are its owner's.
+  if (agent_owner_.contains(action.destination))
+    return Outcome::rejected(make_error(
+        Reason::BadAgent, "the destination is an agent (API wallet) of another account"));
   AccountId to = account_id(action.destination);  // may grow accounts_: take references after
   account(owner).usd -= amount;
   account(to).usd += amount;
@@ -1108,6 +1114,11 @@ Outcome Exchange::approve_agent(AccountId owner, const state::ApproveAgent& acti
   const Address& owner_address = account(owner).address;
   if (action.agent == owner_address)
     return Outcome::rejected(make_error(Reason::BadAgent, "cannot approve yourself"));
+  // An agent's every action is taken as its owner's: an address with an account of its own
+  // (funds, positions, orders) would lose the use of it to whoever approved it first.
+  if (account_by_address_.contains(action.agent))
+    return Outcome::rejected(make_error(
+        Reason::BadAgent, "the agent address has an account of its own: an agent is a fresh key"));
   auto it = agent_owner_.find(action.agent);
   if (it != agent_owner_.end() && it->second != owner_address)
     return Outcome::rejected(make_error(Reason::BadAgent, "agent belongs to another account"));

@@ -171,7 +171,10 @@ bool Exchange::book_liquidation(Context& c, AccountId id, MarketIndex m, std::in
   const Lots full = abs_lots(p.szi);
   Lots sz = full;
   if (notional(market.mark_px, full, market.lot_scale) > kPartialLiquidationThreshold)
-    sz = std::max<Lots>(1, ceil_div(full * kPartialLiquidationFraction, kFractionOne));
+    sz =
+        std::max<Lots>(1, static_cast<Lots>((static_cast<i128>(full) * kPartialLiquidationFraction +
+                                             kFractionOne - 1) /
+                                            kFractionOne));  // lots x 2e7 overflows int64
   const Side side = p.szi > 0 ? Side::Ask : Side::Bid;
   // The fill may lose at most the account's equity against the mark (fee and a micro-dollar per
   // rounding included), so a liquidation through the book never leaves the account in debt.
@@ -212,6 +215,9 @@ void Exchange::transfer_position(Context& c, AccountId from, AccountId to, Marke
     auto [pnl, dir] = apply_fill(party.id, m, party.side, sz, px);
     const Lots end = acct.positions.at(m).szi;
     market.open_interest += std::max<Lots>(0, end) - std::max<Lots>(0, start);
+    // A shrunk position trims its reduce-only orders, as after a book fill: else one resting
+    // for the old size could open the other way.
+    enforce_reduce_only(party.id, m);
     touch(party.id);
 
     FillEvent fill;

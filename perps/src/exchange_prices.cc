@@ -63,7 +63,7 @@ void Exchange::update_mark(MarketIndex m) {
   Market& market = markets_[m];
   const auto bid = market.book.best_bid(), ask = market.book.best_ask();
   if (bid && ask)
-    market.mid_ema.sample((*bid + *ask) / 2 - market.oracle_px, market.oracle_time_ms,
+    market.mid_ema.sample(*bid + (*ask - *bid) / 2 - market.oracle_px, market.oracle_time_ms,
                           kMarkEmaWindowMs);
   const Px ema_px = market.oracle_px + (market.mid_ema.started ? market.mid_ema.value : 0);
   const std::optional<Px> last =

@@ -57,7 +57,7 @@ namespace state {
   X(NotIsolated)        /* isolated margin change on a cross position */                       \
   X(InsufficientBalance) /* not enough free USD for the transfer */                            \
   X(AgentNotAllowed)    /* agents may only trade, not move funds or approve agents */          \
-  X(BadAgent)           /* an account cannot approve itself, or the agent belongs to another */ \
+  X(BadAgent)           /* approving self, another's agent or an account; USD to an agent */   \
   X(InvalidAmount)      /* zero amount where a positive one is required */                     \
   X(BadGenesis)         /* a genesis file field that is missing, unknown or out of range */   \
   X(BadConfig)          /* a node config or command-line value that cannot be used */         \

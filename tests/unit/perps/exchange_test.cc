@@ -314,6 +314,16 @@ TEST_CASE("usdSend only from free collateral - agents trade but never transfer",
   send.amount = {"1", kUsd};
   CHECK(h.act("bot", send).outcome.reason == Reason::AgentNotAllowed);
   CHECK(h.act("B", approve).outcome.reason == Reason::BadAgent);  // already A's agent
+  // An address with an account of its own cannot be made anyone's agent (its own actions would
+  // become the approver's), and USD cannot be sent to an agent (it could never move again).
+  approve.agent = address_of_name("D");
+  CHECK(h.act("B", approve).outcome.reason == Reason::BadAgent);
+  state::UsdSend to_D = send;
+  to_D.destination = address_of_name("D");
+  CHECK(h.act("D", to_D).outcome.reason != Reason::AgentNotAllowed);  // D still acts for itself
+  send.destination = address_of_name("bot");
+  CHECK(h.act("B", send).outcome.reason == Reason::BadAgent);
+  CHECK(h.exchange().find_account(address_of_name("bot")) == nullptr);
 }
 
 TEST_CASE("trigger orders wait for the mark and then trade", "[exchange]") {

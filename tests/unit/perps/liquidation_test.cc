@@ -144,6 +144,9 @@ TEST_CASE("a crash to negative equity deleverages the most profitable short firs
   h.place("D", order("BTC", true, "52000", "0.1"));
   REQUIRE(h.place("C", order("BTC", false, "52000", "0.1", Tif::Ioc)).kind ==
           OrderStatus::Kind::Filled);
+  // B's reduce-only bid for its whole short, far below the market.
+  const OrderStatus b_close = h.place("B", order("BTC", true, "30000", "0.2", Tif::Gtc, true));
+  REQUIRE(b_close.kind == OrderStatus::Kind::Resting);
   // Mark 44,000: A's value 8,800, unrealized -1,200, account value -194.5: ADL.
   // Ranking at the previous mark 50,000, shorts by |cost| / equity: C 5,200 / 10,197.66 = 0.51,
   // B 10,000 / ~999,998.5 = 0.01: C first, for all its 0.1; then B for the other 0.1.
@@ -154,6 +157,9 @@ TEST_CASE("a crash to negative equity deleverages the most profitable short firs
   CHECK(h.account("A").usd == 0);
   CHECK(h.position("C", kBtc).szi == 0);
   CHECK(h.position("B", kBtc).szi == -100);
+  // Deleveraging halved B's short: its reduce-only bid is trimmed to what is left to close.
+  CHECK(h.exchange().markets()[kBtc].book.find(b_close.oid)->sz == 100);
+  CHECK(h.position("B", kBtc).reduce_only_sz == 100);
   // C: 10,000 - 2.34 + (5,200 - 4,400) - 97.25 = 10,700.41.
   CHECK(h.account("C").usd == 10'700'410'000);
   const auto& c_fills = h.fills_of("C");
