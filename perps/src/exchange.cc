@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "exchange_arithmetic.h"
+#include "perps/oracle.h"
 #include "perps/price_grid.h"
 #include "perps/protocol_constants.h"
 #include "record_codec.h"
@@ -526,7 +527,12 @@ OrderStatus Exchange::place_one(Context& c, AccountId owner, const state::OrderS
   Market& market = markets_[*m];
   if (market.halted) return error_status(Reason::MarketHalted, *m);
   const Px px = spec.px.units;  // the px field has 6 decimals: micro-dollars
-  if (!market.grid.valid(px)) return error_status(Reason::InvalidPrice, *m);
+  // Within the day's 10x range, where marks and oracle prices stay: a price far outside it could
+  // never trade, and each distant level costs the book a page of memory on every validator.
+  auto in_day_range = [&](Px p) {
+    return clamp_to_day_range(p, market.day_start_px, kOracleRangeFactor) == p;
+  };
+  if (!market.grid.valid(px) || !in_day_range(px)) return error_status(Reason::InvalidPrice, *m);
   const std::int64_t units_per_lot = pow10(kMaxSzDecimals - market.sz_decimals);
   if (spec.sz.units <= 0 || spec.sz.units % units_per_lot != 0)
     return error_status(Reason::InvalidSize, *m);
@@ -543,7 +549,8 @@ OrderStatus Exchange::place_one(Context& c, AccountId owner, const state::OrderS
                           : spec.tif == state::Tif::Ioc ? TimeInForce::Ioc
                                                         : TimeInForce::Alo;
   if (spec.tpsl != state::TpSl::None) {
-    if (!market.grid.valid(spec.trigger_px.units)) return error_status(Reason::InvalidPrice, *m);
+    if (!market.grid.valid(spec.trigger_px.units) || !in_day_range(spec.trigger_px.units))
+      return error_status(Reason::InvalidPrice, *m);
     Account& acct = account(owner);
     if (open_order_count(acct) >= kMaxOpenOrdersPerAccount)  // as place_validated checks
       return error_status(Reason::TooManyOpenOrders, *m);

@@ -203,6 +203,20 @@ TEST_CASE("reduce-only: rejected without a position - clamped to it - trimmed as
   CHECK(h.position("A", kBtc).reduce_only_sz == 600);
 }
 
+TEST_CASE("order and trigger prices stay within 10x of the day's start price", "[exchange]") {
+  Harness h;  // BTC starts the day at 50,000: prices from 5,000 to 500,000
+  CHECK(h.place("A", order("BTC", false, "500000", "0.001")).kind == OrderStatus::Kind::Resting);
+  CHECK(h.place("A", order("BTC", false, "500001", "0.001")).error == Reason::InvalidPrice);
+  CHECK(h.place("A", order("BTC", true, "5000", "0.01")).kind == OrderStatus::Kind::Resting);
+  CHECK(h.place("A", order("BTC", true, "4999", "0.01")).error == Reason::InvalidPrice);
+  auto stop = order("BTC", false, "48000", "0.001", Tif::Ioc);
+  stop.trigger_px = {"4999", 4'999'000'000};
+  stop.tpsl = state::TpSl::Sl;
+  CHECK(h.place("A", stop).error == Reason::InvalidPrice);
+  stop.trigger_px = {"5000", 5'000'000'000};
+  CHECK(h.place("A", stop).kind == OrderStatus::Kind::Resting);
+}
+
 TEST_CASE("cloids: unique per account among open orders - cancel by cloid", "[exchange]") {
   Harness h;
   auto with_cloid = order("BTC", true, "40000", "1");
