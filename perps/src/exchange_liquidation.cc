@@ -176,10 +176,15 @@ bool Exchange::book_liquidation(Context& c, AccountId id, MarketIndex m, std::in
                                              kFractionOne - 1) /
                                             kFractionOne));  // lots x 2e7 overflows int64
   const Side side = p.szi > 0 ? Side::Ask : Side::Bid;
-  // The fill may lose at most the account's equity against the mark (fee and a micro-dollar per
-  // rounding included), so a liquidation through the book never leaves the account in debt.
+  // The fill may lose at most the equity against the mark (fee and a micro-dollar per rounding
+  // included), so a liquidation through the book never leaves the account in debt. An isolated
+  // position frees only the sold part's share of its margin into the account's cash, so that
+  // part may lose only its share of the equity: more would be taken from the cross cash (and
+  // then covered by the vault) while the rest of the position still held equity.
+  const std::int64_t share =
+      p.is_cross ? equity : static_cast<std::int64_t>(static_cast<i128>(equity) * sz / full);
   const std::int64_t allowed =
-      equity - fee_of(notional(market.mark_px, sz, market.lot_scale), kTakerFee) - 2;
+      share - fee_of(notional(market.mark_px, sz, market.lot_scale), kTakerFee) - 2;
   if (allowed <= 0) return false;
   const i128 slippage = static_cast<i128>(market.mark_px) * kLiquidationSlippage / kFractionOne;
   const i128 affordable = static_cast<i128>(allowed) * market.lot_scale / sz;

@@ -198,6 +198,30 @@ TEST_CASE("a position above 100,000 USD goes 20% at a time with a 30 s cooldown"
   CHECK(h.account("E").usd == 6'180'977'600);  // 6,959.432 - 768 - 10.4544
 }
 
+TEST_CASE("an isolated partial liquidation loses at most its share of the isolated equity",
+          "[liquidation]") {
+  Harness h(liquidation_genesis());
+  state::UpdateLeverage lev;
+  lev.market = "BTC";
+  lev.is_cross = false;
+  lev.leverage = 20;
+  REQUIRE(h.act("E", lev).outcome.ok);
+  // E buys 3 BTC at 50,000 isolated: margin 7,500 moves into the position, fee 67.5: 432.5 left.
+  h.place("B", order("BTC", false, "50000", "3"));
+  REQUIRE(h.place("E", order("BTC", true, "50000", "3", Tif::Ioc)).kind ==
+          OrderStatus::Kind::Filled);
+  REQUIRE(h.account("E").usd == 432'500'000);
+  h.place("B", order("BTC", true, "44000", "5"));  // the only bids, far below
+  // Mark 48,500: isolated equity 7,500 - 4,500 = 3,000 < maintenance 3,637.5 (above 2/3): 20%,
+  // 0.6 BTC, through the book. Its share of the equity is 600: selling at 44,000 would lose
+  // 3,600 against the 1,500 of margin it frees, taking E's cross cash below zero (for the vault
+  // to cover while the position still held 2,400 of equity). So the order's limit stays within
+  // 600 less the fee of the mark, no bid is there, and nothing trades.
+  set_mark(h, 48'500 * kUsd);
+  CHECK(h.position("E", kBtc).szi == 3'000);
+  CHECK(h.account("E").usd == 432'500'000);
+}
+
 TEST_CASE("a block without a price move or funding scans no account", "[liquidation]") {
   Harness h(liquidation_genesis());
   open_ten_x_long(h);
