@@ -144,13 +144,16 @@ state::Result<std::optional<StoredBlock>> BlockStore::block(std::uint64_t height
   StoredBlock out;
   if (v.size() < kHeaderBytes + 32 + 4 ||
       !consensus::BlockHeader::decode(v.substr(0, kHeaderBytes), out.header))
-    return damaged("block");
+    return make_error(Reason::StorageError,
+                      "damaged block record at height " + std::to_string(height));
   std::memcpy(out.app_hash.data(), v.data() + kHeaderBytes, 32);
   const bool whole = walk_txs(v, [&](std::uint64_t, std::string_view tx) {
     out.txs.emplace_back(tx);
     return true;
   });
-  if (!whole) return damaged("block");
+  if (!whole)
+    return make_error(Reason::StorageError,
+                      "damaged block record at height " + std::to_string(height));
   return std::optional(std::move(out));
 }
 
@@ -165,7 +168,9 @@ state::Result<std::optional<std::string>> BlockStore::transaction(std::uint64_t 
     found.emplace(tx);
     return false;
   });
-  if (!valid) return damaged("block");
+  if (!valid)
+    return make_error(Reason::StorageError,
+                      "damaged block record at height " + std::to_string(height));
   return found;
 }
 

@@ -35,7 +35,8 @@ state::Result<std::vector<FillEvent>> decode_fill_events(std::string_view bytes)
   RecordReader r(bytes);
   const std::uint32_t count = r.u32();
   std::vector<FillEvent> events;
-  for (std::uint32_t i = 0; i < count && r.ok(); ++i) {
+  bool in_range = true;  // enums hold one of their values, else the record is damaged
+  for (std::uint32_t i = 0; i < count && r.ok() && in_range; ++i) {
     FillEvent f;
     f.market = r.u32();
     f.user = r.bytes<20>();
@@ -43,22 +44,28 @@ state::Result<std::vector<FillEvent>> decode_fill_events(std::string_view bytes)
     f.tid = r.u64();
     f.px = r.i64();
     f.sz = r.i64();
-    f.side = r.u8() ? Side::Ask : Side::Bid;
-    f.crossed = r.u8() != 0;
+    const std::uint8_t side = r.u8();
+    const std::uint8_t crossed = r.u8();
+    in_range &= side <= 1 && crossed <= 1;
+    f.side = side ? Side::Ask : Side::Bid;
+    f.crossed = crossed != 0;
     f.fee = r.i64();
     f.closed_pnl = r.i64();
     const std::uint8_t dir = r.u8();
+    in_range &= dir <= 5;
     f.dir = static_cast<FillDirection>(dir <= 5 ? dir : 0);
     f.start_position = r.i64();
     f.time_ms = r.u64();
     f.tx_hash = r.bytes<32>();
     const std::uint8_t method = r.u8();
+    in_range &= method <= 3;
     f.liquidation = static_cast<LiquidationMethod>(method <= 3 ? method : 0);
     f.liquidated_user = r.bytes<20>();
     f.liquidation_mark_px = r.i64();
     events.push_back(f);
   }
-  if (!r.done()) return state::make_error(state::Reason::StorageError, "damaged event record");
+  if (!in_range || !r.done())
+    return state::make_error(state::Reason::StorageError, "damaged event record");
   return events;
 }
 

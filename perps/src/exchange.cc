@@ -1323,7 +1323,12 @@ void Exchange::collect_all(state::ChangeSink& sink) {
 }
 
 Status Exchange::load(std::string_view key, std::string_view value) {
-  auto damaged = [&] { return reject(Reason::StorageError, "damaged state record"); };
+  auto damaged = [&] {
+    return reject(Reason::StorageError,
+                  "damaged state record at key s/" +
+                      state::to_hex(std::span(reinterpret_cast<const std::uint8_t*>(key.data()),
+                                              key.size())));
+  };
   if (key.empty()) return damaged();
   RecordReader r(value);
   switch (key[0]) {

@@ -224,7 +224,11 @@ class BlockExecutor {
             auto address = address_from_nonce_key(key);
             auto set = decode_nonce_set(value);
             if (!address || !set) {
-              loaded = make_error(Reason::StorageError, "damaged nonce record");
+              loaded = make_error(
+                  Reason::StorageError,
+                  "damaged nonce record at key " +
+                      to_hex(std::span(reinterpret_cast<const std::uint8_t*>(full_key.data()),
+                                       full_key.size())));
               return false;
             }
             executor.signers_[executor.signer_index(*address)].set = std::move(*set);

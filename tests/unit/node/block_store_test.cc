@@ -92,7 +92,7 @@ TEST_CASE("a block record whose lengths do not add up is damaged", "[node][store
     auto block = store.block(9);
     REQUIRE_FALSE(block.ok());
     CHECK(block.reason() == state::Reason::StorageError);
-    CHECK(block.error().message == "damaged block record");
+    CHECK(block.error().message == "damaged block record at height 9");
   }
   // Cut inside the second transaction: the first still reads, the second is damage.
   put(record.substr(0, record.size() - 2));

@@ -90,6 +90,13 @@ TEST_CASE("fills by user: newest limited - time window - bounded look-back - dam
   REQUIRE(decoded->size() == 2);
   CHECK((*decoded)[0].tid == 31);
   CHECK((*decoded)[1].tid == 32);
+  // An enum byte out of range is damage, not a default value: the side is at byte 60 (after the
+  // count, market, user, oid, tid, px and sz), the direction at byte 78.
+  for (const auto& [at, value] : {std::pair{60, 2}, std::pair{78, 6}}) {
+    std::string bad = records[0].events;
+    bad[static_cast<std::size_t>(at)] = static_cast<char>(value);
+    CHECK_FALSE(perps::decode_fill_events(bad).ok());
+  }
 
   state::WriteBatch damage;
   node::UserFills garbage{one, "not a fill record"};
