@@ -115,17 +115,32 @@ class Session {
         state::EnvelopeVerifier(chain_id).sign(std::move(*parsed), nonce, *k);
     auto receipt = call("perp_sendAction", state::envelope_to_json(envelope));
     if (!receipt) return 1;
+    // Exit 0 only when the action committed and none of its orders failed: a "pending" answer
+    // (the node's wait ran out) or an order status {"error": ...} is not success for a script.
+    const json::object& r = receipt->as_object();
+    const json::value* outcome = r.if_contains("status");
+    bool succeeded = outcome && outcome->is_string() && outcome->get_string() == "ok";
+    const json::value* response = r.if_contains("response");
+    const json::array* order_statuses = nullptr;
+    if (response && response->is_object())
+      if (const json::value* list = response->as_object().if_contains("statuses");
+          list && list->is_array())
+        order_statuses = &list->get_array();
+    if (order_statuses)
+      for (const auto& s : *order_statuses)
+        if (s.is_object() && s.as_object().contains("error")) succeeded = false;
     if (options_.json) {
       std::cout << json::serialize(*receipt) << "\n";
-      return 0;
+      return succeeded ? 0 : 1;
     }
-    const json::object& r = receipt->as_object();
     std::printf("tx %s  height %s  %s\n", text_of(r.at("txHash")).c_str(),
-                text_of(r.at("height")).c_str(), text_of(r.at("status")).c_str());
-    if (const json::value* response = r.if_contains("response"); response && response->is_object())
-      for (const auto& s : response->as_object().at("statuses").as_array())
-        std::printf("  %s\n", text_of(s).c_str());
-    return 0;
+                text_of(r.at("height")).c_str(), outcome ? text_of(*outcome).c_str() : "?");
+    if (order_statuses)
+      for (const auto& s : *order_statuses) std::printf("  %s\n", text_of(s).c_str());
+    if (outcome && outcome->is_string() && outcome->get_string() == "pending")
+      std::printf("  not committed yet: chain_getTx {\"hash\": \"%s\"} tells when it is\n",
+                  text_of(r.at("txHash")).c_str());
+    return succeeded ? 0 : 1;
   }
 
   bool json_output() const { return options_.json; }
@@ -270,8 +285,10 @@ std::function<int()> add_node_commands(CLI::App& app, CliOptions& options) {
       ->check(CLI::IsMember({"buy", "sell"}));
   market_order->add_option("size", order_args->size, "size in units of the asset")->required();
   auto slippage_bp = std::make_shared<unsigned>(500);
-  market_order->add_option("--slippage-bp", *slippage_bp,
-                           "price bound in basis points through the best price (default 500 = 5%)");
+  market_order
+      ->add_option("--slippage-bp", *slippage_bp,
+                   "price bound in basis points through the best price (default 500 = 5%)")
+      ->check(CLI::Range(0u, 9'999u));  // a sell's bound stays above zero
   market_order->add_flag("--reduce-only", order_args->reduce_only);
   commands->push_back(
       {market_order, [session, order_args, order_json, slippage_bp] {
@@ -290,7 +307,11 @@ std::function<int()> add_node_commands(CLI::App& app, CliOptions& options) {
            return 1;
          }
          auto best = state::parse_decimal(text_of(side[0].at("px")), 6, state::Sign::Unsigned);
-         if (!best) return 1;
+         if (!best) {
+           std::cerr << "error: the book's best price " << text_of(side[0].at("px"))
+                     << " does not parse: " << best.error().message << "\n";
+           return 1;
+         }
          const std::int64_t bound =
              *best + (buy ? 1 : -1) * *best * static_cast<std::int64_t>(*slippage_bp) / 10'000;
          const auto grid = perps::PriceGrid::significant_figures(sz_decimals);

@@ -90,6 +90,10 @@ state::Result<NodeConfig> load_config(const std::string& path) {
       return bad(field, "unknown field");
     }
   }
+  // An empty block comes at least every maxIdleMs, but blocks are only made on the interval.
+  if (c.max_idle_ms < c.block_interval_ms)
+    return bad("maxIdleMs",
+               "must be at least blockIntervalMs (" + std::to_string(c.block_interval_ms) + ")");
   return c;
 }
 

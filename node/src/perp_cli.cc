@@ -105,13 +105,20 @@ int main(int argc, char** argv) {
   schema_cmd->add_option("--chain-id", chain_id, "chain id of the EIP-712 domain")->required();
 
   CLI11_PARSE(app, argc, argv);
-  if (*keygen_cmd) return keygen(out);
-  if (*sign_cmd) return sign(key_path, chain_id, nonce, input_path);
-  if (*recover_cmd) return recover(chain_id, input_path);
-  if (*schema_cmd) {
-    std::cout << json::serialize(state::eip712_schema(chain_id)) << "\n";
-    return 0;
+  // An answer of an unexpected shape (another server at --rpc, a node of another version) is an
+  // error line, not an abort.
+  try {
+    if (*keygen_cmd) return keygen(out);
+    if (*sign_cmd) return sign(key_path, chain_id, nonce, input_path);
+    if (*recover_cmd) return recover(chain_id, input_path);
+    if (*schema_cmd) {
+      std::cout << json::serialize(state::eip712_schema(chain_id)) << "\n";
+      return 0;
+    }
+    if (int code = run_node_command(); code >= 0) return code;
+  } catch (const std::exception& e) {
+    std::cerr << "error: unexpected answer from the node: " << e.what() << "\n";
+    return 1;
   }
-  if (int code = run_node_command(); code >= 0) return code;
   return 2;
 }

@@ -21,6 +21,18 @@ struct RpcClient::Impl {
   std::chrono::milliseconds timeout{30'000};
   std::uint64_t next_id = 1;
 
+  // Runs one asynchronous operation to its end. The stream's deadline (expires_after) holds for
+  // asynchronous operations only, so every step is one: a node that accepts and then stalls, or
+  // an address that never answers, ends in beast::error::timeout instead of hanging the caller.
+  template <class Start>
+  beast::error_code run(Start start) {
+    beast::error_code result = boost::asio::error::would_block;
+    start([&result](beast::error_code ec, auto&&...) { result = ec; });
+    io.restart();
+    io.run();
+    return result;
+  }
+
   beast::error_code connect() {
     beast::error_code ec;
     tcp::resolver resolver(io);
@@ -28,12 +40,13 @@ struct RpcClient::Impl {
     if (ec) return ec;
     stream.emplace(io);
     stream->expires_after(timeout);
-    stream->connect(endpoints, ec);
+    ec = run([&](auto handler) { stream->async_connect(endpoints, handler); });
     if (ec) stream.reset();
     return ec;
   }
 
-  // One request/response; reconnects once if the kept-alive connection was closed.
+  // One request/response; reconnects once if the kept-alive connection was closed (not after a
+  // timeout: the node may still be working on the request).
   beast::error_code exchange(http::verb verb, const std::string& target, const std::string& body,
                              http::response<http::string_body>& response) {
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -46,12 +59,12 @@ struct RpcClient::Impl {
       request.body() = body;
       request.prepare_payload();
       stream->expires_after(timeout);
-      http::write(*stream, request, ec);
+      ec = run([&](auto handler) { http::async_write(*stream, request, handler); });
       if (!ec) {
         beast::flat_buffer buffer;
         http::response_parser<http::string_body> parser;
         parser.body_limit(64 << 20);
-        http::read(*stream, buffer, parser, ec);
+        ec = run([&](auto handler) { http::async_read(*stream, buffer, parser, handler); });
         if (!ec) {
           response = parser.release();
           if (!response.keep_alive()) stream.reset();
@@ -59,7 +72,7 @@ struct RpcClient::Impl {
         }
       }
       stream.reset();
-      if (attempt == 1) return ec;
+      if (attempt == 1 || ec == beast::error::timeout) return ec;
     }
     return {};
   }

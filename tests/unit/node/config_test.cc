@@ -76,3 +76,16 @@ TEST_CASE("config: rpcThreadNice takes 0 to 19 and names itself otherwise", "[co
     std::filesystem::remove(path);
   }
 }
+
+TEST_CASE("config: maxIdleMs below blockIntervalMs is refused by name", "[config]") {
+  // Blocks are made on the interval only: an idle bound shorter than it could not be kept.
+  const std::string equal = temp_config(R"({"blockIntervalMs": 2000, "maxIdleMs": 2000})");
+  CHECK(node::load_config(equal));
+  const std::string shorter = temp_config(R"({"blockIntervalMs": 5000, "maxIdleMs": 1000})");
+  auto loaded = node::load_config(shorter);
+  REQUIRE_FALSE(loaded);
+  CHECK(loaded.error().message.find("maxIdleMs") != std::string::npos);
+  CHECK(loaded.error().message.find("blockIntervalMs (5000)") != std::string::npos);
+  std::filesystem::remove(equal);
+  std::filesystem::remove(shorter);
+}
