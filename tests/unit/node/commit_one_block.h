@@ -7,14 +7,20 @@
 #include "consensus/application.h"
 #include "node/node.h"
 
-// max_block_bytes bounds what the block takes from the mempool (0: an empty block).
-inline void commit_one_block(node::Node& node, std::size_t max_block_bytes = 1 << 20) {
+// The next block's header as the engine starts it (payload hash still to fill in).
+inline consensus::BlockHeader next_header(const node::Node& node) {
   const consensus::CommitInfo last = node.last_commit();
   consensus::BlockHeader header;
   header.height = last.height + 1;
   header.time_ms = last.time_ms + 1000;
   header.parent_hash = last.block_hash;
   header.last_app_hash = last.app_hash;
+  return header;
+}
+
+// max_block_bytes bounds what the block takes from the mempool (0: an empty block).
+inline void commit_one_block(node::Node& node, std::size_t max_block_bytes = 1 << 20) {
+  consensus::BlockHeader header = next_header(node);
   auto txs = node.prepare_proposal(header.height, header.time_ms, max_block_bytes);
   header.payload_hash = consensus::payload_hash(txs);
   REQUIRE(node.process_proposal(header, txs));

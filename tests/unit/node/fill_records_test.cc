@@ -119,9 +119,7 @@ TEST_CASE("a node moves per-block event records of older nodes to per-user recor
           "[node][fills]") {
   const perps::GenesisState genesis = test_support::local_genesis();
   const auto dir = test_support::scratch_dir("perpd-fills");
-  node::NodeOptions options;
-  options.create_database = true;
-  options.log_blocks = false;
+  node::NodeOptions options = test_support::node_options();
   REQUIRE(node::Node::open(genesis, dir.string(), options).ok());  // genesis written
   const auto blocks = blocks_of_fills();
   {  // as an older node left them: "c/e/" + height -> all of the block's events

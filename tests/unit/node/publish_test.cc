@@ -16,9 +16,7 @@ std::multiset<std::string> topics_of_one_block(std::function<bool(const rpc::Top
   const auto dir = test_support::scratch_dir("perpd-publish");
   std::multiset<std::string> published;
   {
-    node::NodeOptions options;
-    options.create_database = true;
-    options.log_blocks = false;
+    node::NodeOptions options = test_support::node_options();
     auto opened = node::Node::open(genesis, dir.string(), options);
     REQUIRE(opened.ok());
     node::Node& node = **opened;

@@ -56,9 +56,7 @@ TEST_CASE("submit_batch answers each envelope as a lone submit would", "[node][s
   const perps::GenesisState genesis = test_support::local_genesis();
   const auto dir = test_support::scratch_dir("perpd-submit");
   {
-    node::NodeOptions options;
-    options.create_database = true;
-    options.log_blocks = false;
+    node::NodeOptions options = test_support::node_options();
     auto opened = node::Node::open(genesis, dir.string(), options);
     REQUIRE(opened.ok());
     node::Node& node = **opened;
@@ -118,9 +116,7 @@ TEST_CASE("another proposer's block is verified whole - a bad envelope refuses i
   const auto base = test_support::scratch_dir("perpd-proposal");
   {
     std::filesystem::create_directories(base);
-    node::NodeOptions options;
-    options.create_database = true;
-    options.log_blocks = false;
+    node::NodeOptions options = test_support::node_options();
     auto proposer = node::Node::open(genesis, (base / "a").string(), options);
     auto follower = node::Node::open(genesis, (base / "b").string(), options);
     REQUIRE(proposer.ok());
@@ -172,9 +168,7 @@ TEST_CASE("a waiter past its timeout is answered pending with its hash and only 
   const perps::GenesisState genesis = test_support::local_genesis();
   const auto dir = test_support::scratch_dir("perpd-timeout");
   {
-    node::NodeOptions options;
-    options.create_database = true;
-    options.log_blocks = false;
+    node::NodeOptions options = test_support::node_options();
     options.send_action_timeout = std::chrono::milliseconds(0);
     auto opened = node::Node::open(genesis, dir.string(), options);
     REQUIRE(opened.ok());
@@ -212,9 +206,7 @@ TEST_CASE("chain_getTx answers pending while the transaction's block is being ex
   const perps::GenesisState genesis = test_support::local_genesis();
   const auto dir = test_support::scratch_dir("perpd-gettx");
   {
-    node::NodeOptions options;
-    options.create_database = true;
-    options.log_blocks = false;
+    node::NodeOptions options = test_support::node_options();
     auto opened = node::Node::open(genesis, dir.string(), options);
     REQUIRE(opened.ok());
     node::Node& node = **opened;
@@ -230,12 +222,7 @@ TEST_CASE("chain_getTx answers pending while the transaction's block is being ex
     rpc::Call call{params, answers.respond()};
     node.submit_batch({&call, 1});
     // The same steps as commit_one_block, with a query between taking and storing the block.
-    const consensus::CommitInfo last = node.last_commit();
-    consensus::BlockHeader header;
-    header.height = last.height + 1;
-    header.time_ms = last.time_ms + 1000;
-    header.parent_hash = last.block_hash;
-    header.last_app_hash = last.app_hash;
+    consensus::BlockHeader header = next_header(node);
     auto txs = node.prepare_proposal(header.height, header.time_ms, 1 << 20);
     REQUIRE(txs.size() == 1);
     auto get_tx = [&] {
