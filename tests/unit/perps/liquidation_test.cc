@@ -222,6 +222,33 @@ TEST_CASE("an isolated partial liquidation loses at most its share of the isolat
   CHECK(h.account("E").usd == 432'500'000);
 }
 
+TEST_CASE("an isolated liquidation goes through with 1,000 orders open in another market",
+          "[liquidation]") {
+  GenesisState g = liquidation_genesis();
+  g.markets.push_back({"ETH", 2, 25, 3'000 * kUsd, 20'000 * kUsd, {}});
+  g.balances.push_back({address_of_name("F"), 20'000 * kUsd, 0});
+  Harness h(g);
+  state::UpdateLeverage lev;
+  lev.market = "BTC";
+  lev.is_cross = false;
+  lev.leverage = 20;
+  REQUIRE(h.act("F", lev).outcome.ok);
+  h.place("B", order("BTC", false, "50000", "3"));
+  REQUIRE(h.place("F", order("BTC", true, "50000", "3", Tif::Ioc)).kind ==
+          OrderStatus::Kind::Filled);
+  // F's open-order limit filled up in ETH, which the isolated BTC liquidation does not cancel.
+  for (int i = 0; i < 1000; ++i)
+    REQUIRE(h.place("F", order("ETH", true, "1000", "0.01")).kind == OrderStatus::Kind::Resting);
+  REQUIRE(h.place("F", order("ETH", true, "1000", "0.01")).error ==
+          state::Reason::TooManyOpenOrders);
+  h.place("B", order("BTC", true, "48400", "5"));
+  // Mark 48,500: isolated equity 3,000 < maintenance 3,637.5: 20% (0.6 BTC) through the book,
+  // bounded within its share of the equity at 47,526, so B's bid at 48,400 takes it.
+  set_mark(h, 48'500 * kUsd);
+  CHECK(h.position("F", kBtc).szi == 2'400);
+  CHECK(h.account("F").orders.size() == 1000);  // the ETH orders stay
+}
+
 TEST_CASE("a block without a price move or funding scans no account", "[liquidation]") {
   Harness h(liquidation_genesis());
   open_ten_x_long(h);
