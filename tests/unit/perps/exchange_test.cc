@@ -676,6 +676,20 @@ TEST_CASE("restoring damaged state records is a StorageError - never a crash", "
   truncate.put(account_key, account_value.substr(0, 5));
   REQUIRE(store.write(truncate).ok());
   CHECK(Executor::restore(store, Exchange(test_genesis()), 1).reason() == Reason::StorageError);
+
+  // An account id far past any other: refused, not allocated for (4 billion accounts).
+  value[4 + 20 + 2 + 7] ^= 0x01;  // the order as it was: only the account is damaged now
+  state::WriteBatch far_id;
+  far_id.put(order_key, value);
+  far_id.put(account_key, "\xff\xff\xff\xf0" + account_value.substr(4));
+  REQUIRE(store.write(far_id).ok());
+  auto far = Executor::restore(store, Exchange(test_genesis()), 1);
+  REQUIRE(far.reason() == Reason::StorageError);
+  INFO(far.error().message);
+  CHECK(far.error().message.find("damaged state record at key s/") != std::string::npos);
+  CHECK(far.error().message.find(state::to_hex(
+            std::span(reinterpret_cast<const std::uint8_t*>(account_key.data()) + 2, 1))) !=
+        std::string::npos);
 }
 
 TEST_CASE("margin tiers: a larger position gets a lower maximum leverage and more maintenance",
