@@ -41,6 +41,19 @@ void open_ten_x_long(Harness& h) {
   REQUIRE(h.account("A").usd == 1'005'500'000);
 }
 
+// who goes 20x isolated long 3 BTC at 50,000 against B: margin 7,500 moves into the position,
+// taker fee 67.5 comes out of the cash.
+void open_isolated_long(Harness& h, std::string_view who) {
+  state::UpdateLeverage lev;
+  lev.market = "BTC";
+  lev.is_cross = false;
+  lev.leverage = 20;
+  REQUIRE(h.act(who, lev).outcome.ok);
+  h.place("B", order("BTC", false, "50000", "3"));
+  REQUIRE(h.place(who, order("BTC", true, "50000", "3", Tif::Ioc)).kind ==
+          OrderStatus::Kind::Filled);
+}
+
 void set_mark(Harness& h, Px px) {
   h.exchange().set_mark_px(kBtc, px);
   h.block({});  // the end of this block liquidates
@@ -201,15 +214,7 @@ TEST_CASE("a position above 100,000 USD goes 20% at a time with a 30 s cooldown"
 TEST_CASE("an isolated partial liquidation loses at most its share of the isolated equity",
           "[liquidation]") {
   Harness h(liquidation_genesis());
-  state::UpdateLeverage lev;
-  lev.market = "BTC";
-  lev.is_cross = false;
-  lev.leverage = 20;
-  REQUIRE(h.act("E", lev).outcome.ok);
-  // E buys 3 BTC at 50,000 isolated: margin 7,500 moves into the position, fee 67.5: 432.5 left.
-  h.place("B", order("BTC", false, "50000", "3"));
-  REQUIRE(h.place("E", order("BTC", true, "50000", "3", Tif::Ioc)).kind ==
-          OrderStatus::Kind::Filled);
+  open_isolated_long(h, "E");  // 432.5 USD of E's cash left
   REQUIRE(h.account("E").usd == 432'500'000);
   h.place("B", order("BTC", true, "44000", "5"));  // the only bids, far below
   // Mark 48,500: isolated equity 7,500 - 4,500 = 3,000 < maintenance 3,637.5 (above 2/3): 20%,
@@ -228,14 +233,7 @@ TEST_CASE("an isolated liquidation goes through with 1,000 orders open in anothe
   g.markets.push_back({"ETH", 2, 25, 3'000 * kUsd, 20'000 * kUsd, {}});
   g.balances.push_back({address_of_name("F"), 20'000 * kUsd, 0});
   Harness h(g);
-  state::UpdateLeverage lev;
-  lev.market = "BTC";
-  lev.is_cross = false;
-  lev.leverage = 20;
-  REQUIRE(h.act("F", lev).outcome.ok);
-  h.place("B", order("BTC", false, "50000", "3"));
-  REQUIRE(h.place("F", order("BTC", true, "50000", "3", Tif::Ioc)).kind ==
-          OrderStatus::Kind::Filled);
+  open_isolated_long(h, "F");
   // F's open-order limit filled up in ETH, which the isolated BTC liquidation does not cancel.
   for (int i = 0; i < 1000; ++i)
     REQUIRE(h.place("F", order("ETH", true, "1000", "0.01")).kind == OrderStatus::Kind::Resting);
