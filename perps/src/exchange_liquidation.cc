@@ -171,10 +171,9 @@ bool Exchange::book_liquidation(Context& c, AccountId id, MarketIndex m, std::in
   const Lots full = abs_lots(p.szi);
   Lots sz = full;
   if (notional(market.mark_px, full, market.lot_scale) > kPartialLiquidationThreshold)
-    sz =
-        std::max<Lots>(1, static_cast<Lots>((static_cast<i128>(full) * kPartialLiquidationFraction +
-                                             kFractionOne - 1) /
-                                            kFractionOne));  // lots x 2e7 overflows int64
+    sz = std::max<Lots>(1,
+                        static_cast<Lots>(state::div_ceil(  // lots x 2e7 overflows int64
+                            static_cast<i128>(full) * kPartialLiquidationFraction, kFractionOne)));
   const Side side = p.szi > 0 ? Side::Ask : Side::Bid;
   // The fill may lose at most the equity against the mark (fee and a micro-dollar per rounding
   // included), so a liquidation through the book never leaves the account in debt. An isolated
