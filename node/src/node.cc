@@ -218,6 +218,7 @@ state::Hash256 Node::finalize_block(const consensus::BlockHeader& header,
 }
 
 void Node::commit() {
+  const auto store_start = std::chrono::steady_clock::now();
   Pending& p = finalized_;
   // An ok outcome's response as JSON for whoever waits on it; each outcome stored as a compact
   // record. The consensus thread is the exchange's only writer, so reading it needs no lock here.
@@ -257,6 +258,7 @@ void Node::commit() {
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(metrics_mutex_);
+    last_store_seconds_ = std::chrono::duration<double>(now - store_start).count();
     ++blocks_;
     txs_total_ += p.txs.size();
     last_block_txs_ = p.txs.size();
@@ -264,12 +266,16 @@ void Node::commit() {
       last_interval_seconds_ = std::chrono::duration<double>(now - last_commit_at_).count();
     last_commit_at_ = now;
   }
-  if (options_.log_blocks)
-    std::fprintf(stderr, "info: block height=%llu txs=%zu fills=%zu exec_ms=%.2f app_hash=%s\n",
-                 static_cast<unsigned long long>(p.header.height), p.txs.size(),
-                 p.result.events.size() / 2, last_exec_seconds_ * 1000,
-                 hex(p.result.app_hash).substr(0, 18).c_str());
   answer_waiters(p.result, p.header, responses);
+  if (options_.log_blocks)
+    std::fprintf(
+        stderr,
+        "info: block height=%llu txs=%zu fills=%zu exec_ms=%.2f store_ms=%.2f "
+        "answer_ms=%.2f app_hash=%s\n",
+        static_cast<unsigned long long>(p.header.height), p.txs.size(), p.result.events.size() / 2,
+        last_exec_seconds_ * 1000, last_store_seconds_ * 1000,
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - now).count(),
+        hex(p.result.app_hash).substr(0, 18).c_str());
   publish_block(p.result, p.header);
   proposed_.clear();
 }

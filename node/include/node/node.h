@@ -140,7 +140,7 @@ class Node final : public consensus::Application {
   // Metrics (consensus thread writes, metrics reader takes the lock).
   mutable std::mutex metrics_mutex_;
   std::uint64_t blocks_ = 0, txs_total_ = 0, last_block_txs_ = 0;
-  double last_exec_seconds_ = 0, last_interval_seconds_ = 0;
+  double last_exec_seconds_ = 0, last_store_seconds_ = 0, last_interval_seconds_ = 0;
   std::chrono::steady_clock::time_point last_commit_at_{};
 };
 
