@@ -122,15 +122,27 @@ std::string label_value(std::string_view value) {
 struct BatchCollector {
   std::mutex mutex;
   std::vector<std::string> slots;  // empty: nothing to send for that request (notification)
+  std::vector<json::value> ids;    // each request's id, for a ResponseTooLarge error in its slot
   std::size_t pending;
+  std::size_t bytes = 0;  // of the answers in slots
+  std::size_t max_bytes;
   Reply done;
 
-  BatchCollector(std::size_t size, Reply done_)
-      : slots(size), pending(size), done(std::move(done_)) {}
+  BatchCollector(std::size_t size, std::size_t max_bytes_, Reply done_)
+      : slots(size), ids(size), pending(size), max_bytes(max_bytes_), done(std::move(done_)) {}
 
   void fill(std::size_t index, std::string text) {
     {
       std::lock_guard lock(mutex);
+      if (bytes + text.size() > max_bytes) {
+        text = response_text(
+            ids[index],
+            Answer::rejected("ResponseTooLarge",
+                             "this answer would take the batch's response past " +
+                                 std::to_string(max_bytes) +
+                                 " bytes; ask for it in a batch of its own or in smaller parts"));
+      }
+      bytes += text.size();
       slots[index] = std::move(text);
       if (--pending != 0) return;
     }
@@ -367,7 +379,14 @@ void MethodTable::dispatch(std::string_view request_text, std::function<void(std
                                           std::to_string(limits_.max_batch));
     return;
   }
-  auto collector = std::make_shared<BatchCollector>(batch.size(), std::move(done));
+  auto collector = std::make_shared<BatchCollector>(batch.size(), limits_.max_batch_response_bytes,
+                                                    std::move(done));
+  for (std::size_t index = 0; index < batch.size(); ++index) {
+    // Copied out of the arena: an answer may come after this call returns.
+    if (const json::object* object = batch[index].if_object())
+      if (const json::value* id = object->if_contains("id"); id && valid_id(*id))
+        collector->ids[index] = json::value(*id, json::storage_ptr());
+  }
   for (std::size_t index = 0; index < batch.size(); ++index)
     handle(batch[index],
            [collector, index](std::string text) { collector->fill(index, std::move(text)); });

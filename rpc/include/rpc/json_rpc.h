@@ -69,6 +69,11 @@ using BatchMethod = std::function<void(std::span<Call> calls)>;
 struct Limits {
   std::size_t max_body_bytes = 1 << 20;  // 1 MiB
   std::size_t max_batch = 100;
+  // A batch's response, summed over its answers in the order they come: an answer that would
+  // take it past this is replaced by a -32000 ResponseTooLarge error for its call. Without it a
+  // batch of 100 large queries (perp_fills at its limit, chain_getBlock of busy blocks) built a
+  // response of ~30-60 MB on one connection. geth bounds its batches the same way (25 MB).
+  std::size_t max_batch_response_bytes = 16 << 20;  // 16 MiB
 };
 
 class MethodTable {

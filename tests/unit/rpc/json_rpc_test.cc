@@ -257,6 +257,38 @@ TEST_CASE("batch and body limits answer one -32600 error", "[rpc][json_rpc]") {
   CHECK(defaults.limits().max_batch == 100);
 }
 
+TEST_CASE("answers past the batch response budget become ResponseTooLarge errors",
+          "[rpc][json_rpc]") {
+  const std::string pad(40, 'x');
+  auto request = [&](std::string_view id) {
+    return R"({"jsonrpc":"2.0","id":)" + std::string(id) + R"(,"method":"echo","params":{"pad":")" +
+           pad + R"("}})";
+  };
+  auto answer = [&](std::string_view id) {
+    return R"({"jsonrpc":"2.0","id":)" + std::string(id) + R"(,"result":{"pad":")" + pad + R"("}})";
+  };
+  // Room for the first two answers and not a byte more.
+  const std::size_t budget = answer("1").size() + answer("2").size();
+  const MethodTable table = make_table(Limits{4096, 10, budget});
+  const std::string notification =
+      R"({"jsonrpc":"2.0","method":"echo","params":{"pad":")" + pad + R"("}})";
+  const std::string batch = "[" + request("1") + "," + request("2") + "," + notification + "," +
+                            request(R"("c")") + "," + request("4") + "]";
+  const std::string too_large =
+      R"("error":{"code":-32000,"message":"this answer would take the batch's response past )" +
+      std::to_string(budget) +
+      R"( bytes; ask for it in a batch of its own or in smaller parts","data":{"reason":)"
+      R"("ResponseTooLarge","message":"this answer would take the batch's response past )" +
+      std::to_string(budget) +
+      R"( bytes; ask for it in a batch of its own or in smaller parts"}}})";
+  CHECK(call(table, batch) == "[" + answer("1") + "," + answer("2") +
+                                  R"(,{"jsonrpc":"2.0","id":"c",)" + too_large +
+                                  R"(,{"jsonrpc":"2.0","id":4,)" + too_large + "]");
+  // A single request is not a batch: its one answer is not held to the budget.
+  CHECK(call(make_table(Limits{4096, 10, 10}), request("1")) == answer("1"));
+  CHECK(make_table().limits().max_batch_response_bytes == 16u << 20);
+}
+
 TEST_CASE("session methods are found before the table's", "[rpc][json_rpc]") {
   const MethodTable table = make_table();
   MethodTable::SessionMethods session;
