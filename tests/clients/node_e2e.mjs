@@ -1,7 +1,8 @@
 // perpd end to end from JavaScript, with ethers v6 signing (a wallet library no one here wrote):
 // start a node, fetch the EIP-712 schema over JSON-RPC, sign orders with ethers, send them with
-// perp_sendAction, and read the results back in SPEC section 5's shapes.
-// Usage: node node_e2e.mjs PERPD
+// perp_sendAction, and read the results back in SPEC section 5's shapes; then hand an
+// ethers-signed envelope to `perp-cli submit`.
+// Usage: node node_e2e.mjs PERPD PERP_CLI
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -11,7 +12,7 @@ import { ethers } from "ethers";
 import { checks } from "./checks.mjs";
 import { messageOf, typesFor } from "./eip712_schema.mjs";
 
-const [perpd] = process.argv.slice(2);
+const [perpd, perpCli] = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), "perpd-e2e-"));
 const { check, finish } = checks("node-e2e");
 
@@ -58,11 +59,12 @@ try {
   const schema = (await call("perp_eip712Schema")).result;
   check(schema.domain.chainId === status.chainId, "schema domain carries the chain id");
   let nonce = Date.now();
-  async function send(wallet, action) {
+  async function envelope(wallet, action) {
     const n = nonce++;
     const signature = await wallet.signTypedData(schema.domain, typesFor(schema, schema.primaryTypes[action.type]), messageOf(action, n));
-    return call("perp_sendAction", { action, nonce: n, signature });
+    return { action, nonce: n, signature };
   }
+  const send = async (wallet, action) => call("perp_sendAction", await envelope(wallet, action));
   const order = (market, isBuy, px, sz, tif = "Gtc") => ({
     type: "order",
     orders: [{ market, isBuy, px, sz, reduceOnly: false, tif, cloid: "0x" + "00".repeat(16), triggerPx: "", tpsl: "" }],
@@ -95,7 +97,23 @@ try {
   const rejected = await send(broke, { type: "usdSend", destination: trader.address, amount: "1" });
   check(rejected.error?.code === -32000 && rejected.error?.data?.reason === "InsufficientBalance",
         `an unfunded usdSend is rejected with a reason (${JSON.stringify(rejected)})`);
-  // A signature for another chain recovers another signer: no funds, rejected.
+
+  // perp-cli submit sends an envelope signed elsewhere (here by ethers) as written.
+  const envelopePath = join(work, "bid.json");
+  writeFileSync(envelopePath, JSON.stringify(await envelope(trader, order("ETH", true, "3000", "0.1"))));
+  const submit = (path) => spawnSync(perpCli, ["--rpc", url, "submit", path], { encoding: "utf8" });
+  const submitted = submit(envelopePath);
+  check(submitted.status === 0 && /^tx 0x[0-9a-f]{64}  height \d+  ok\n  \{"resting":\{"oid":\d+\}\}\n$/.test(submitted.stdout),
+        `perp-cli submit: the bid rests (${submitted.status} ${submitted.stdout} ${submitted.stderr})`);
+  const bids = (await call("perp_orderBook", { market: "ETH" })).result.bids;
+  check(JSON.stringify(bids) === JSON.stringify([{ px: "3000", sz: "0.1", n: 1 }]), `the submitted bid is on the book (${JSON.stringify(bids)})`);
+  const again = submit(envelopePath);
+  check(again.status === 1 && /^error: (DuplicateTx|NonceAlreadyUsed): /.test(again.stderr),
+        `perp-cli submit of the same envelope again exits 1 naming why (${again.status} ${again.stderr})`);
+  writeFileSync(envelopePath, "{\"action\": ");
+  const malformed = submit(envelopePath);
+  check(malformed.status === 1 && malformed.stderr.startsWith("error: BadJson: "),
+        `perp-cli submit of a malformed file exits 1 with BadJson (${malformed.status} ${malformed.stderr})`);
 } finally {
   node.kill("SIGTERM");
   await new Promise((r) => node.on("exit", r));
