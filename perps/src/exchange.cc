@@ -622,7 +622,7 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
       if (!acceptable(resting, acct.usd)) return error_status(Reason::InsufficientMargin, m);
     }
     // A Gtc order the book cannot fill now only rests: as a maker its fills are checked when
-    // they happen (cancel_unaffordable_makers), so only the resting extreme applies to it.
+    // they happen (screen_makers), so only the resting extreme applies to it.
     if (tif == TimeInForce::Ioc || (tif == TimeInForce::Gtc && crosses_now)) {
       // The fee is taken at the highest price the order can fill at: its limit for a buy, the
       // best bid for a sell (a sell fills at or above its limit).
@@ -646,8 +646,9 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
   acct.orders.push_back(order.oid);
   if (!order.cloid.is_zero()) acct.cloids.emplace(std::pair{m, order.cloid}, order.oid);
 
-  // As Hyperliquid: a maker whose fill would leave it short of margin is cancelled, not filled.
-  if (tif != TimeInForce::Alo) cancel_unaffordable_makers(m, order);
+  // As Hyperliquid: a maker whose fill would leave it short of margin is cancelled, not filled;
+  // a reduce-only maker fills no more than what is left of its position.
+  if (tif != TimeInForce::Alo) screen_makers(m, order);
   match_scratch_.clear();
   PlaceOutcome placed = market.book.place(order, tif, match_scratch_);
 
@@ -852,39 +853,62 @@ void Exchange::remove_holder(MarketIndex m, const Position& p) {
   holders.pop_back();
 }
 
-void Exchange::cancel_unaffordable_makers(MarketIndex m, const RestingOrder& taker) {
+void Exchange::screen_makers(MarketIndex m, const RestingOrder& taker) {
   const Market& market = markets_[m];
   struct WhatIf {
     AccountId id;
     Position position;
     std::int64_t usd;
   };
+  struct Trim {
+    OrderId oid;
+    AccountId owner;
+    Lots sz;
+  };
   std::vector<WhatIf> accepted;  // makers' states after the fills accepted so far
-  std::vector<std::pair<OrderId, AccountId>> unaffordable;
+  std::vector<std::pair<OrderId, AccountId>> cancelled;
+  std::vector<Trim> trimmed;
   Lots remaining = taker.sz;
   market.book.visit_side(opposite(taker.side), [&](const RestingOrder& maker) {
     const bool crosses = taker.side == Side::Bid ? maker.px <= taker.px : maker.px >= taker.px;
     if (!crosses || remaining == 0) return false;
     if (maker.owner == taker.owner) return true;  // expired by self-trade prevention, not filled
-    const Lots fill = std::min(remaining, maker.sz);
+    Lots fill = std::min(remaining, maker.sz);
     auto state = std::find_if(accepted.begin(), accepted.end(),
                               [&](const WhatIf& w) { return w.id == maker.owner; });
     const Account& acct = accounts_[maker.owner];
     WhatIf next =
         state != accepted.end() ? *state : WhatIf{maker.owner, acct.positions.at(m), acct.usd};
+    // A reduce-only maker fills only what the sweep has left of its owner's position: the
+    // owner's earlier fills in this sweep (a plain order of theirs at a better price) may have
+    // closed or flipped it, and the trim after the sweep (enforce_reduce_only) comes too late.
+    bool trim = false;
+    if (maker.reduce_only) {
+      const Lots reducible =
+          std::max<Lots>(maker.side == Side::Ask ? next.position.szi : -next.position.szi, 0);
+      if (reducible == 0) {
+        cancelled.emplace_back(maker.oid, maker.owner);
+        return true;
+      }
+      if (reducible < fill) {
+        fill = reducible;
+        trim = true;  // to exactly what fills
+      }
+    }
     const WhatIfMargin what_if(*this, acct, m);
     const std::int64_t before = what_if.free_collateral(next.position, next.usd);
     release_reservation(market, next.position, maker.side, maker.reduce_only, maker.px, fill);
     fill_position(market, next.position, next.usd, maker.side, fill, maker.px);
     next.usd -= fee_of(notional(maker.px, fill, market.lot_scale), kMakerFee);
     const std::int64_t after = what_if.free_collateral(next.position, next.usd);
-    // A fill that leaves free collateral negative is taken only if it improves it (a close) and
-    // keeps the maker solvent: a released order reservation can outweigh a loss that empties the
-    // account.
+    // As Hyperliquid: a fill that leaves free collateral negative is taken only if it improves it
+    // (a close) and keeps the maker solvent: a released order reservation can outweigh a loss
+    // that empties the account.
     if (after < 0 && (after < before || !what_if.solvent(next.position, next.usd))) {
-      unaffordable.emplace_back(maker.oid, maker.owner);
+      cancelled.emplace_back(maker.oid, maker.owner);
       return true;
     }
+    if (trim) trimmed.push_back({maker.oid, maker.owner, fill});
     if (state != accepted.end())
       *state = next;
     else
@@ -892,7 +916,13 @@ void Exchange::cancel_unaffordable_makers(MarketIndex m, const RestingOrder& tak
     remaining -= fill;
     return true;
   });
-  for (const auto& [oid, owner] : unaffordable) (void)cancel_order(m, oid, owner);
+  for (const auto& [oid, owner] : cancelled) (void)cancel_order(m, oid, owner);
+  for (const Trim& t : trimmed) {
+    const RestingOrder* order = markets_[m].book.find(t.oid);
+    position(account(t.owner), m).reduce_only_sz -= order->sz - t.sz;
+    markets_[m].book.reduce_size(t.oid, t.sz);
+    touch_order(m, t.oid);
+  }
 }
 
 void Exchange::enforce_reduce_only(AccountId id, MarketIndex m) {

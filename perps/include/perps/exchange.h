@@ -366,8 +366,9 @@ class Exchange {
     const Market& market_;
     MarginSummary others_;  // positions other than m; cash excluded
   };
-  // Cancels the makers a taker would meet whose fill they could not carry.
-  void cancel_unaffordable_makers(MarketIndex m, const RestingOrder& taker);
+  // Before a taker sweeps the book: cancels the makers it would meet whose fill they could not
+  // carry, and cancels or trims reduce-only makers to what is left of their owners' positions.
+  void screen_makers(MarketIndex m, const RestingOrder& taker);
   void release_triggers(Context& c);
 
   std::vector<Market> markets_;

@@ -203,6 +203,51 @@ TEST_CASE("reduce-only: rejected without a position - clamped to it - trimmed as
   CHECK(h.position("A", kBtc).reduce_only_sz == 600);
 }
 
+TEST_CASE("reduce-only makers never open a position within one taker's sweep", "[exchange]") {
+  Harness h;
+  h.place("B", order("BTC", false, "50000", "2"));
+  h.place("A", order("BTC", true, "50000", "2", Tif::Ioc));  // A long 2
+  // A offers 1 plainly at 50,100 and 1 reduce-only at 50,200: 2 in all against a long of 2.
+  h.place("A", order("BTC", false, "50100", "1"));
+  OrderStatus ro = h.place("A", order("BTC", false, "50200", "1", Tif::Gtc, true));
+  REQUIRE(ro.kind == OrderStatus::Kind::Resting);
+  // Another sale of 1.6 elsewhere leaves A long 0.4 (the reduce-only order is trimmed to 0.4).
+  h.place("B", order("BTC", true, "50000", "1.6"));
+  h.place("A", order("BTC", false, "50000", "1.6", Tif::Ioc));
+  REQUIRE(h.position("A", kBtc).szi == 400);
+  REQUIRE(h.exchange().markets()[kBtc].book.find(ro.oid)->sz == 400);
+  // C buys 2 up to 50,200 in one order. The plain ask fills 1 first: A goes short 0.6, so the
+  // reduce-only ask has nothing left to reduce and is cancelled, not filled (before the fix it
+  // filled 0.4 and took A to short 1.0). C gets the 1 alone.
+  OrderStatus taken = h.place("C", order("BTC", true, "50200", "2", Tif::Ioc));
+  CHECK(taken.kind == OrderStatus::Kind::Filled);
+  CHECK(taken.total_sz == 1000);
+  CHECK(h.position("A", kBtc).szi == -600);
+  CHECK(h.position("C", kBtc).szi == 1000);
+  CHECK(h.exchange().markets()[kBtc].book.find(ro.oid) == nullptr);
+  CHECK(h.position("A", kBtc).reduce_only_sz == 0);
+}
+
+TEST_CASE("a reduce-only maker is trimmed to what the sweep has left of the position",
+          "[exchange]") {
+  Harness h;
+  h.place("B", order("BTC", false, "50000", "1"));
+  h.place("A", order("BTC", true, "50000", "1", Tif::Ioc));  // A long 1
+  // A offers 0.6 plainly at 50,100 and 1 reduce-only at 50,200.
+  h.place("A", order("BTC", false, "50100", "0.6"));
+  OrderStatus ro = h.place("A", order("BTC", false, "50200", "1", Tif::Gtc, true));
+  REQUIRE(h.exchange().markets()[kBtc].book.find(ro.oid)->sz == 1000);
+  // C buys 2 up to 50,200: 0.6 from the plain ask leaves A long 0.4, so the reduce-only ask fills
+  // 0.4 and no more. A ends flat; C gets 1.0 (0.6 @ 50,100 + 0.4 @ 50,200).
+  OrderStatus taken = h.place("C", order("BTC", true, "50200", "2", Tif::Ioc));
+  CHECK(taken.total_sz == 1000);
+  // avgPx = (50,100 * 0.6 + 50,200 * 0.4) / 1 = 30,060 + 20,080 = 50,140.
+  CHECK(taken.avg_px == 50'140 * kUsd);
+  CHECK(h.position("A", kBtc).szi == 0);
+  CHECK(h.position("C", kBtc).szi == 1000);
+  CHECK(h.exchange().markets()[kBtc].book.find(ro.oid) == nullptr);
+}
+
 TEST_CASE("order and trigger prices stay within 10x of the day's start price", "[exchange]") {
   Harness h;  // BTC starts the day at 50,000: prices from 5,000 to 500,000
   CHECK(h.place("A", order("BTC", false, "500000", "0.001")).kind == OrderStatus::Kind::Resting);
