@@ -521,27 +521,44 @@ Outcome Exchange::place_orders(Context& c, AccountId owner, const state::PlaceOr
   return outcome;
 }
 
-OrderStatus Exchange::place_one(Context& c, AccountId owner, const state::OrderSpec& spec) {
+std::optional<OrderStatus> Exchange::spec_error(const state::OrderSpec& spec) const {
   auto m = find_market(spec.market);
   if (!m) return error_status(Reason::UnknownMarket);
-  Market& market = markets_[*m];
+  const Market& market = markets_[*m];
   if (market.halted) return error_status(Reason::MarketHalted, *m);
-  const Px px = spec.px.units;  // the px field has 6 decimals: micro-dollars
   // Within the day's 10x range, where marks and oracle prices stay: a price far outside it could
   // never trade, and each distant level costs the book a page of memory on every validator.
-  auto in_day_range = [&](Px p) {
-    return clamp_to_day_range(p, market.day_start_px, kOracleRangeFactor) == p;
+  auto valid_px = [&](Px p) {
+    return market.grid.valid(p) &&
+           clamp_to_day_range(p, market.day_start_px, kOracleRangeFactor) == p;
   };
-  if (!market.grid.valid(px) || !in_day_range(px)) return error_status(Reason::InvalidPrice, *m);
+  const Px px = spec.px.units;  // the px field has 6 decimals: micro-dollars
+  if (!valid_px(px)) return error_status(Reason::InvalidPrice, *m);
+  if (spec.tpsl != state::TpSl::None && !valid_px(spec.trigger_px.units))
+    return error_status(Reason::InvalidPrice, *m);
   const std::int64_t units_per_lot = pow10(kMaxSzDecimals - market.sz_decimals);
   if (spec.sz.units <= 0 || spec.sz.units % units_per_lot != 0)
     return error_status(Reason::InvalidSize, *m);
+  const i128 ntl = static_cast<i128>(px) * (spec.sz.units / units_per_lot) / market.lot_scale;
+  if (ntl > std::numeric_limits<std::int64_t>::max() / 4)
+    return error_status(Reason::InvalidSize, *m);
+  // Checked here too (not only when placed) so a trigger order too small to place is refused
+  // when it is given, not dropped when it fires. A reduce-only order is exempt: it may close
+  // whatever is left.
+  if (!spec.reduce_only && ntl < kMinOrderNotional) return error_status(Reason::OrderTooSmall, *m);
+  return std::nullopt;
+}
+
+OrderStatus Exchange::place_one(Context& c, AccountId owner, const state::OrderSpec& spec) {
+  if (auto error = spec_error(spec)) return *error;
+  const MarketIndex m = *find_market(spec.market);
+  const std::int64_t units_per_lot = pow10(kMaxSzDecimals - markets_[m].sz_decimals);
 
   RestingOrder order;
   order.owner = owner;
   order.side = spec.is_buy ? Side::Bid : Side::Ask;
   order.reduce_only = spec.reduce_only;
-  order.px = px;
+  order.px = spec.px.units;
   order.sz = order.orig_sz = spec.sz.units / units_per_lot;
   order.time_ms = c.block.time_ms;
   order.cloid = spec.cloid;
@@ -549,24 +566,22 @@ OrderStatus Exchange::place_one(Context& c, AccountId owner, const state::OrderS
                           : spec.tif == state::Tif::Ioc ? TimeInForce::Ioc
                                                         : TimeInForce::Alo;
   if (spec.tpsl != state::TpSl::None) {
-    if (!market.grid.valid(spec.trigger_px.units) || !in_day_range(spec.trigger_px.units))
-      return error_status(Reason::InvalidPrice, *m);
     Account& acct = account(owner);
     if (open_order_count(acct) >= kMaxOpenOrdersPerAccount)  // as place_validated checks
-      return error_status(Reason::TooManyOpenOrders, *m);
-    if (!order.cloid.is_zero() && acct.cloids.contains({*m, order.cloid}))
-      return error_status(Reason::DuplicateCloid, *m);
+      return error_status(Reason::TooManyOpenOrders, m);
+    if (!order.cloid.is_zero() && acct.cloids.contains({m, order.cloid}))
+      return error_status(Reason::DuplicateCloid, m);
     order.oid = next_oid_++;
     globals_dirty_ = true;
-    add_trigger(*m, TriggerOrder{order, tif, spec.tpsl, spec.trigger_px.units});
+    add_trigger(m, TriggerOrder{order, tif, spec.tpsl, spec.trigger_px.units});
     touch_trigger(order.oid);
     OrderStatus status;
     status.kind = OrderStatus::Kind::Resting;
-    status.market = *m;
+    status.market = m;
     status.oid = order.oid;
     return status;
   }
-  return place_validated(c, owner, *m, order, tif);
+  return place_validated(c, owner, m, order, tif);
 }
 
 OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m,
@@ -1018,7 +1033,14 @@ Outcome Exchange::modify(Context& c, AccountId owner, const state::ModifyOrder& 
     outcome.response.push_back(error_status(Reason::UnknownMarket));
     return outcome;
   }
-  // A modify is a cancel and a new order: the new order has a new oid and no time priority.
+  // A modify is a cancel and a new order: the new order has a new oid and no time priority. A new
+  // order that is malformed in itself (price, size, notional, market) is refused before the
+  // cancel, so a mistyped modify leaves the order resting; refusals that depend on the account
+  // after the cancel (margin, reduce-only room, Alo crossing) still leave it cancelled.
+  if (auto error = spec_error(action.order)) {
+    outcome.response.push_back(*error);
+    return outcome;
+  }
   if (Status s = cancel_order(*m, action.oid, owner); !s) {
     outcome.response.push_back(error_status(s.reason(), *m));
     return outcome;

@@ -295,6 +295,9 @@ class Exchange {
 
   state::TxOutcome<Response> place_orders(Context& c, AccountId owner,
                                           const state::PlaceOrders& action);
+  // The refusal an order spec earns by itself (market, price and trigger price on the grid and in
+  // the day's range, size in whole lots, notional), before any account state is looked at.
+  std::optional<OrderStatus> spec_error(const state::OrderSpec& spec) const;
   OrderStatus place_one(Context& c, AccountId owner, const state::OrderSpec& spec);
   // liquidation: the protocol's own order (no margin checks, no minimum notional).
   OrderStatus place_validated(Context& c, AccountId owner, MarketIndex m, RestingOrder order,

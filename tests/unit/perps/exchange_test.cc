@@ -298,6 +298,35 @@ TEST_CASE("cancel and modify: owner only - modify loses priority", "[exchange]")
   CHECK(h.position("A", kBtc).szi == 0);
 }
 
+TEST_CASE("a modify refused for its own price - size or notional leaves the order resting",
+          "[exchange]") {
+  Harness h;
+  OrderStatus bid = h.place("A", order("BTC", true, "40000", "1"));
+  state::ModifyOrder mod;
+  mod.oid = bid.oid;
+  mod.order = order("BTC", true, "40000.5", "1");  // 6 significant figures: off the grid
+  CHECK(h.act("A", mod).outcome.response.at(0).error == Reason::InvalidPrice);
+  mod.order = order("BTC", true, "40000", "0.0005");  // half a lot (szDecimals 3)
+  CHECK(h.act("A", mod).outcome.response.at(0).error == Reason::InvalidSize);
+  mod.order = order("BTC", true, "9000", "0.001");  // 9 USD
+  CHECK(h.act("A", mod).outcome.response.at(0).error == Reason::OrderTooSmall);
+  // Each time the bid stayed, at its size and with its oid.
+  REQUIRE(h.exchange().markets()[kBtc].book.find(bid.oid) != nullptr);
+  CHECK(h.exchange().markets()[kBtc].book.find(bid.oid)->sz == 1000);
+  CHECK(h.position("A", kBtc).bid_ntl == 40'000 * kUsd);
+}
+
+TEST_CASE("a trigger order too small to place is refused when given", "[exchange]") {
+  Harness h;
+  auto stop = order("BTC", false, "48000", "0.001", Tif::Ioc);  // 48 USD: accepted
+  stop.trigger_px = {"49000", 49'000 * kUsd};
+  stop.tpsl = state::TpSl::Sl;
+  CHECK(h.place("A", stop).kind == OrderStatus::Kind::Resting);
+  stop.px = {"9000", 9'000 * kUsd};  // 0.001 at 9,000 = 9 USD: it could never be placed
+  stop.trigger_px = {"9500", 9'500 * kUsd};
+  CHECK(h.place("A", stop).error == Reason::OrderTooSmall);
+}
+
 TEST_CASE("in-block order: cancels run before Gtc/Ioc orders whatever the proposer order",
           "[exchange]") {
   Harness h;
