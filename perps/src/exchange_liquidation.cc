@@ -182,10 +182,14 @@ bool Exchange::book_liquidation(Context& c, AccountId id, MarketIndex m, std::in
   // then covered by the vault) while the rest of the position still held equity.
   const std::int64_t share =
       p.is_cross ? equity : static_cast<std::int64_t>(static_cast<i128>(equity) * sz / full);
-  const std::int64_t allowed =
-      share - fee_of(notional(market.mark_px, sz, market.lot_scale), kTakerFee) - 2;
-  if (allowed <= 0) return false;
+  // The fee is paid at the fill price. A sell (closing a long) costs the most at its lowest fill,
+  // where the fee is below the mark's; a buy (closing a short) may fill up to the slippage above
+  // the mark, so its fee is budgeted there: at the mark, a short could end a few cents in debt.
   const i128 slippage = static_cast<i128>(market.mark_px) * kLiquidationSlippage / kFractionOne;
+  const Px fee_px = side == Side::Bid ? static_cast<Px>(market.mark_px + slippage) : market.mark_px;
+  const std::int64_t allowed =
+      share - fee_of(notional(fee_px, sz, market.lot_scale), kTakerFee) - 2;
+  if (allowed <= 0) return false;
   const i128 affordable = static_cast<i128>(allowed) * market.lot_scale / sz;
   const Px distance = static_cast<Px>(std::min(slippage, affordable));
   // Rounded onto the grid toward the mark, so the bound stays where the equity allows.

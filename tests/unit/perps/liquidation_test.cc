@@ -98,6 +98,39 @@ TEST_CASE("a 10x long below maintenance is liquidated through the book", "[liqui
   CHECK(fills[1].closed_pnl == -820 * kUsd);
 }
 
+TEST_CASE("a short liquidated through the book budgets its fee at the highest fill price",
+          "[liquidation]") {
+  Harness h(liquidation_genesis());
+  // A goes 10x short 0.2 BTC at 50,000 against B: taker fee 4.5, A keeps 1,005.5.
+  state::UpdateLeverage lev;
+  lev.market = "BTC";
+  lev.is_cross = true;
+  lev.leverage = 10;
+  REQUIRE(h.act("A", lev).outcome.ok);
+  h.place("B", order("BTC", true, "50000", "0.2"));
+  REQUIRE(h.place("A", order("BTC", false, "50000", "0.2", Tif::Ioc)).kind ==
+          OrderStatus::Kind::Filled);
+  REQUIRE(h.account("A").usd == 1'005'500'000);
+  // The only ask: D's 0.2 at 55,003.
+  h.place("D", order("BTC", false, "55003", "0.2"));
+  // Mark 54,000: value 10,800, unrealized -800, account value 205.5 < maintenance 270 and above
+  // 2/3 of it (180): sent to the book, all of it. With the fee budgeted at the mark (4.86), A could
+  // lose 200.639998 against it, 1,003.19 per BTC: limit 55,003, and D's ask filled there for a
+  // loss of 1,000.6 and a fee of 4.95027 on 11,000.6, cash -0.05027: debt. Budgeted at the highest
+  // price a buy may fill at (mark + 10% = 59,400: fee 5.346 on 11,880), A may lose 200.153998:
+  // 1,000.76 per BTC, limit 55,000. D's ask is beyond it, so nothing fills and A owes nothing.
+  set_mark(h, 54'000 * kUsd);
+  CHECK(h.position("A", kBtc).szi == -200);
+  CHECK(h.account("A").usd == 1'005'500'000);
+  CHECK(h.position("D", kBtc).szi == 0);
+  // An ask at 55,000 is within the bound: A buys 0.2 there, realized -1,000, fee 4.95 on 11,000:
+  // cash 1,005.5 - 1,000 - 4.95 = 0.55.
+  h.place("D", order("BTC", false, "55000", "0.2"));
+  set_mark(h, 54'000 * kUsd);
+  CHECK(h.position("A", kBtc).szi == 0);
+  CHECK(h.account("A").usd == 550'000);
+}
+
 TEST_CASE("liquidation cancels the account's trigger orders and nobody else's", "[liquidation]") {
   Harness h(liquidation_genesis());
   open_ten_x_long(h);
