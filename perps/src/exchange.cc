@@ -229,6 +229,7 @@ void add_position(MarginSummary& out, const Market& market, const Position& p) {
   const MarginBasis b = margin_basis(market, p);
   if (p.is_cross) {
     out.account_value += b.value - p.cost;
+    out.cross_value += b.abs_value;
     out.margin_required += b.initial;
     out.maintenance_margin += maintenance_of(b);
   } else {
@@ -266,8 +267,10 @@ MarginSummary Exchange::margin_summary(const Account& account) const {
   MarginSummary out;
   out.account_value = account.usd;
   for (const auto& [index, p] : account.positions) add_position(out, markets_[index], p);
-  out.withdrawable =
+  out.free_usd =
       std::max<std::int64_t>(0, std::min(account.usd, out.account_value - out.margin_required));
+  const std::int64_t kept = std::max(out.margin_required, ceil_div(out.cross_value, 10));
+  out.withdrawable = std::max<std::int64_t>(0, std::min(account.usd, out.account_value - kept));
   return out;
 }
 
@@ -1136,7 +1139,7 @@ Outcome Exchange::update_isolated_margin(AccountId owner,
   if (amount == 0)
     return Outcome::rejected(make_error(Reason::InvalidAmount, "amount must not be zero"));
   if (amount > 0) {
-    if (margin_summary(acct).withdrawable < amount)
+    if (margin_summary(acct).free_usd < amount)
       return Outcome::rejected(make_error(Reason::InsufficientBalance, "not enough free USD"));
   } else {
     PositionMargin pm = position_margin(markets_[*m], p);

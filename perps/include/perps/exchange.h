@@ -179,7 +179,14 @@ struct MarginSummary {
   std::int64_t account_value = 0;       // cross: usd + unrealized PnL of cross positions
   std::int64_t margin_required = 0;     // cross initial margin incl. open orders' worst case
   std::int64_t maintenance_margin = 0;  // cross positions
-  std::int64_t withdrawable = 0;        // max(0, min(usd, account_value - margin_required))
+  std::int64_t cross_value = 0;         // |value at the mark| of the cross positions
+  // What may leave the account (usdSend): max(0, min(usd, account_value - max(margin_required,
+  // cross_value / 10))). As Hyperliquid, a withdrawal leaves at least 10% of the position value
+  // behind, not only the initial margin, which at 40-50x would leave 2-2.5%.
+  std::int64_t withdrawable = 0;
+  // What may move into an isolated position: max(0, min(usd, account_value - margin_required)).
+  // No 10% floor: the USD stays in the account, shoring up a position.
+  std::int64_t free_usd = 0;
 };
 
 enum class FillDirection : std::uint8_t {

@@ -379,6 +379,32 @@ TEST_CASE("isolated margin: moved in on open - added and removed - released on c
   CHECK(h.account("A").usd == 100'000 * kUsd - 2 * 22'500'000);
 }
 
+TEST_CASE("a withdrawal leaves 10% of the cross position value behind", "[exchange]") {
+  Harness h;
+  state::UpdateLeverage lev;
+  lev.market = "BTC";
+  lev.is_cross = true;
+  lev.leverage = 50;
+  REQUIRE(h.act("A", lev).outcome.ok);
+  h.place("B", order("BTC", false, "50000", "1"));
+  REQUIRE(h.place("A", order("BTC", true, "50000", "1", Tif::Ioc)).kind ==
+          OrderStatus::Kind::Filled);
+  // Account value 100,000 - 22.5 (taker fee). Initial margin at 50x is 1,000, but 10% of the
+  // 50,000 position value is 5,000: 94,977.5 may leave, not 98,977.5.
+  const MarginSummary m = h.exchange().margin_summary(h.account("A"));
+  CHECK(m.margin_required == 1'000 * kUsd);
+  CHECK(m.cross_value == 50'000 * kUsd);
+  CHECK(m.withdrawable == 94'977'500'000);
+  CHECK(m.free_usd == 98'977'500'000);
+  state::UsdSend send;
+  send.destination = address_of_name("C");
+  send.amount = {"94977.500001", 94'977'500'001};
+  CHECK(h.act("A", send).outcome.reason == Reason::InsufficientBalance);
+  send.amount = {"94977.5", 94'977'500'000};
+  CHECK(h.act("A", send).outcome.ok);
+  CHECK(h.exchange().margin_summary(h.account("A")).withdrawable == 0);
+}
+
 TEST_CASE("usdSend only from free collateral - agents trade but never transfer", "[exchange]") {
   Harness h(test_genesis(1'000 * kUsd));
   state::UsdSend send;
