@@ -158,23 +158,37 @@ json::value open_orders_to_json(const Exchange& exchange, const state::Address& 
   json::array out;
   const Account* acct = exchange.find_account(user);
   if (!acct) return out;
+  // Resting and trigger orders together, in oid order: a trigger order is listed at its limit
+  // price with its trigger (triggerPx, tpsl) added, as Hyperliquid's frontendOpenOrders does, so
+  // a stop the account placed is visible and cancellable by the oid it was given.
   std::vector<OrderId> oids = acct->orders;
+  oids.insert(oids.end(), acct->triggers.begin(), acct->triggers.end());
   std::sort(oids.begin(), oids.end());
+  auto entry = [](const Market& m, const RestingOrder& o) {
+    return json::object{
+        {"market", m.name},
+        {"oid", o.oid},
+        {"cloid", o.cloid.is_zero() ? json::value(nullptr) : json::value(state::to_hex(o.cloid))},
+        {"side", o.side == Side::Bid ? "B" : "A"},
+        {"px", px_text(o.px)},
+        {"sz", sz_text(m, o.sz)},
+        {"origSz", sz_text(m, o.orig_sz)},
+        {"timestamp", o.time_ms}};
+  };
   for (OrderId oid : oids) {
+    if (const auto* trigger = exchange.find_trigger(oid)) {
+      const auto& [m, t] = *trigger;
+      json::object o = entry(exchange.markets()[m], t.order);
+      o.emplace("triggerPx", px_text(t.trigger_px));
+      o.emplace("tpsl", t.tpsl == state::TpSl::Tp ? "tp" : "sl");
+      out.push_back(std::move(o));
+      continue;
+    }
     for (const Market& m : exchange.markets()) {
-      const RestingOrder* o = m.book.find(oid);
-      if (!o) continue;
-      out.push_back(
-          json::object{{"market", m.name},
-                       {"oid", o->oid},
-                       {"cloid", o->cloid.is_zero() ? json::value(nullptr)
-                                                    : json::value(state::to_hex(o->cloid))},
-                       {"side", o->side == Side::Bid ? "B" : "A"},
-                       {"px", px_text(o->px)},
-                       {"sz", sz_text(m, o->sz)},
-                       {"origSz", sz_text(m, o->orig_sz)},
-                       {"timestamp", o->time_ms}});
-      break;
+      if (const RestingOrder* o = m.book.find(oid)) {
+        out.push_back(entry(m, *o));
+        break;
+      }
     }
   }
   return out;

@@ -266,8 +266,21 @@ class Exchange {
   // crosses and liquidates what it must at the next end_block. Tests and the oracle use it.
   void set_mark_px(MarketIndex market, Px px);
 
+  // A trigger order waiting outside the book for its mark.
+  struct TriggerOrder {
+    RestingOrder order;
+    TimeInForce tif = TimeInForce::Gtc;
+    state::TpSl tpsl = state::TpSl::None;
+    Px trigger_px = 0;
+  };
+
   // --- queries ---
   const std::vector<Market>& markets() const { return markets_; }
+  // The waiting trigger order with this oid and its market, or null.
+  const std::pair<MarketIndex, TriggerOrder>* find_trigger(OrderId oid) const {
+    auto it = triggers_.find(oid);
+    return it == triggers_.end() ? nullptr : &it->second;
+  }
   std::optional<MarketIndex> find_market(std::string_view name) const;
   const Account* find_account(const state::Address& address) const;
   MarginSummary margin_summary(const Account& account) const;
@@ -397,12 +410,6 @@ class Exchange {
   };
   std::map<std::pair<MarketIndex, state::Address>, Vote> votes_;  // latest per validator
   AccountId vault_id_ = 0;
-  struct TriggerOrder {
-    RestingOrder order;
-    TimeInForce tif = TimeInForce::Gtc;
-    state::TpSl tpsl = state::TpSl::None;
-    Px trigger_px = 0;
-  };
   // Orders read by load(), placed into the books by finish_load() in oid order.
   struct PendingOrder {
     bool is_trigger;

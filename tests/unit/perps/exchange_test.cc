@@ -706,6 +706,34 @@ TEST_CASE("query results have the SPEC section 5 shapes with decimal strings", "
   CHECK(markets.at(0).as_object().at("midPx").as_string() == "49500");
 }
 
+TEST_CASE("perp_openOrders lists trigger orders with their trigger beside resting ones",
+          "[exchange]") {
+  Harness h;
+  OrderStatus bid = h.place("A", order("BTC", true, "40000", "0.5"));
+  auto stop = order("BTC", false, "47000", "0.25", Tif::Ioc);
+  stop.trigger_px = {"48000", 48'000 * kUsd};
+  stop.tpsl = state::TpSl::Sl;
+  OrderStatus waiting = h.place("A", stop);
+  REQUIRE(waiting.kind == OrderStatus::Kind::Resting);
+  const std::string bid_oid = std::to_string(bid.oid), stop_oid = std::to_string(waiting.oid);
+  const std::string bid_time =
+      std::to_string(h.exchange().markets()[kBtc].book.find(bid.oid)->time_ms);
+  REQUIRE(h.exchange().find_trigger(waiting.oid) != nullptr);
+  const std::string stop_time =
+      std::to_string(h.exchange().find_trigger(waiting.oid)->second.order.time_ms);
+  CHECK(json::serialize(open_orders_to_json(h.exchange(), address_of_name("A"))) ==
+        R"([{"market":"BTC","oid":)" + bid_oid +
+            R"(,"cloid":null,"side":"B","px":"40000","sz":"0.5","origSz":"0.5","timestamp":)" +
+            bid_time + R"(},{"market":"BTC","oid":)" + stop_oid +
+            R"(,"cloid":null,"side":"A","px":"47000","sz":"0.25","origSz":"0.25","timestamp":)" +
+            stop_time + R"(,"triggerPx":"48000","tpsl":"sl"}])");
+  // Cancelled by the oid it was given, it leaves the list.
+  state::CancelOrders cancel;
+  cancel.cancels.items.push_back({"BTC", waiting.oid});
+  REQUIRE(h.act("A", cancel).outcome.response.at(0).kind == OrderStatus::Kind::Success);
+  CHECK(open_orders_to_json(h.exchange(), address_of_name("A")).as_array().size() == 1);
+}
+
 TEST_CASE("executor state saved to LevelDB restores to the same app hash and keeps trading alike",
           "[exchange]") {
   Harness h;
