@@ -605,7 +605,11 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
   if (order.reduce_only) {
     const bool opposite =
         (pos.szi > 0 && order.side == Side::Ask) || (pos.szi < 0 && order.side == Side::Bid);
-    const Lots available = std::abs(pos.szi) - pos.reduce_only_sz;
+    // A reduce-only order that rests may cover only what the resting ones do not. An Ioc never
+    // rests, so it may close the whole position ("market close" beside a reduce-only take-profit
+    // for all of it); the resting ones are trimmed to what it leaves (enforce_reduce_only).
+    const Lots covered = tif == TimeInForce::Ioc ? 0 : pos.reduce_only_sz;
+    const Lots available = std::abs(pos.szi) - covered;
     if (!opposite || available <= 0) return error_status(Reason::ReduceOnlyWouldIncrease, m);
     order.sz = order.orig_sz = std::min(order.sz, available);
   }

@@ -203,6 +203,27 @@ TEST_CASE("reduce-only: rejected without a position - clamped to it - trimmed as
   CHECK(h.position("A", kBtc).reduce_only_sz == 600);
 }
 
+TEST_CASE("a reduce-only Ioc closes the whole position beside a resting reduce-only order",
+          "[exchange]") {
+  Harness h;
+  h.place("B", order("BTC", false, "50000", "1"));
+  h.place("A", order("BTC", true, "50000", "1", Tif::Ioc));  // A long 1
+  OrderStatus take_profit = h.place("A", order("BTC", false, "55000", "1", Tif::Gtc, true));
+  REQUIRE(take_profit.kind == OrderStatus::Kind::Resting);
+  // Another resting reduce-only order has nothing left to cover ...
+  CHECK(h.place("A", order("BTC", false, "56000", "1", Tif::Gtc, true)).error ==
+        Reason::ReduceOnlyWouldIncrease);
+  // ... but a reduce-only Ioc (a market close) takes the whole long at B's bid, and the take-profit
+  // has nothing left to reduce: cancelled.
+  h.place("B", order("BTC", true, "49000", "1"));
+  OrderStatus closed = h.place("A", order("BTC", false, "49000", "1", Tif::Ioc, true));
+  CHECK(closed.kind == OrderStatus::Kind::Filled);
+  CHECK(closed.total_sz == 1000);
+  CHECK(h.position("A", kBtc).szi == 0);
+  CHECK(h.exchange().markets()[kBtc].book.find(take_profit.oid) == nullptr);
+  CHECK(h.position("A", kBtc).reduce_only_sz == 0);
+}
+
 TEST_CASE("reduce-only makers never open a position within one taker's sweep", "[exchange]") {
   Harness h;
   h.place("B", order("BTC", false, "50000", "2"));
