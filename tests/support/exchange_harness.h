@@ -85,6 +85,15 @@ class Harness {
     auto receipt = act(who, p);
     return receipt.outcome.response.at(0);
   }
+  // updateLeverage as who, cross or isolated; true when accepted.
+  bool set_leverage(std::string_view who, std::string market, std::uint32_t leverage,
+                    bool cross = true) {
+    state::UpdateLeverage lev;
+    lev.market = std::move(market);
+    lev.is_cross = cross;
+    lev.leverage = leverage;
+    return act(who, lev).outcome.ok;
+  }
   const Account& account(std::string_view who) {
     return *exchange().find_account(address_of_name(who));
   }

@@ -15,6 +15,13 @@ using state::Tif;
 namespace {
 constexpr MarketIndex kBtc = 0;
 constexpr std::int64_t kUsd = 1'000'000;  // micro-dollars per dollar
+
+// A goes long sz BTC at 50,000, bought from B's ask.
+void open_long_from_b(Harness& h, const std::string& sz) {
+  h.place("B", order("BTC", false, "50000", sz));
+  REQUIRE(h.place("A", order("BTC", true, "50000", sz, Tif::Ioc)).kind ==
+          OrderStatus::Kind::Filled);
+}
 }  // namespace
 
 TEST_CASE("a buy across two ask levels: avgPx - fees - position - fee pool", "[exchange]") {
@@ -57,14 +64,8 @@ TEST_CASE("a buy across two ask levels: avgPx - fees - position - fee pool", "[e
 
 TEST_CASE("a 10x long: margin used and maintenance at mark", "[exchange]") {
   Harness h;
-  state::UpdateLeverage lev;
-  lev.market = "BTC";
-  lev.is_cross = true;
-  lev.leverage = 10;
-  REQUIRE(h.act("A", lev).outcome.ok);
-  h.place("B", order("BTC", false, "50000", "1"));
-  REQUIRE(h.place("A", order("BTC", true, "50000", "1", Tif::Ioc)).kind ==
-          OrderStatus::Kind::Filled);
+  REQUIRE(h.set_leverage("A", "BTC", 10));
+  open_long_from_b(h, "1");
   MarginSummary m = h.exchange().margin_summary(h.account("A"));
   // Position 1 BTC at mark 50,000 = 50,000 notional: initial 50,000 / 10 = 5,000;
   // maintenance = half the initial at max leverage 50: 50,000 / 100 = 500.
@@ -83,9 +84,7 @@ TEST_CASE("a 10x long: margin used and maintenance at mark", "[exchange]") {
 TEST_CASE("a flip realizes PnL on the closed part and opens the rest at the fill price",
           "[exchange]") {
   Harness h;
-  h.place("B", order("BTC", false, "50000", "1"));
-  REQUIRE(h.place("A", order("BTC", true, "50000", "1", Tif::Ioc)).kind ==
-          OrderStatus::Kind::Filled);
+  open_long_from_b(h, "1");
   // A sells 3 at 51,000 into B's bid: closes 1 (PnL 51,000 - 50,000 = +1,000), opens short 2.
   h.place("B", order("BTC", true, "51000", "3"));
   const std::int64_t usd_before = h.account("A").usd;
@@ -206,8 +205,7 @@ TEST_CASE("reduce-only: rejected without a position - clamped to it - trimmed as
 TEST_CASE("a reduce-only Ioc closes the whole position beside a resting reduce-only order",
           "[exchange]") {
   Harness h;
-  h.place("B", order("BTC", false, "50000", "1"));
-  h.place("A", order("BTC", true, "50000", "1", Tif::Ioc));  // A long 1
+  open_long_from_b(h, "1");
   OrderStatus take_profit = h.place("A", order("BTC", false, "55000", "1", Tif::Gtc, true));
   REQUIRE(take_profit.kind == OrderStatus::Kind::Resting);
   // Another resting reduce-only order has nothing left to cover ...
@@ -252,8 +250,7 @@ TEST_CASE("reduce-only makers never open a position within one taker's sweep", "
 TEST_CASE("a reduce-only maker is trimmed to what the sweep has left of the position",
           "[exchange]") {
   Harness h;
-  h.place("B", order("BTC", false, "50000", "1"));
-  h.place("A", order("BTC", true, "50000", "1", Tif::Ioc));  // A long 1
+  open_long_from_b(h, "1");
   // A offers 0.6 plainly at 50,100 and 1 reduce-only at 50,200.
   h.place("A", order("BTC", false, "50100", "0.6"));
   OrderStatus ro = h.place("A", order("BTC", false, "50200", "1", Tif::Gtc, true));
@@ -402,14 +399,8 @@ TEST_CASE("isolated margin: moved in on open - added and removed - released on c
 
 TEST_CASE("a withdrawal leaves 10% of the cross position value behind", "[exchange]") {
   Harness h;
-  state::UpdateLeverage lev;
-  lev.market = "BTC";
-  lev.is_cross = true;
-  lev.leverage = 50;
-  REQUIRE(h.act("A", lev).outcome.ok);
-  h.place("B", order("BTC", false, "50000", "1"));
-  REQUIRE(h.place("A", order("BTC", true, "50000", "1", Tif::Ioc)).kind ==
-          OrderStatus::Kind::Filled);
+  REQUIRE(h.set_leverage("A", "BTC", 50));
+  open_long_from_b(h, "1");
   // Account value 100,000 - 22.5 (taker fee). Initial margin at 50x is 1,000, but 10% of the
   // 50,000 position value is 5,000: 94,977.5 may leave, not 98,977.5.
   const MarginSummary m = h.exchange().margin_summary(h.account("A"));

@@ -30,11 +30,7 @@ GenesisState liquidation_genesis() {
 
 // A goes 10x long 0.2 BTC at 50,000 against B: notional 10,000, taker fee 4.5, so A keeps 1,005.5.
 void open_ten_x_long(Harness& h) {
-  state::UpdateLeverage lev;
-  lev.market = "BTC";
-  lev.is_cross = true;
-  lev.leverage = 10;
-  REQUIRE(h.act("A", lev).outcome.ok);
+  REQUIRE(h.set_leverage("A", "BTC", 10));
   REQUIRE(h.place("B", order("BTC", false, "50000", "0.2")).kind == OrderStatus::Kind::Resting);
   REQUIRE(h.place("A", order("BTC", true, "50000", "0.2", Tif::Ioc)).kind ==
           OrderStatus::Kind::Filled);
@@ -44,11 +40,7 @@ void open_ten_x_long(Harness& h) {
 // who goes 20x isolated long 3 BTC at 50,000 against B: margin 7,500 moves into the position,
 // taker fee 67.5 comes out of the cash.
 void open_isolated_long(Harness& h, std::string_view who) {
-  state::UpdateLeverage lev;
-  lev.market = "BTC";
-  lev.is_cross = false;
-  lev.leverage = 20;
-  REQUIRE(h.act(who, lev).outcome.ok);
+  REQUIRE(h.set_leverage(who, "BTC", 20, false));
   h.place("B", order("BTC", false, "50000", "3"));
   REQUIRE(h.place(who, order("BTC", true, "50000", "3", Tif::Ioc)).kind ==
           OrderStatus::Kind::Filled);
@@ -102,11 +94,7 @@ TEST_CASE("a short liquidated through the book budgets its fee at the highest fi
           "[liquidation]") {
   Harness h(liquidation_genesis());
   // A goes 10x short 0.2 BTC at 50,000 against B: taker fee 4.5, A keeps 1,005.5.
-  state::UpdateLeverage lev;
-  lev.market = "BTC";
-  lev.is_cross = true;
-  lev.leverage = 10;
-  REQUIRE(h.act("A", lev).outcome.ok);
+  REQUIRE(h.set_leverage("A", "BTC", 10));
   h.place("B", order("BTC", true, "50000", "0.2"));
   REQUIRE(h.place("A", order("BTC", false, "50000", "0.2", Tif::Ioc)).kind ==
           OrderStatus::Kind::Filled);
