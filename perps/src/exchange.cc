@@ -436,6 +436,7 @@ void Exchange::end_block(const state::BlockContext& ctx) {
   std::sort(marks_moved_.begin(), marks_moved_.end());
   marks_moved_.erase(std::unique(marks_moved_.begin(), marks_moved_.end()), marks_moved_.end());
   release_triggers(c);
+  triggers_due_.clear();
   std::vector<MarketIndex> scan = marks_moved_;
   scan.insert(scan.end(), funding_paid_.begin(), funding_paid_.end());
   marks_moved_.clear();
@@ -524,6 +525,15 @@ Outcome Exchange::place_orders(Context& c, AccountId owner, const state::PlaceOr
   return outcome;
 }
 
+namespace {
+// A sell take-profit fires at mark >= its trigger price, a sell stop-loss at mark <= it; buys
+// mirror.
+template <class Trigger>
+bool fires_on_rise(const Trigger& trigger) {
+  return (trigger.order.side == Side::Ask) == (trigger.tpsl == state::TpSl::Tp);
+}
+}  // namespace
+
 std::optional<OrderStatus> Exchange::spec_error(const state::OrderSpec& spec) const {
   auto m = find_market(spec.market);
   if (!m) return error_status(Reason::UnknownMarket);
@@ -576,8 +586,14 @@ OrderStatus Exchange::place_one(Context& c, AccountId owner, const state::OrderS
       return error_status(Reason::DuplicateCloid, m);
     order.oid = next_oid_++;
     globals_dirty_ = true;
-    add_trigger(m, TriggerOrder{order, tif, spec.tpsl, spec.trigger_px.units});
+    const TriggerOrder trigger{order, tif, spec.tpsl, spec.trigger_px.units};
+    add_trigger(m, trigger);
     touch_trigger(order.oid);
+    // One already past its price fires at this block's end, as if the mark had just moved there,
+    // rather than waiting for the next mark move (forever, if the oracle stalls).
+    const Px mark = markets_[m].mark_px;
+    if (fires_on_rise(trigger) ? mark >= trigger.trigger_px : mark <= trigger.trigger_px)
+      triggers_due_.push_back(m);
     OrderStatus status;
     status.kind = OrderStatus::Kind::Resting;
     status.market = m;
@@ -729,15 +745,6 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
   }
   return status;
 }
-
-namespace {
-// A sell take-profit fires at mark >= its trigger price, a sell stop-loss at mark <= it; buys
-// mirror.
-template <class Trigger>
-bool fires_on_rise(const Trigger& trigger) {
-  return (trigger.order.side == Side::Ask) == (trigger.tpsl == state::TpSl::Tp);
-}
-}  // namespace
 
 void Exchange::add_trigger(MarketIndex m, const TriggerOrder& trigger) {
   const OrderId oid = trigger.order.oid;
@@ -1056,10 +1063,13 @@ Outcome Exchange::modify(Context& c, AccountId owner, const state::ModifyOrder& 
   return outcome;
 }
 
-// marks_moved_ is sorted and unique here (end_block).
 void Exchange::release_triggers(Context& c) {
+  std::vector<MarketIndex> markets = marks_moved_;
+  markets.insert(markets.end(), triggers_due_.begin(), triggers_due_.end());
+  std::sort(markets.begin(), markets.end());
+  markets.erase(std::unique(markets.begin(), markets.end()), markets.end());
   std::vector<OrderId> fired;
-  for (MarketIndex m : marks_moved_) {
+  for (MarketIndex m : markets) {
     const Market& market = markets_[m];
     for (auto it = market.triggers_on_rise.begin();
          it != market.triggers_on_rise.end() && it->first <= market.mark_px; ++it)

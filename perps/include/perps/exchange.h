@@ -426,7 +426,10 @@ class Exchange {
   std::int64_t fee_pool_ = 0;
   OrderId next_oid_ = 1;
   std::uint64_t next_tid_ = 1;
-  std::vector<MarketIndex> marks_moved_;   // since the last end_block
+  std::vector<MarketIndex> marks_moved_;  // since the last end_block
+  // Markets where a trigger order was placed already past its price, since the last end_block:
+  // their triggers are released at its end like those of a moved mark (with no liquidation scan).
+  std::vector<MarketIndex> triggers_due_;
   std::vector<MarketIndex> funding_paid_;  // this end_block
 
   // Changed since the last collect_changes.

@@ -471,6 +471,26 @@ TEST_CASE("trigger orders wait for the mark and then trade", "[exchange]") {
   CHECK(h.position("C", kBtc).szi == 1000);
 }
 
+TEST_CASE("a trigger order placed already past its price fires at the end of its block",
+          "[exchange]") {
+  Harness h;
+  open_long_from_b(h, "1");
+  h.place("C", order("BTC", true, "49500", "1"));
+  // A stop-loss at 51,000 with the mark at 50,000 is already past: the mark need not move.
+  auto stop = order("BTC", false, "48000", "1", Tif::Ioc, true);
+  stop.trigger_px = {"51000", 51'000 * kUsd};
+  stop.tpsl = state::TpSl::Sl;
+  REQUIRE(h.place("A", stop).kind == OrderStatus::Kind::Resting);
+  CHECK(h.position("A", kBtc).szi == 0);  // fired in the same block, sold to C at 49,500
+  CHECK(h.position("C", kBtc).szi == 1000);
+  // One not yet past (a stop at 45,000) still waits.
+  open_long_from_b(h, "1");
+  stop.trigger_px = {"45000", 45'000 * kUsd};
+  REQUIRE(h.place("A", stop).kind == OrderStatus::Kind::Resting);
+  h.block({});
+  CHECK(h.position("A", kBtc).szi == 1000);
+}
+
 TEST_CASE("a mark move fires exactly the triggers it reaches - on its market - in oid order",
           "[exchange]") {
   Harness h;
