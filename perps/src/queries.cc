@@ -121,11 +121,21 @@ json::value account_to_json(const Exchange& exchange, const state::Address& user
   Account empty;
   if (!acct) acct = &empty;
   MarginSummary summary = exchange.margin_summary(*acct);
+  // The account's totals cover isolated positions too (as Hyperliquid's marginSummary): their
+  // equity, margin and maintenance are added to the cross figures. withdrawable stays cross.
+  std::int64_t account_value = summary.account_value;
+  std::int64_t margin_used_total = summary.margin_required;
+  std::int64_t maintenance_total = summary.maintenance_margin;
   json::array positions;
   for (const auto& [index, p] : acct->positions) {
     if (p.szi == 0) continue;
     const Market& m = exchange.markets()[index];
     const PositionMargin pm = position_margin(m, p);
+    if (!p.is_cross) {
+      account_value += p.isolated_margin + pm.upnl;
+      margin_used_total += p.isolated_margin;
+      maintenance_total += pm.maintenance;
+    }
     const std::int64_t value = pm.value;
     const std::int64_t abs_szi = p.szi < 0 ? -p.szi : p.szi;
     const std::int64_t abs_cost = p.cost < 0 ? -p.cost : p.cost;
@@ -146,9 +156,9 @@ json::value account_to_json(const Exchange& exchange, const state::Address& user
   return json::object{
       {"user", state::to_checksum_address(user)},
       {"usd", usd_text(acct->usd)},
-      {"accountValue", usd_text(summary.account_value)},
-      {"marginUsed", usd_text(summary.margin_required)},
-      {"maintenanceMargin", usd_text(summary.maintenance_margin)},
+      {"accountValue", usd_text(account_value)},
+      {"marginUsed", usd_text(margin_used_total)},
+      {"maintenanceMargin", usd_text(maintenance_total)},
       {"withdrawable", usd_text(summary.withdrawable)},
       {"stake", json::object{{"free", "0"}, {"staked", "0"}, {"locked", "0"}, {"unstaking", "0"}}},
       {"positions", std::move(positions)}};

@@ -738,6 +738,22 @@ TEST_CASE("query results have the SPEC section 5 shapes with decimal strings", "
   CHECK(markets.at(0).as_object().at("midPx").as_string() == "49500");
 }
 
+TEST_CASE("perp_account totals include isolated positions - withdrawable stays cross",
+          "[exchange]") {
+  Harness h;
+  REQUIRE(h.set_leverage("A", "BTC", 10, false));
+  open_long_from_b(h, "1");
+  // Isolated 10x long 1 BTC at 50,000: 5,000 moves into the position, fee 22.5 from the cash:
+  // usd 94,977.5. Mark 51,000: unrealized +1,000, maintenance 51,000 / (2 x 50) = 510.
+  h.exchange().set_mark_px(kBtc, 51'000 * kUsd);
+  const auto acct = account_to_json(h.exchange(), address_of_name("A")).as_object();
+  CHECK(acct.at("usd").as_string() == "94977.5");
+  CHECK(acct.at("accountValue").as_string() == "100977.5");  // 94,977.5 + 5,000 + 1,000
+  CHECK(acct.at("marginUsed").as_string() == "5000");
+  CHECK(acct.at("maintenanceMargin").as_string() == "510");
+  CHECK(acct.at("withdrawable").as_string() == "94977.5");
+}
+
 TEST_CASE("perp_openOrders lists trigger orders with their trigger beside resting ones",
           "[exchange]") {
   Harness h;
