@@ -1,13 +1,15 @@
 // Seeded randomized simulation of the exchange: hundreds of accounts, several markets, thousands
-// of 3-second blocks of random orders, cancels, modifies, leverage changes and transfers, with
-// validators voting oracle prices along random paths (walks, trends, gaps, and 20x spikes the
-// clamps must hold), so funding, liquidation, the backstop and auto-deleveraging all run.
+// of 3-second blocks of random orders (some of them trigger orders), cancels, modifies, leverage
+// changes and transfers, with validators voting oracle prices along random paths (walks, trends,
+// gaps, and 20x spikes the clamps must hold), so funding, liquidation, the backstop and
+// auto-deleveraging all run.
 // Invariants checked after every block:
 //   - USD is conserved exactly: cash (balances, isolated margins, fee pool, the vault) minus the
 //     open positions' cost bases equals the genesis total, across funding, liquidations, backstop
 //     and ADL; positions net to zero per market and open interest equals the longs;
 //   - no account has negative equity (cross account value, or an isolated position's margin plus
 //     PnL) after the block;
+//   - reduce-only orders face their position and together cover at most all of it;
 //   - no book is crossed; the mark moved at most 1% and stays within 10x of the day's start;
 //   - in a block where no price moved and no funding was paid, no account lost its margin by
 //     trading;
@@ -187,6 +189,10 @@ class Simulation {
     auto spec = order(sm.name, buy, state::format_decimal(px, 6),
                       state::format_decimal(lots, market.sz_decimals), tif, rng_() % 12 == 0);
     if (rng_() % 8 == 0) spec.cloid.bytes[rng_() % 16] = static_cast<std::uint8_t>(1 + rng_() % 3);
+    if (rng_() % 10 == 0) {  // a trigger order at the same price: fires now or on a later move
+      spec.tpsl = rng_() % 2 == 0 ? state::TpSl::Tp : state::TpSl::Sl;
+      spec.trigger_px = {state::format_decimal(px, 6), px};
+    }
     state::PlaceOrders action;
     action.orders.items.push_back(spec);
     return action;
@@ -225,10 +231,23 @@ void check_invariants(const Exchange& exchange, std::int64_t genesis_total) {
     REQUIRE(market.oracle_px >= (market.day_start_px + 9) / 10);
     REQUIRE(market.oracle_px <= market.day_start_px * 10);
   }
-  // No account is left with negative equity.
+  // No account is left with negative equity; reduce-only orders only ever face the position,
+  // and together cover no more of it than there is.
   for (const Account& acct : exchange.accounts()) {
     INFO("account " << state::to_hex(acct.address));
     REQUIRE(exchange.margin_summary(acct).account_value >= 0);
+    std::map<MarketIndex, Lots> reduce_only;
+    for (OrderId oid : acct.orders)
+      for (const Market& market : exchange.markets())
+        if (const RestingOrder* o = market.book.find(oid); o && o->reduce_only) {
+          const Lots szi = acct.positions.at(market.index).szi;
+          REQUIRE((o->side == Side::Ask ? szi > 0 : szi < 0));
+          reduce_only[market.index] += o->sz;
+        }
+    for (const auto& [m, p] : acct.positions) {
+      REQUIRE(p.reduce_only_sz == reduce_only[m]);
+      REQUIRE(p.reduce_only_sz <= (p.szi < 0 ? -p.szi : p.szi));
+    }
     for (const auto& [m, p] : acct.positions) {
       if (p.is_cross || p.szi == 0) continue;
       REQUIRE(p.isolated_margin + position_margin(exchange.markets()[m], p).upnl >= 0);
@@ -312,10 +331,13 @@ TEST_CASE("randomized simulation: conservation - solvency - clamps - uncrossed b
       b.emplace(std::move(*restored));
     }
   }
+  std::size_t triggers_waiting = 0;
+  for (const Account& acct : a.exchange().accounts()) triggers_waiting += acct.triggers.size();
   WARN("simulated " << blocks << " blocks (" << blocks * 3 / 60 << " min), " << txs << " txs, "
                     << fills << " fill events, " << settlements << " funding settlements, "
                     << sim.spikes() << " spiked votes; liquidation fills: market "
                     << liquidation_fills[LiquidationMethod::Market] << ", backstop "
                     << liquidation_fills[LiquidationMethod::Backstop] << ", adl "
-                    << liquidation_fills[LiquidationMethod::Adl]);
+                    << liquidation_fills[LiquidationMethod::Adl] << "; trigger orders waiting "
+                    << triggers_waiting);
 }
