@@ -245,21 +245,27 @@ std::function<int()> add_node_commands(CLI::App& app, CliOptions& options) {
   auto* orders = app.add_subcommand("orders", "open orders");
   auto orders_user = std::make_shared<std::string>();
   orders->add_option("address", *orders_user, "account (default: the --key's address)");
-  commands->push_back({orders, [session, orders_user] {
-                         auto user = session->user(*orders_user);
-                         if (!user) return 1;
-                         auto r = session->call("perp_openOrders", json::object{{"user", *user}});
-                         if (!r) return 1;
-                         if (session->json_output())
-                           return std::printf("%s\n", json::serialize(*r).c_str()), 0;
-                         std::vector<std::vector<std::string>> rows;
-                         for (const auto& o : r->as_array())
-                           rows.push_back({text_of(o.at("market")), text_of(o.at("oid")),
-                                           text_of(o.at("side")), text_of(o.at("px")),
-                                           text_of(o.at("sz")), text_of(o.at("origSz"))});
-                         print_table({"MARKET", "OID", "SIDE", "PRICE", "SIZE", "ORIG SIZE"}, rows);
-                         return 0;
-                       }});
+  commands->push_back(
+      {orders, [session, orders_user] {
+         auto user = session->user(*orders_user);
+         if (!user) return 1;
+         auto r = session->call("perp_openOrders", json::object{{"user", *user}});
+         if (!r) return 1;
+         if (session->json_output()) return std::printf("%s\n", json::serialize(*r).c_str()), 0;
+         std::vector<std::vector<std::string>> rows;
+         for (const auto& v : r->as_array()) {
+           const json::object& o = v.as_object();
+           // A waiting trigger order: "sl at 3100" (perp_openOrders adds these).
+           std::string trigger = "-";
+           if (o.contains("triggerPx"))
+             trigger = text_of(o.at("tpsl")) + " at " + text_of(o.at("triggerPx"));
+           rows.push_back({text_of(o.at("market")), text_of(o.at("oid")), text_of(o.at("side")),
+                           text_of(o.at("px")), text_of(o.at("sz")), text_of(o.at("origSz")),
+                           trigger});
+         }
+         print_table({"MARKET", "OID", "SIDE", "PRICE", "SIZE", "ORIG SIZE", "TRIGGER"}, rows);
+         return 0;
+       }});
 
   struct OrderArgs {
     std::string market, side, size, price, tif = "Gtc";
