@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
+#include <cmath>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -90,6 +91,12 @@ std::string error_text(const json::value& id, ErrorCode code, std::string messag
 
 bool valid_id(const json::value& id) {
   return id.is_string() || id.is_number() || id.is_null();
+}
+
+// A number the parser could keep only as a double (beyond 64-bit integers, or with an exponent)
+// and would echo with other digits: a response must carry the request's id exactly.
+bool id_echoes_exactly(const json::value& id) {
+  return !id.is_double() || std::abs(id.get_double()) < 9007199254740992.0;  // 2^53
 }
 
 std::string format_number(double value) {
@@ -289,6 +296,8 @@ void MethodTable::dispatch(std::string_view request_text, std::function<void(std
     const json::object& object = value.get_object();
     const json::value* id = object.if_contains("id");
     if (id && !valid_id(*id)) return invalid("id must be a string, a number or null");
+    if (id && !id_echoes_exactly(*id))
+      return invalid("a numeric id this large cannot be echoed exactly: send it as a string");
     const json::value* version = object.if_contains("jsonrpc");
     if (!version || !version->is_string() || version->get_string() != "2.0")
       return invalid("jsonrpc must be \"2.0\"");

@@ -87,6 +87,16 @@ TEST_CASE("a request gets its result with the id echoed", "[rpc][json_rpc]") {
         R"({"jsonrpc":"2.0","id":-7,"result":{}})");
   CHECK(call(table, R"({"jsonrpc":"2.0","id":18446744073709551615,"method":"echo"})") ==
         R"({"jsonrpc":"2.0","id":18446744073709551615,"result":{}})");
+  // Beyond 64 bits the parser keeps only a double, whose digits differ: refused, not mangled.
+  CHECK(call(table, R"({"jsonrpc":"2.0","id":18446744073709551616123,"method":"echo"})") ==
+        R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"a numeric id this large )"
+        R"(cannot be echoed exactly: send it as a string"}})");
+  // A fractional id (which JSON-RPC discourages) comes back as the same number, in Boost.JSON's
+  // notation.
+  CHECK(call(table, R"({"jsonrpc":"2.0","id":1.5,"method":"echo"})") ==
+        R"({"jsonrpc":"2.0","id":1.5E0,"result":{}})");
+  CHECK(call(table, R"({"jsonrpc":"2.0","id":"18446744073709551616123","method":"echo"})") ==
+        R"({"jsonrpc":"2.0","id":"18446744073709551616123","result":{}})");
   CHECK(table.contains("echo"));
   CHECK_FALSE(table.contains("nope"));
 }
