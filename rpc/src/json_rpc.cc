@@ -93,8 +93,9 @@ bool valid_id(const json::value& id) {
   return id.is_string() || id.is_number() || id.is_null();
 }
 
-// A number the parser could keep only as a double (beyond 64-bit integers, or with an exponent)
-// and would echo with other digits: a response must carry the request's id exactly.
+// A number the parser could keep only as a double beyond 2^53 (past 64-bit integers, or written
+// with a large exponent) would be echoed with other digits: a response must carry the request's
+// id exactly. Smaller doubles (1.5, 1e2) come back as the same number.
 bool id_echoes_exactly(const json::value& id) {
   return !id.is_double() || std::abs(id.get_double()) < 9007199254740992.0;  // 2^53
 }
@@ -141,15 +142,18 @@ struct BatchCollector {
   void fill(std::size_t index, std::string text) {
     {
       std::lock_guard lock(mutex);
-      if (bytes + text.size() > max_bytes) {
+      // A notification's empty text is never answered, over the budget or not; an error put in
+      // an answer's place is not counted, so the answers kept stay within the budget.
+      if (!text.empty() && bytes + text.size() > max_bytes) {
         text = response_text(
             ids[index],
             Answer::rejected("ResponseTooLarge",
                              "this answer would take the batch's response past " +
                                  std::to_string(max_bytes) +
                                  " bytes; ask for it in a batch of its own or in smaller parts"));
+      } else {
+        bytes += text.size();
       }
-      bytes += text.size();
       slots[index] = std::move(text);
       if (--pending != 0) return;
     }
@@ -393,7 +397,8 @@ void MethodTable::dispatch(std::string_view request_text, std::function<void(std
   for (std::size_t index = 0; index < batch.size(); ++index) {
     // Copied out of the arena: an answer may come after this call returns.
     if (const json::object* object = batch[index].if_object())
-      if (const json::value* id = object->if_contains("id"); id && valid_id(*id))
+      if (const json::value* id = object->if_contains("id");
+          id && valid_id(*id) && id_echoes_exactly(*id))
         collector->ids[index] = json::value(*id, json::storage_ptr());
   }
   for (std::size_t index = 0; index < batch.size(); ++index)
