@@ -390,7 +390,8 @@ std::function<int()> add_node_commands(CLI::App& app, CliOptions& options) {
                            text << in.rdbuf();
                          }
                          // Checked here first, so a malformed file is named without a node;
-                         // sent as written (re-encoding could change what was signed).
+                         // sent as its parsed JSON, not re-encoded from the decoded action (which
+                         // could change what was signed).
                          std::error_code ec;
                          json::value value = json::parse(text.str(), ec);
                          state::Result<state::SignedAction> envelope =
