@@ -33,8 +33,10 @@ std::string user_fills_prefix(const state::Address& user) {
   k.append(reinterpret_cast<const char*>(user.data()), user.size());
   return k;
 }
-state::Error damaged(std::string what) {
-  return make_error(Reason::StorageError, "damaged " + what + " record");
+state::Error damaged(std::string what, std::optional<std::uint64_t> height = std::nullopt) {
+  return make_error(Reason::StorageError,
+                    "damaged " + what + " record" +
+                        (height ? " at height " + std::to_string(*height) : std::string()));
 }
 
 constexpr std::size_t kHeaderBytes = 8 + 8 + 20 + 32 + 32 + 32;
@@ -144,16 +146,13 @@ state::Result<std::optional<StoredBlock>> BlockStore::block(std::uint64_t height
   StoredBlock out;
   if (v.size() < kHeaderBytes + 32 + 4 ||
       !consensus::BlockHeader::decode(v.substr(0, kHeaderBytes), out.header))
-    return make_error(Reason::StorageError,
-                      "damaged block record at height " + std::to_string(height));
+    return damaged("block", height);
   std::memcpy(out.app_hash.data(), v.data() + kHeaderBytes, 32);
   const bool whole = walk_txs(v, [&](std::uint64_t, std::string_view tx) {
     out.txs.emplace_back(tx);
     return true;
   });
-  if (!whole)
-    return make_error(Reason::StorageError,
-                      "damaged block record at height " + std::to_string(height));
+  if (!whole) return damaged("block", height);
   return std::optional(std::move(out));
 }
 
@@ -168,9 +167,7 @@ state::Result<std::optional<std::string>> BlockStore::transaction(std::uint64_t 
     found.emplace(tx);
     return false;
   });
-  if (!valid)
-    return make_error(Reason::StorageError,
-                      "damaged block record at height " + std::to_string(height));
+  if (!valid) return damaged("block", height);
   return found;
 }
 

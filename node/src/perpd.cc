@@ -85,7 +85,7 @@ int init(const std::string& home, const std::string& genesis_file, const std::st
                   " (left by an earlier init?): remove it to initialize with " + key_file);
     key = *kept;
   }
-  const bool new_key_file = !key.has_value() || !fs::exists(key_path);
+  const bool new_key_file = !fs::exists(key_path);  // else it holds key (checked above)
   if (!key) key = node::generate_secret_key();
   const state::Address address = state::address_of(*key);
   node::NodeConfig config;
