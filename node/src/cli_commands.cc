@@ -18,6 +18,23 @@
 namespace node {
 namespace json = boost::json;
 
+int report_error(const state::Error& error) {
+  std::cerr << "error: " << state::reason_name(error.reason) << ": " << error.message << "\n";
+  return 1;
+}
+
+state::Result<std::string> read_input(const std::string& path) {
+  std::stringstream content;
+  if (path == "-") {
+    content << std::cin.rdbuf();
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return state::make_error(state::Reason::BadJson, "cannot read " + path);
+    content << in.rdbuf();
+  }
+  return content.str();
+}
+
 namespace {
 
 struct Command {
@@ -103,11 +120,7 @@ class Session {
     if (!status) return 1;
     const std::uint64_t chain_id = status->as_object().at("chainId").to_number<std::uint64_t>();
     auto parsed = state::action_from_json(action);
-    if (!parsed) {
-      std::cerr << "error: " << state::reason_name(parsed.error().reason) << ": "
-                << parsed.error().message << "\n";
-      return 1;
-    }
+    if (!parsed) return report_error(parsed.error());
     // determinism: the wallet picks its nonce from its clock; execution never reads it.
     const auto nonce =
         static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -378,31 +391,18 @@ std::function<int()> add_node_commands(CLI::App& app, CliOptions& options) {
   submit->add_option("envelope", *envelope_path, "ENVELOPE.json, or - for standard input")
       ->required();
   commands->push_back({submit, [session, envelope_path] {
-                         std::stringstream text;
-                         if (*envelope_path == "-") {
-                           text << std::cin.rdbuf();
-                         } else {
-                           std::ifstream in(*envelope_path, std::ios::binary);
-                           if (!in) {
-                             std::cerr << "error: cannot read " << *envelope_path << "\n";
-                             return 1;
-                           }
-                           text << in.rdbuf();
-                         }
+                         auto text = read_input(*envelope_path);
+                         if (!text) return report_error(text.error());
                          // Checked here first, so a malformed file is named without a node;
                          // sent as its parsed JSON, not re-encoded from the decoded action (which
                          // could change what was signed).
                          std::error_code ec;
-                         json::value value = json::parse(text.str(), ec);
-                         state::Result<state::SignedAction> envelope =
-                             ec ? state::Result<state::SignedAction>(state::make_error(
-                                      state::Reason::BadJson, "invalid JSON: " + ec.message()))
-                                : state::envelope_from_json(value);
-                         if (!envelope) {
-                           std::cerr << "error: " << state::reason_name(envelope.error().reason)
-                                     << ": " << envelope.error().message << "\n";
-                           return 1;
-                         }
+                         json::value value = json::parse(*text, ec);
+                         if (ec)
+                           return report_error(state::make_error(state::Reason::BadJson,
+                                                                 "invalid JSON: " + ec.message()));
+                         if (auto envelope = state::envelope_from_json(value); !envelope)
+                           return report_error(envelope.error());
                          return session->submit(std::move(value.as_object()));
                        }});
 

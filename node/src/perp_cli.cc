@@ -2,9 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <chrono>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "node/cli_commands.h"
 #include "node/key_file.h"
@@ -13,28 +11,12 @@
 namespace {
 namespace json = boost::json;
 
-// Prints "error: <Reason>: <message>" and returns the exit code for rejected input.
-int fail(const state::Error& error) {
-  std::cerr << "error: " << state::reason_name(error.reason) << ": " << error.message << "\n";
-  return 1;
-}
-
-// Reads a whole file, or standard input for "-".
-state::Result<std::string> read_input(const std::string& path) {
-  std::stringstream content;
-  if (path == "-") {
-    content << std::cin.rdbuf();
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return state::make_error(state::Reason::BadJson, "cannot read " + path);
-    content << in.rdbuf();
-  }
-  return content.str();
-}
+using node::read_input;
+using node::report_error;
 
 int keygen(const std::string& out) {
   state::SecretKey key = node::generate_secret_key();
-  if (auto status = node::write_key_file(out, key); !status) return fail(status.error());
+  if (auto status = node::write_key_file(out, key); !status) return report_error(status.error());
   std::cout << state::to_checksum_address(state::address_of(key)) << "\n";
   return 0;
 }
@@ -42,14 +24,15 @@ int keygen(const std::string& out) {
 int sign(const std::string& key_path, std::uint64_t chain_id, std::optional<std::uint64_t> nonce,
          const std::string& action_path) {
   auto key = node::read_key_file(key_path);
-  if (!key) return fail(key.error());
+  if (!key) return report_error(key.error());
   auto text = read_input(action_path);
-  if (!text) return fail(text.error());
+  if (!text) return report_error(text.error());
   std::error_code ec;
   json::value value = json::parse(*text, ec);
-  if (ec) return fail(state::make_error(state::Reason::BadJson, "invalid JSON: " + ec.message()));
+  if (ec)
+    return report_error(state::make_error(state::Reason::BadJson, "invalid JSON: " + ec.message()));
   auto action = state::action_from_json(value);
-  if (!action) return fail(action.error());
+  if (!action) return report_error(action.error());
   // determinism: the CLI picks a nonce from the wall clock; execution never reads it.
   std::uint64_t chosen_nonce = nonce.value_or(
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -64,9 +47,9 @@ int sign(const std::string& key_path, std::uint64_t chain_id, std::optional<std:
 
 int recover(std::uint64_t chain_id, const std::string& envelope_path) {
   auto text = read_input(envelope_path);
-  if (!text) return fail(text.error());
+  if (!text) return report_error(text.error());
   auto verified = state::EnvelopeVerifier(chain_id).verify_json(*text);
-  if (!verified) return fail(verified.error());
+  if (!verified) return report_error(verified.error());
   std::cout << state::to_checksum_address(verified->signer) << "\n";
   return 0;
 }
