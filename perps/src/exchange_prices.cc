@@ -62,9 +62,8 @@ void Exchange::update_oracle(MarketIndex m, std::uint64_t now_ms) {
 void Exchange::update_mark(MarketIndex m) {
   Market& market = markets_[m];
   const auto bid = market.book.best_bid(), ask = market.book.best_ask();
-  if (bid && ask)
-    market.mid_ema.sample(*bid + (*ask - *bid) / 2 - market.oracle_px, market.oracle_time_ms,
-                          kMarkEmaWindowMs);
+  if (const auto mid = market.mid_px())
+    market.mid_ema.sample(*mid - market.oracle_px, market.oracle_time_ms, kMarkEmaWindowMs);
   const Px ema_px = market.oracle_px + (market.mid_ema.started ? market.mid_ema.value : 0);
   const std::optional<Px> last =
       market.last_trade_px > 0 ? std::optional<Px>(market.last_trade_px) : std::nullopt;

@@ -31,9 +31,8 @@ std::string interval_rate_text(std::int64_t rate_8h, std::uint32_t interval_hour
 }
 
 json::value mid_px(const Market& market) {
-  auto bid = market.book.best_bid(), ask = market.book.best_ask();
-  if (!bid || !ask) return nullptr;
-  return json::value(px_text(*bid + (*ask - *bid) / 2));  // (bid + ask) / 2 can overflow
+  const auto mid = market.mid_px();
+  return mid ? json::value(px_text(*mid)) : json::value(nullptr);
 }
 
 }  // namespace

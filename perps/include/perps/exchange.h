@@ -97,6 +97,13 @@ struct Market {
 
   // Tier maximum leverage for a position of this notional.
   std::uint32_t tier_max_leverage(std::int64_t notional) const;
+  // Halfway between the best bid and ask, rounded down (written so it cannot overflow); none
+  // with a side empty.
+  std::optional<Px> mid_px() const {
+    const auto bid = book.best_bid(), ask = book.best_ask();
+    if (!bid || !ask) return std::nullopt;
+    return *bid + (*ask - *bid) / 2;
+  }
 };
 
 struct Position {
