@@ -395,15 +395,15 @@ void MethodTable::dispatch(std::string_view request_text, std::function<void(std
   auto collector = std::make_shared<BatchCollector>(batch.size(), limits_.max_batch_response_bytes,
                                                     std::move(done));
   for (std::size_t index = 0; index < batch.size(); ++index) {
-    // Copied out of the arena: an answer may come after this call returns.
+    // Before the call, which may answer at once; copied out of the arena, as an answer may also
+    // come after this call returns.
     if (const json::object* object = batch[index].if_object())
       if (const json::value* id = object->if_contains("id");
           id && valid_id(*id) && id_echoes_exactly(*id))
         collector->ids[index] = json::value(*id, json::storage_ptr());
-  }
-  for (std::size_t index = 0; index < batch.size(); ++index)
     handle(batch[index],
            [collector, index](std::string text) { collector->fill(index, std::move(text)); });
+  }
   call_batch_methods();
 }
 
