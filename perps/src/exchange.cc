@@ -1049,18 +1049,53 @@ Outcome Exchange::modify(Context& c, AccountId owner, const state::ModifyOrder& 
   }
   // A modify is a cancel and a new order: the new order has a new oid and no time priority. A new
   // order that is malformed in itself (price, size, notional, market) is refused before the
-  // cancel, so a mistyped modify leaves the order resting; refusals that depend on the account
-  // after the cancel (margin, reduce-only room, Alo crossing) still leave it cancelled.
+  // cancel. One refused for the account after the cancel (margin, reduce-only room, Alo
+  // crossing, a cloid in use) is refused before it takes an oid or touches anything; the cancel
+  // is then undone, so a refused modify always leaves the order as it was, queue place included.
   if (auto error = spec_error(action.order)) {
     outcome.response.push_back(*error);
     return outcome;
   }
+  std::optional<RestingOrder> resting;
+  std::optional<TriggerOrder> trigger;
+  if (const RestingOrder* order = markets_[*m].book.find(action.oid);
+      order && order->owner == owner)
+    resting = *order;
+  else if (auto it = triggers_.find(action.oid); it != triggers_.end() && it->second.first == *m &&
+                                                 it->second.second.order.owner == owner)
+    trigger = it->second.second;
   if (Status s = cancel_order(*m, action.oid, owner); !s) {
     outcome.response.push_back(error_status(s.reason(), *m));
     return outcome;
   }
-  outcome.response.push_back(place_one(c, owner, action.order));
+  const OrderId next_oid = next_oid_;
+  OrderStatus placed = place_one(c, owner, action.order);
+  if (placed.kind == OrderStatus::Kind::Error && next_oid_ == next_oid) {
+    if (resting) reinstate_order(*m, *resting);
+    if (trigger) {
+      add_trigger(*m, *trigger);
+      touch_trigger(trigger->order.oid);
+    }
+  }
+  outcome.response.push_back(placed);
   return outcome;
+}
+
+void Exchange::reinstate_order(MarketIndex m, const RestingOrder& order) {
+  Market& market = markets_[m];
+  Account& acct = account(order.owner);
+  Position& pos = position(acct, m);
+  market.book.reinstate(order);
+  // The inverse of release_order(m, order, order.sz, true).
+  if (order.reduce_only)
+    pos.reduce_only_sz += order.sz;
+  else
+    (order.side == Side::Bid ? pos.bid_ntl : pos.ask_ntl) +=
+        notional(order.px, order.sz, market.lot_scale);
+  ++pos.open_orders;
+  acct.orders.push_back(order.oid);
+  if (!order.cloid.is_zero()) acct.cloids.emplace(std::pair{m, order.cloid}, order.oid);
+  touch_order(m, order.oid);
 }
 
 void Exchange::release_triggers(Context& c) {

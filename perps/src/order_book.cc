@@ -262,6 +262,24 @@ std::optional<RestingOrder> OrderBook::cancel(OrderId oid) {
   return order;
 }
 
+void OrderBook::reinstate(const RestingOrder& order) {
+  rest(order, order.sz);  // at the tail, then back past every later oid
+  const std::uint32_t x = index_.find(order.oid);
+  Node& node = nodes_[x];
+  std::uint32_t before = node.prev;
+  if (before == kNil || nodes_[before].order.oid < order.oid) return;
+  Level& level = pages_[node.page]->levels[node.slot];
+  level.tail = before;
+  nodes_[before].next = kNil;
+  while (before != kNil && nodes_[before].order.oid > order.oid) before = nodes_[before].prev;
+  // A later oid was passed, so the node after x exists.
+  const std::uint32_t after = before == kNil ? level.head : nodes_[before].next;
+  node.prev = before;
+  node.next = after;
+  (before == kNil ? level.head : nodes_[before].next) = x;
+  nodes_[after].prev = x;
+}
+
 const RestingOrder* OrderBook::find(OrderId oid) const {
   const std::uint32_t x = index_.find(oid);
   return x == kNil ? nullptr : &nodes_[x].order;

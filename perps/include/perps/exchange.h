@@ -364,6 +364,9 @@ class Exchange {
   void cover_bad_debt();
   // Removes a resting order from its book and from its owner's bookkeeping.
   state::Status cancel_order(MarketIndex m, OrderId oid, AccountId owner);
+  // Undoes cancel_order of a resting order: back on its level at its place in the queue, with its
+  // reservation, its cloid and its oid.
+  void reinstate_order(MarketIndex m, const RestingOrder& order);
   // Bookkeeping of an order leaving the book (cancelled, expired, filled) or shrinking by sz.
   void release_order(MarketIndex m, const RestingOrder& order, Lots sz, bool leaves_book);
   // Removes the account's cloid entry for (m, cloid) if it names oid.

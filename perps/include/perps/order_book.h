@@ -77,6 +77,9 @@ class OrderBook {
 
   PlaceOutcome place(const RestingOrder& order, TimeInForce tif, std::vector<MatchEvent>& events);
   std::optional<RestingOrder> cancel(OrderId oid);
+  // Puts back an order cancel() took out, where its oid places it among its level's orders (oids
+  // order a level by time), not at the tail.
+  void reinstate(const RestingOrder& order);
   const RestingOrder* find(OrderId oid) const;
   // Requests the memory find(oid) will read: its index slot (near = false), then its node.
   void prefetch(OrderId oid, bool near) const;

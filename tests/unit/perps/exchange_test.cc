@@ -334,6 +334,57 @@ TEST_CASE("a modify refused for its own price - size or notional leaves the orde
   CHECK(h.position("A", kBtc).bid_ntl == 40'000 * kUsd);
 }
 
+TEST_CASE("a modify refused for the account leaves the order as it was - queue place included",
+          "[exchange]") {
+  Harness h(test_genesis(1'000 * kUsd));
+  // 0.2 BTC at 50,000 is 10,000 notional: 500 of A's 1,000 reserved at the default 20x.
+  OrderStatus a = h.place("A", order("BTC", true, "50000", "0.2"));
+  OrderStatus b = h.place("B", order("BTC", true, "50000", "0.2"));  // queued behind A
+  REQUIRE(a.kind == OrderStatus::Kind::Resting);
+  REQUIRE(h.place("C", order("BTC", false, "50500", "0.1")).kind == OrderStatus::Kind::Resting);
+  state::ModifyOrder mod;
+  mod.oid = a.oid;
+  // 0.5 at 50,000 needs 1,250 once A's own 500 is released: more than the 1,000 A has.
+  mod.order = order("BTC", true, "50000", "0.5");
+  CHECK(h.act("A", mod).outcome.response.at(0).error == Reason::InsufficientMargin);
+  // An Alo bid at C's ask would cross it.
+  mod.order = order("BTC", true, "50500", "0.2", Tif::Alo);
+  CHECK(h.act("A", mod).outcome.response.at(0).error == Reason::AloWouldCross);
+  // A has no position for a reduce-only order to reduce.
+  mod.order = order("BTC", false, "51000", "0.2", Tif::Gtc, true);
+  CHECK(h.act("A", mod).outcome.response.at(0).error == Reason::ReduceOnlyWouldIncrease);
+
+  const RestingOrder* bid = h.exchange().markets()[kBtc].book.find(a.oid);
+  REQUIRE(bid != nullptr);
+  CHECK(bid->sz == 200);
+  CHECK(bid->px == 50'000 * kUsd);
+  CHECK(h.position("A", kBtc).bid_ntl == 10'000 * kUsd);
+  CHECK(h.position("A", kBtc).open_orders == 1);
+  // Still first in the queue: a seller of 0.2 meets A, not B.
+  h.place("C", order("BTC", false, "50000", "0.2", Tif::Ioc));
+  CHECK(h.position("A", kBtc).szi == 200);
+  CHECK(h.position("B", kBtc).szi == 0);
+  CHECK(h.exchange().markets()[kBtc].book.find(b.oid)->sz == 200);
+}
+
+TEST_CASE("a modify of a trigger order refused for margin leaves the trigger waiting",
+          "[exchange]") {
+  Harness h(test_genesis(1'000 * kUsd));
+  auto stop = order("BTC", false, "48000", "0.001", Tif::Ioc);
+  stop.trigger_px = {"49000", 49'000 * kUsd};
+  stop.tpsl = state::TpSl::Sl;
+  OrderStatus placed = h.place("A", stop);
+  REQUIRE(placed.kind == OrderStatus::Kind::Resting);
+  state::ModifyOrder mod;
+  mod.oid = placed.oid;
+  mod.order = order("BTC", true, "50000", "0.5");  // 25,000 notional at 20x: 1,250 > 1,000
+  CHECK(h.act("A", mod).outcome.response.at(0).error == Reason::InsufficientMargin);
+  const auto* waiting = h.exchange().find_trigger(placed.oid);
+  REQUIRE(waiting != nullptr);
+  CHECK(waiting->second.trigger_px == 49'000 * kUsd);
+  CHECK(waiting->second.order.sz == 1);
+}
+
 TEST_CASE("a trigger order too small to place is refused when given", "[exchange]") {
   Harness h;
   auto stop = order("BTC", false, "48000", "0.001", Tif::Ioc);  // 48 USD: accepted

@@ -639,3 +639,37 @@ TEMPLATE_TEST_CASE("visit_side walks one side in matching priority and stops whe
   CHECK(bids == Oids{4, 5});
   CHECK(first_two == Oids{2, 3});
 }
+
+TEST_CASE("reinstate puts a cancelled order back at its oid's place in its level", "[book]") {
+  OrderBook book;
+  std::vector<MatchEvent> events;
+  for (OrderId oid : {1, 2, 3, 4}) book.place(make_order(oid, oid, kBid, 100, 10), kGtc, events);
+  book.place(make_order(5, 5, kBid, 99, 7), kGtc, events);  // a level of its own
+  auto queue = [&] {
+    std::vector<OrderId> oids;
+    book.visit_side(kBid, [&](const RestingOrder& order) {
+      oids.push_back(order.oid);
+      return true;
+    });
+    return oids;
+  };
+  for (OrderId oid : {2, 1, 4, 5}) {  // the middle, the head, the tail, a level alone
+    const RestingOrder taken = *book.cancel(oid);
+    book.reinstate(taken);
+    CHECK(queue() == std::vector<OrderId>{1, 2, 3, 4, 5});
+    CHECK(book.find(oid)->time_ms == 1000 + oid);
+  }
+  std::vector<BookLevel> levels;
+  book.levels(kBid, 5, levels);
+  REQUIRE(levels.size() == 2);
+  CHECK(levels[0].px == 100);
+  CHECK(levels[0].sz == 40);
+  CHECK(levels[0].n == 4);
+  // A seller of 25 meets them in oid order: 1 and 2 whole, 5 of 3.
+  book.place(make_order(6, 6, kAsk, 100, 25), kIoc, events);
+  REQUIRE(events.size() == 3);
+  CHECK(events[0].maker_oid == 1);
+  CHECK(events[1].maker_oid == 2);
+  CHECK(events[2].maker_oid == 3);
+  CHECK(events[2].sz == 5);
+}
