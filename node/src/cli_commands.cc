@@ -136,8 +136,9 @@ class Session {
   int submit(json::object envelope) {
     auto receipt = call("perp_sendAction", std::move(envelope));
     if (!receipt) return 1;
-    // Exit 0 only when the action committed and none of its orders failed: a "pending" answer
-    // (the node's wait ran out) or an order status {"error": ...} is not success for a script.
+    // Exit 0 only when the action committed and none of its orders failed: "err" (executed and
+    // refused), "pending" (the node's wait ran out) or an order status {"error": ...} is not
+    // success for a script.
     const json::object& r = receipt->as_object();
     const json::value* outcome = r.if_contains("status");
     bool succeeded = outcome && outcome->is_string() && outcome->get_string() == "ok";
@@ -161,6 +162,15 @@ class Session {
     if (outcome && outcome->is_string() && outcome->get_string() == "pending")
       std::printf("  not committed yet: chain_getTx {\"hash\": \"%s\"} tells when it is\n",
                   text_of(r.at("txHash")).c_str());
+    // Executed and refused: named as a refusal at entry is (call() above).
+    if (outcome && outcome->is_string() && outcome->get_string() == "err" && response &&
+        response->is_object()) {
+      const json::object& why = response->as_object();
+      const json::value* reason = why.if_contains("reason");
+      const json::value* message = why.if_contains("message");
+      std::cerr << "error: " << (reason ? text_of(*reason) + ": " : std::string())
+                << (message ? text_of(*message) : std::string()) << "\n";
+    }
     return succeeded ? 0 : 1;
   }
 

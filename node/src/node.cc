@@ -463,11 +463,14 @@ void Node::answer_waiters(const Executor::BlockResult& result, const consensus::
       text += '}';
       respond(rpc::Answer::ok_text(std::move(text)));
     } else {
-      respond(rpc::Answer::fail(rpc::ErrorCode::ActionRejected, outcome.message,
-                                json::object{{"reason", state::reason_name(outcome.reason)},
-                                             {"message", outcome.message},
-                                             {"txHash", hex(receipt->tx_hash)},
-                                             {"height", header.height}}));
+      // Executed and refused: the block holds it (its nonce is spent), so the answer is its
+      // receipt with status "err", as SPEC section 5 has it; -32000 is for what never got in.
+      respond(rpc::Answer::ok(
+          json::object{{"txHash", hex(receipt->tx_hash)},
+                       {"height", header.height},
+                       {"status", "err"},
+                       {"response", json::object{{"reason", state::reason_name(outcome.reason)},
+                                                 {"message", outcome.message}}}}));
     }
   }
   for (auto& [respond, hash] : expired)

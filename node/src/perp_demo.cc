@@ -66,8 +66,14 @@ class Bot {
       return std::nullopt;
     }
     nonce_ = std::max(nonce_ + 1, now_ms());
-    return call("perp_sendAction",
-                state::envelope_to_json(verifier_->sign(std::move(*parsed), nonce_, key_)));
+    auto receipt = call("perp_sendAction",
+                        state::envelope_to_json(verifier_->sign(std::move(*parsed), nonce_, key_)));
+    // Refused in execution: a receipt with status "err", logged as a refusal at entry is.
+    if (receipt && receipt->is_object() && receipt->as_object().contains("status") &&
+        receipt->at("status") == "err")
+      std::fprintf(stderr, "perp-demo: perp_sendAction: %s\n",
+                   json::serialize(receipt->at("response")).c_str());
+    return receipt;
   }
 
  private:

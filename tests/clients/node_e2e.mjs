@@ -92,11 +92,18 @@ try {
   const tx = (await call("chain_getTx", { hash: take.result.txHash })).result;
   check(tx.signer === trader.address && tx.result.status === "ok", "chain_getTx names ethers' signer");
 
-  // A rejected action: -32000 with its reason.
+  // An action execution refuses: its receipt, status "err" with the reason.
   const broke = ethers.Wallet.createRandom();
   const rejected = await send(broke, { type: "usdSend", destination: trader.address, amount: "1" });
-  check(rejected.error?.code === -32000 && rejected.error?.data?.reason === "InsufficientBalance",
-        `an unfunded usdSend is rejected with a reason (${JSON.stringify(rejected)})`);
+  check(rejected.result?.status === "err" && rejected.result?.response?.reason === "InsufficientBalance" &&
+        rejected.result?.height > 0,
+        `an unfunded usdSend is refused with a reason (${JSON.stringify(rejected)})`);
+  // One refused at entry never reaches a block: -32000 with its reason.
+  const twice = await envelope(trader, { type: "usdSend", destination: validator.address, amount: "1" });
+  const first = await call("perp_sendAction", twice);
+  const repeated = await call("perp_sendAction", twice);
+  check(first.result?.status === "ok" && repeated.error?.code === -32000 && repeated.error?.data?.reason === "DuplicateTx",
+        `the same envelope again is refused at entry (${JSON.stringify(repeated)})`);
 
   // perp-cli submit sends an envelope signed elsewhere (here by ethers) as written.
   const envelopePath = join(work, "bid.json");
