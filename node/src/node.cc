@@ -549,8 +549,11 @@ std::optional<rpc::Topic> Node::parse_topic(const json::object& params, rpc::Err
     const json::string* market = string_param(params, "market");
     if (!market) return fail("market: required for " + std::string(*type));
     std::shared_lock lock(state_mutex_);
-    if (!executor_->app().find_market(*market))
-      return fail("market: unknown market " + std::string(*market));
+    if (!executor_->app().find_market(*market)) {
+      // As every query naming an unknown market answers (market_of below).
+      error = rpc::Answer::rejected("UnknownMarket", "no market " + std::string(*market)).error;
+      return std::nullopt;
+    }
     return rpc::Topic{std::string(*type), std::string(*market)};
   }
   if (*type == "user") {

@@ -127,6 +127,14 @@ TEST_CASE(
   json::value subscribed = ws.read();
   REQUIRE(subscribed.is_object());
   REQUIRE(subscribed.as_object().contains("result"));
+  // A book of no market: the -32000 UnknownMarket every query naming one answers.
+  ws.send(json::object{{"jsonrpc", "2.0"},
+                       {"id", 2},
+                       {"method", "perp_subscribe"},
+                       {"params", {{"type", "l2Book"}, {"market", "DOGE"}}}});
+  json::value unknown_book = ws.read();
+  CHECK(unknown_book.at("error").at("code") == -32000);
+  CHECK(unknown_book.at("error").at("data").at("reason") == "UnknownMarket");
 
   // A rests 0.1 BTC at 65,000; the book shows it.
   json::value rested =
