@@ -118,6 +118,7 @@ Exchange::Exchange(const GenesisState& genesis) {
   for (const auto& balance : genesis.balances) {
     AccountId id = account_id(balance.address);
     accounts_[id].usd += balance.usd;
+    accounts_[id].stake_free += balance.stake;
     touch(id);
   }
   Address vault;
@@ -1311,7 +1312,7 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
           .u8(p.is_cross)
           .i64(p.isolated_margin);
     }
-    w.u64(acct.liquidation_cooldown_until_ms);
+    w.u64(acct.liquidation_cooldown_until_ms).i64(acct.stake_free);
     sink.set(tagged_key(kAccountTag, acct.address), w.view());
   }
   dirty_accounts_.clear();
@@ -1469,6 +1470,8 @@ Status Exchange::load(std::string_view key, std::string_view value) {
         if (held && p.szi == 0) remove_holder(m, p);
       }
       acct.liquidation_cooldown_until_ms = r.u64();
+      // Records written before stake balances were kept end here (the stake was not kept: 0).
+      if (r.remaining() > 0) acct.stake_free = r.i64();
       return r.done() ? Status::Ok() : damaged();
     }
     case kOrderTag:

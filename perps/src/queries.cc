@@ -159,7 +159,10 @@ json::value account_to_json(const Exchange& exchange, const state::Address& user
       {"marginUsed", usd_text(margin_used_total)},
       {"maintenanceMargin", usd_text(maintenance_total)},
       {"withdrawable", usd_text(summary.withdrawable)},
-      {"stake", json::object{{"free", "0"}, {"staked", "0"}, {"locked", "0"}, {"unstaking", "0"}}},
+      {"stake", json::object{{"free", usd_text(acct->stake_free)},  // micro-units, as USD
+                             {"staked", "0"},
+                             {"locked", "0"},
+                             {"unstaking", "0"}}},
       {"positions", std::move(positions)}};
 }
 

@@ -168,6 +168,9 @@ struct Account {
   std::vector<OrderId> triggers;
   std::map<std::pair<MarketIndex, state::Bytes16>, OrderId> cloids;
   std::uint64_t liquidation_cooldown_until_ms = 0;  // after a partial liquidation
+  // Stake tokens held and not staked (micro-units): genesis balances' "stake". The staking and
+  // deployer actions that move them are not handled yet (UnsupportedAction).
+  std::int64_t stake_free = 0;
   bool dirty = false;
 };
 

@@ -789,6 +789,28 @@ TEST_CASE("query results have the SPEC section 5 shapes with decimal strings", "
   CHECK(markets.at(0).as_object().at("midPx").as_string() == "49500");
 }
 
+TEST_CASE("genesis stake balances show as free stake in perp_account and survive a restore",
+          "[exchange]") {
+  GenesisState genesis = test_genesis();
+  genesis.balances[0].stake = 600'000 * kMicro + 250'000;  // A: 600,000.25 stake tokens
+  Harness h(genesis);
+  h.block({});
+  auto stake_of = [](const Exchange& exchange, std::string_view who) {
+    return account_to_json(exchange, address_of_name(who)).at("stake").as_object();
+  };
+  const auto a = stake_of(h.exchange(), "A");
+  CHECK(a.at("free").as_string() == "600000.25");
+  CHECK(a.at("staked").as_string() == "0");
+  CHECK(stake_of(h.exchange(), "B").at("free").as_string() == "0");
+  state::MemKvStore store;
+  REQUIRE(h.executor().save(store));
+  // Restored over a genesis without the stake: the balance comes from A's stored record.
+  auto restored = Executor::restore(store, Exchange(test_genesis()), h.executor().height());
+  REQUIRE(restored);
+  CHECK(restored->app_hash() == h.executor().app_hash());
+  CHECK(stake_of(restored->app(), "A").at("free").as_string() == "600000.25");
+}
+
 TEST_CASE("perp_account totals include isolated positions - withdrawable stays cross",
           "[exchange]") {
   Harness h;
