@@ -713,9 +713,16 @@ void Node::register_methods(rpc::MethodTable& table) {
         if (!*at || (*at)->at.height > committed) {
           // Pending, or in the block being executed (taken from the mempool, not yet stored). A
           // transaction taken into a committed block was found above.
+          // SPEC's fields all present, null until the block is stored (the mempool knows a
+          // pending transaction by hash only: finding it would scan the queue under its lock).
           if (mempool_.seen(*hash))
-            return respond(rpc::Answer::ok(
-                json::object{{"hash", hex(*hash)}, {"height", nullptr}, {"status", "pending"}}));
+            return respond(rpc::Answer::ok(json::object{{"hash", hex(*hash)},
+                                                        {"height", nullptr},
+                                                        {"index", nullptr},
+                                                        {"signer", nullptr},
+                                                        {"action", nullptr},
+                                                        {"result", nullptr},
+                                                        {"status", "pending"}}));
           return respond(
               rpc::Answer::rejected("UnknownTx", "no transaction " + std::string(*text)));
         }

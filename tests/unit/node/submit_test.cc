@@ -237,7 +237,10 @@ TEST_CASE("chain_getTx answers pending while the transaction's block is being ex
     node.finalize_block(header, txs);
     const json::object executing = get_tx();
     REQUIRE(executing.contains("result"));
-    CHECK(executing.at("result").at("status") == "pending");
+    const json::object& in_block = executing.at("result").as_object();
+    CHECK(in_block.at("status") == "pending");
+    for (const char* field : {"height", "index", "signer", "action", "result"})
+      CHECK(in_block.at(field).is_null());
     node.commit();
     const json::object committed = get_tx();
     REQUIRE(committed.contains("result"));
