@@ -65,6 +65,16 @@ perps::GenesisState local_genesis(const state::Address& validator, const std::st
 // Everything is checked before anything is written, and config.json is written last: a home
 // without it is not initialized, and init may be run on it again (a failed or killed init
 // leaves at most a key to reuse, a genesis file to replace and a database still at height 0).
+// Why this build's perpd start cannot run a home with this genesis and key, if it cannot: it runs
+// single-validator networks whose genesis lists the node's own key.
+std::optional<std::string> start_refusal(const perps::GenesisState& genesis,
+                                         const state::Address& me) {
+  if (genesis.validators.size() == 1 && genesis.validators[0].address == me) return std::nullopt;
+  return "this build runs single-validator networks: the genesis must list exactly this node's "
+         "key " +
+         state::to_checksum_address(me) + " (the BFT engine is the next issue)";
+}
+
 int init(const std::string& home, const std::string& genesis_file, const std::string& key_file) {
   const fs::path dir(home);
   const std::string key_path = (dir / "validator.key").string();
@@ -141,6 +151,9 @@ int init(const std::string& home, const std::string& genesis_file, const std::st
   std::printf("initialized %s\n  validator %s\n  chain id %llu\n  rpc %s\n", home.c_str(),
               state::to_checksum_address(address).c_str(),
               static_cast<unsigned long long>(genesis.chain_id), config.rpc_listen.c_str());
+  // The home is kept (a later build runs it), but said now rather than at start.
+  if (auto refusal = start_refusal(genesis, address))
+    std::fprintf(stderr, "note: perpd start will refuse this home: %s\n", refusal->c_str());
   return 0;
 }
 
@@ -157,11 +170,7 @@ int start(const std::string& home, const std::string& rpc_override) {
   auto genesis = genesis::load_genesis_file((dir / "genesis.json").string());
   if (!genesis) return fail(genesis.error().message);
   const state::Address me = state::address_of(*key);
-  if (genesis->validators.size() != 1 || genesis->validators[0].address != me)
-    return fail(
-        "this build runs single-validator networks: the genesis must list exactly this node's "
-        "key " +
-        state::to_checksum_address(me) + " (the BFT engine is the next issue)");
+  if (auto refusal = start_refusal(*genesis, me)) return fail(*refusal);
   auto host_port = node::split_host_port(config->rpc_listen);
   if (!host_port) return fail(host_port.error().message);
 

@@ -540,5 +540,13 @@ TEST_CASE("perpd init checks its inputs before writing and can be run again afte
   CHECK(*node::read_key_file((home / "validator.key").string()) == key);
   CHECK(fs::exists(home / "data" / "chain" / "CURRENT"));  // init makes the database
   CHECK(init({}) == 1);                                    // once
+  // A genesis this build cannot start (four validators, and a new key among none of them):
+  // initialized, with a note naming why start will refuse it.
+  fs::remove_all(home);
+  CHECK(init({"--genesis", PERPD_SOURCE_DIR "/genesis/testnet-4.json"}) == 0);
+  std::ifstream log(base / "init.log");
+  const std::string said((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  CHECK(said.find("note: perpd start will refuse this home: this build runs single-validator "
+                  "networks") != std::string::npos);
   fs::remove_all(base);
 }
