@@ -142,8 +142,16 @@ int maker(Bot& bot) {
         }
       }
       auto names = orders;
-      if (auto receipt = bot.send(node::order_action_json(std::move(orders)))) {
-        const auto& statuses = receipt->at("response").at("statuses").as_array();
+      auto receipt = bot.send(node::order_action_json(std::move(orders)));
+      // Statuses come with "ok" only: "err" (refused, logged by send) and "pending" have none.
+      const json::value* statuses_value = nullptr;
+      if (receipt && receipt->is_object() && receipt->as_object().contains("status") &&
+          receipt->at("status") == "ok")
+        if (const json::value* response = receipt->as_object().if_contains("response");
+            response && response->is_object())
+          statuses_value = response->as_object().if_contains("statuses");
+      if (statuses_value && statuses_value->is_array()) {
+        const auto& statuses = statuses_value->get_array();
         for (std::size_t i = 0; i < statuses.size(); ++i)
           if (const auto* r = statuses[i].as_object().if_contains("resting"))
             resting.emplace_back(std::string(names[i].at("market").as_string()),

@@ -247,6 +247,8 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
             if (const auto* e = a.as_object().if_contains("error"))
               why = e->as_object().contains("data") ? json::serialize(e->at("data").at("reason"))
                                                     : json::serialize(e->at("message"));
+            else if (result && result->is_object() && result->at("status") == "err")
+              why = json::serialize(result->at("response").at("reason"));  // refused in its block
             else if (result)
               why = json::serialize(result->at("status"));
             std::lock_guard lock(reasons_mutex);

@@ -117,21 +117,35 @@ std::string response_json_text(const Exchange& exchange, const Exchange::Respons
 }
 
 namespace {
-// The outcome as chain_getTx's "result": {"status":"ok","response":...} or
-// {"status":"err","reason":...,"message":...}.
+// An execution refusal as perp_sendAction's answer and chain_getTx's "result" both give it:
+// {"status":"err","response":{"reason":...,"message":...}}.
+std::string refusal_json_text(std::string_view reason, std::string_view message) {
+  return boost::json::serialize(boost::json::object{
+      {"status", "err"},
+      {"response", boost::json::object{{"reason", reason}, {"message", message}}}});
+}
+
+// The outcome as chain_getTx's "result": {"status":"ok","response":...} or the refusal above.
 std::string outcome_json_text(const Exchange& exchange, const Outcome& outcome) {
-  if (!outcome.ok)
-    return boost::json::serialize(
-        boost::json::object{{"status", "err"},
-                            {"reason", state::reason_name(outcome.reason)},
-                            {"message", outcome.message}});
+  if (!outcome.ok) return refusal_json_text(state::reason_name(outcome.reason), outcome.message);
   return R"({"status":"ok","response":)" + response_json_text(exchange, outcome.response) + '}';
 }
 }  // namespace
 
 state::Result<std::string> stored_outcome_json_text(const Exchange& exchange,
                                                     std::string_view record) {
-  if (record.starts_with('{')) return std::string(record);
+  if (record.starts_with('{')) {
+    // Stored as JSON text by older builds, a refusal with its reason and message at the top.
+    boost::json::error_code ec;
+    const boost::json::value old = boost::json::parse(record, ec);
+    const boost::json::object* o = ec ? nullptr : old.if_object();
+    if (!o) return make_error(Reason::StorageError, "damaged outcome record (JSON text)");
+    const boost::json::value* reason = o->if_contains("reason");
+    const boost::json::value* message = o->if_contains("message");
+    if (reason && reason->is_string() && message && message->is_string())
+      return refusal_json_text(reason->get_string(), message->get_string());
+    return std::string(record);
+  }
   auto outcome = decode_outcome_record(record);
   if (!outcome) return outcome.error();
   // A market index past the exchange's markets is damage too: the text would name another

@@ -98,6 +98,9 @@ try {
   check(rejected.result?.status === "err" && rejected.result?.response?.reason === "InsufficientBalance" &&
         rejected.result?.height > 0,
         `an unfunded usdSend is refused with a reason (${JSON.stringify(rejected)})`);
+  const refusedTx = (await call("chain_getTx", { hash: rejected.result?.txHash })).result;
+  check(refusedTx?.result?.status === "err" && refusedTx?.result?.response?.reason === "InsufficientBalance",
+        `chain_getTx gives the refusal in the same shape (${JSON.stringify(refusedTx)})`);
   // One refused at entry never reaches a block: -32000 with its reason.
   const twice = await envelope(trader, { type: "usdSend", destination: validator.address, amount: "1" });
   const first = await call("perp_sendAction", twice);
