@@ -111,13 +111,8 @@ int maker(Bot& bot) {
   while (!g_stop) {
     auto markets = bot.call("perp_markets", json::object{});
     if (markets) {
-      if (!resting.empty()) {
-        json::array cancels;
-        for (const auto& [market, oid] : resting)
-          cancels.push_back(json::object{{"market", market}, {"oid", oid}});
-        bot.send(json::object{{"type", "cancel"}, {"cancels", std::move(cancels)}});
-        resting.clear();
-      }
+      const auto previous = std::move(resting);
+      resting.clear();
       json::array orders;
       for (const auto& m : markets->as_array()) {
         const std::string name(m.at("name").as_string());
@@ -156,6 +151,14 @@ int maker(Bot& bot) {
           if (const auto* r = statuses[i].as_object().if_contains("resting"))
             resting.emplace_back(std::string(names[i].at("market").as_string()),
                                  r->at("oid").to_number<std::uint64_t>());
+      }
+      // The old quotes go once the new ones rest: cancelled first, they left the book empty for
+      // a block every cycle, and a market order sent then found nothing to trade against.
+      if (!previous.empty()) {
+        json::array cancels;
+        for (const auto& [market, oid] : previous)
+          cancels.push_back(json::object{{"market", market}, {"oid", oid}});
+        bot.send(json::object{{"type", "cancel"}, {"cancels", std::move(cancels)}});
       }
     }
     for (int i = 0; i < 20 && !g_stop; ++i)
