@@ -605,7 +605,8 @@ OrderStatus Exchange::place_one(Context& c, AccountId owner, const state::OrderS
 }
 
 OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m,
-                                      RestingOrder order, TimeInForce tif, bool liquidation) {
+                                      RestingOrder order, TimeInForce tif, Origin origin) {
+  const bool liquidation = origin == Origin::Liquidation;
   Market& market = markets_[m];
   Account& acct = account(owner);
   Position& pos = position(acct, m);
@@ -679,7 +680,12 @@ OrderStatus Exchange::place_validated(Context& c, AccountId owner, MarketIndex m
   else
     (order.side == Side::Bid ? pos.bid_ntl : pos.ask_ntl) += ntl;
 
-  order.oid = next_oid_++;
+  // A fired trigger order keeps the oid its owner was given; it queues from now, so it draws its
+  // queue place from the oid sequence, as a new order's oid would be.
+  if (origin == Origin::FiredTrigger)
+    fired_queue_place_[order.oid] = next_oid_++;
+  else
+    order.oid = next_oid_++;
   globals_dirty_ = true;
   ++pos.open_orders;
   acct.orders.push_back(order.oid);
@@ -782,6 +788,7 @@ void Exchange::release_order(MarketIndex m, const RestingOrder& order, Lots sz, 
   Position& pos = position(acct, m);
   release_reservation(markets_[m], pos, order.side, order.reduce_only, order.px, sz);
   if (leaves_book) {
+    fired_queue_place_.erase(order.oid);
     --pos.open_orders;
     auto it = std::find(acct.orders.begin(), acct.orders.end(), order.oid);
     *it = acct.orders.back();
@@ -1059,6 +1066,7 @@ Outcome Exchange::modify(Context& c, AccountId owner, const state::ModifyOrder& 
   }
   std::optional<RestingOrder> resting;
   std::optional<TriggerOrder> trigger;
+  const std::uint64_t place = queue_place(action.oid);
   if (const RestingOrder* order = markets_[*m].book.find(action.oid);
       order && order->owner == owner)
     resting = *order;
@@ -1072,7 +1080,7 @@ Outcome Exchange::modify(Context& c, AccountId owner, const state::ModifyOrder& 
   const OrderId next_oid = next_oid_;
   OrderStatus placed = place_one(c, owner, action.order);
   if (placed.kind == OrderStatus::Kind::Error && next_oid_ == next_oid) {
-    if (resting) reinstate_order(*m, *resting);
+    if (resting) reinstate_order(*m, *resting, place);
     if (trigger) {
       add_trigger(*m, *trigger);
       touch_trigger(trigger->order.oid);
@@ -1082,11 +1090,12 @@ Outcome Exchange::modify(Context& c, AccountId owner, const state::ModifyOrder& 
   return outcome;
 }
 
-void Exchange::reinstate_order(MarketIndex m, const RestingOrder& order) {
+void Exchange::reinstate_order(MarketIndex m, const RestingOrder& order, std::uint64_t place) {
   Market& market = markets_[m];
   Account& acct = account(order.owner);
   Position& pos = position(acct, m);
-  market.book.reinstate(order);
+  if (place != order.oid) fired_queue_place_[order.oid] = place;
+  market.book.reinstate(order, [this](OrderId oid) { return queue_place(oid); });
   // The inverse of release_order(m, order, order.sz, true).
   if (order.reduce_only)
     pos.reduce_only_sz += order.sz;
@@ -1122,8 +1131,7 @@ void Exchange::release_triggers(Context& c) {
     remove_trigger(it);
     RestingOrder order = trigger.order;
     order.time_ms = c.block.time_ms;
-    // Released orders get a fresh oid: oids order the book by time priority.
-    (void)place_validated(c, order.owner, m, order, trigger.tif);
+    (void)place_validated(c, order.owner, m, order, trigger.tif, Origin::FiredTrigger);
   }
 }
 
@@ -1321,12 +1329,15 @@ void Exchange::collect_changes(state::ChangeSink& sink) {
   dirty_orders_.erase(std::unique(dirty_orders_.begin(), dirty_orders_.end()), dirty_orders_.end());
   for (const auto& [m, oid] : dirty_orders_) {
     const RestingOrder* resting = markets_[m].book.find(oid);
-    sink.set(tagged_key(kOrderTag, oid, 8),
-             resting ? std::optional<std::string_view>(
-                           encode_order(RecordWriter(record_buffer_), m,
-                                        accounts_[resting->owner].address, *resting)
-                               .view())
-                     : std::nullopt);
+    if (!resting) {
+      sink.set(tagged_key(kOrderTag, oid, 8), std::nullopt);
+      continue;
+    }
+    RecordWriter w(record_buffer_);
+    encode_order(std::move(w), m, accounts_[resting->owner].address, *resting);
+    // Only a fired trigger order's record carries its queue place (every other's is its oid).
+    if (const std::uint64_t place = queue_place(oid); place != oid) w.u64(place);
+    sink.set(tagged_key(kOrderTag, oid, 8), w.view());
   }
   std::sort(dirty_triggers_.begin(), dirty_triggers_.end());
   dirty_triggers_.erase(std::unique(dirty_triggers_.begin(), dirty_triggers_.end()),
@@ -1492,12 +1503,17 @@ Status Exchange::load(std::string_view key, std::string_view value) {
       o.cloid = r.bytes<16>();
       if (!r.ok() || m >= markets_.size()) return damaged();
       // Owners are resolved in finish_load, once every account is known; keep the address.
-      pending_orders_.push_back({key[0] == kTriggerTag, m, owner, o, {}});
+      pending_orders_.push_back({key[0] == kTriggerTag, m, owner, o, {}, oid});
       if (key[0] == kTriggerTag) {
         auto& t = pending_orders_.back().trigger;
         t.tif = static_cast<TimeInForce>(r.u8());
         t.tpsl = static_cast<state::TpSl>(r.u8());
         t.trigger_px = r.i64();
+      } else if (r.remaining() > 0) {
+        // A fired trigger order's queue place: drawn after its oid, so always past it.
+        const std::uint64_t place = r.u64();
+        if (place <= oid) return damaged();
+        pending_orders_.back().queue_place = place;
       }
       return r.done() ? Status::Ok() : damaged();
     }
@@ -1572,9 +1588,9 @@ Status Exchange::load(std::string_view key, std::string_view value) {
 }
 
 Status Exchange::finish_load() {
-  // Orders go back in oid order, which within a price level is time priority.
+  // Orders go back in queue-place order, which within a price level is time priority.
   std::sort(pending_orders_.begin(), pending_orders_.end(),
-            [](const auto& a, const auto& b) { return a.order.oid < b.order.oid; });
+            [](const auto& a, const auto& b) { return a.queue_place < b.queue_place; });
   for (auto& pending : pending_orders_) {
     auto owner = account_by_address_.find(pending.owner);
     if (owner == account_by_address_.end())
@@ -1595,6 +1611,8 @@ Status Exchange::finish_load() {
     PlaceOutcome placed = market.book.place(pending.order, TimeInForce::Gtc, match_scratch_);
     if (!match_scratch_.empty() || placed.status != PlaceOutcome::Status::Rested)
       return reject(Reason::StorageError, "stored book is crossed");
+    if (pending.queue_place != pending.order.oid)
+      fired_queue_place_[pending.order.oid] = pending.queue_place;
     Account& acct = accounts_[owner->second];
     Position& pos = position(acct, pending.market);
     if (pending.order.reduce_only)

@@ -203,7 +203,7 @@ bool Exchange::book_liquidation(Context& c, AccountId id, MarketIndex m, std::in
   order.px = limit;
   order.sz = order.orig_sz = sz;
   order.time_ms = c.block.time_ms;
-  (void)place_validated(c, id, m, order, TimeInForce::Ioc, /*liquidation=*/true);
+  (void)place_validated(c, id, m, order, TimeInForce::Ioc, Origin::Liquidation);
   return sz < full;
 }
 

@@ -262,17 +262,19 @@ std::optional<RestingOrder> OrderBook::cancel(OrderId oid) {
   return order;
 }
 
-void OrderBook::reinstate(const RestingOrder& order) {
-  rest(order, order.sz);  // at the tail, then back past every later oid
+void OrderBook::reinstate(const RestingOrder& order,
+                          const std::function<std::uint64_t(OrderId)>& place_of) {
+  rest(order, order.sz);  // at the tail, then back past every later place
+  const std::uint64_t place = place_of(order.oid);
   const std::uint32_t x = index_.find(order.oid);
   Node& node = nodes_[x];
   std::uint32_t before = node.prev;
-  if (before == kNil || nodes_[before].order.oid < order.oid) return;
+  if (before == kNil || place_of(nodes_[before].order.oid) < place) return;
   Level& level = pages_[node.page]->levels[node.slot];
   level.tail = before;
   nodes_[before].next = kNil;
-  while (before != kNil && nodes_[before].order.oid > order.oid) before = nodes_[before].prev;
-  // A later oid was passed, so the node after x exists.
+  while (before != kNil && place_of(nodes_[before].order.oid) > place) before = nodes_[before].prev;
+  // A later place was passed, so the node after x exists.
   const std::uint32_t after = before == kNil ? level.head : nodes_[before].next;
   node.prev = before;
   node.next = after;

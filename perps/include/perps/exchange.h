@@ -329,9 +329,11 @@ class Exchange {
   // the day's range, size in whole lots, notional), before any account state is looked at.
   std::optional<OrderStatus> spec_error(const state::OrderSpec& spec) const;
   OrderStatus place_one(Context& c, AccountId owner, const state::OrderSpec& spec);
-  // liquidation: the protocol's own order (no margin checks, no minimum notional).
+  // Who places an order: an account (a new oid), the protocol liquidating (no margin checks, no
+  // minimum notional), or a trigger order firing (it keeps its oid; queue_place below).
+  enum class Origin : std::uint8_t { Account, Liquidation, FiredTrigger };
   OrderStatus place_validated(Context& c, AccountId owner, MarketIndex m, RestingOrder order,
-                              TimeInForce tif, bool liquidation = false);
+                              TimeInForce tif, Origin origin = Origin::Account);
   state::TxOutcome<Response> cancel_orders(Context& c, AccountId owner,
                                            const state::CancelOrders& action);
   state::TxOutcome<Response> cancel_by_cloid(Context& c, AccountId owner,
@@ -369,7 +371,13 @@ class Exchange {
   state::Status cancel_order(MarketIndex m, OrderId oid, AccountId owner);
   // Undoes cancel_order of a resting order: back on its level at its place in the queue, with its
   // reservation, its cloid and its oid.
-  void reinstate_order(MarketIndex m, const RestingOrder& order);
+  void reinstate_order(MarketIndex m, const RestingOrder& order, std::uint64_t place);
+  // An order's place in its level's queue: its oid, or for a fired trigger order (which keeps its
+  // oid but queues from when it fired) the number drawn from the oid sequence then.
+  std::uint64_t queue_place(OrderId oid) const {
+    auto it = fired_queue_place_.find(oid);
+    return it == fired_queue_place_.end() ? oid : it->second;
+  }
   // Bookkeeping of an order leaving the book (cancelled, expired, filled) or shrinking by sz.
   void release_order(MarketIndex m, const RestingOrder& order, Lots sz, bool leaves_book);
   // Removes the account's cloid entry for (m, cloid) if it names oid.
@@ -430,8 +438,12 @@ class Exchange {
     state::Address owner;
     RestingOrder order;
     TriggerOrder trigger;
+    std::uint64_t queue_place;  // the order's oid unless it is a fired trigger order
   };
   std::vector<PendingOrder> pending_orders_;
+  // Resting orders that fired as trigger orders: oid -> queue place (queue_place()). Stored in
+  // their order records; an order leaving the book leaves this too. Looked up only.
+  std::map<OrderId, std::uint64_t> fired_queue_place_;
   std::map<OrderId, std::pair<MarketIndex, TriggerOrder>> triggers_;
   // A trigger order enters or leaves triggers_, its owner's list and its market's queue.
   void add_trigger(MarketIndex m, const TriggerOrder& trigger);

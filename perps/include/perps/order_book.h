@@ -58,6 +58,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -77,9 +78,9 @@ class OrderBook {
 
   PlaceOutcome place(const RestingOrder& order, TimeInForce tif, std::vector<MatchEvent>& events);
   std::optional<RestingOrder> cancel(OrderId oid);
-  // Puts back an order cancel() took out, where its oid places it among its level's orders (oids
-  // order a level by time), not at the tail.
-  void reinstate(const RestingOrder& order);
+  // Puts back an order cancel() took out at its place in its level's queue (not at the tail):
+  // place_of(oid) gives each order's place, which orders a level by time.
+  void reinstate(const RestingOrder& order, const std::function<std::uint64_t(OrderId)>& place_of);
   const RestingOrder* find(OrderId oid) const;
   // Requests the memory find(oid) will read: its index slot (near = false), then its node.
   void prefetch(OrderId oid, bool near) const;

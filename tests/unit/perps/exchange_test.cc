@@ -556,8 +556,8 @@ TEST_CASE("a mark move fires exactly the triggers it reaches - on its market - i
   };
   using state::TpSl;
   // BTC's mark is 50,000. Limits far from any order, so what fires rests and can be seen.
-  trigger("BTC", false, "60000", TpSl::Tp, "51000", 51'000 * kUsd);  // placed before the next
-  trigger("BTC", true, "40000", TpSl::Sl, "50500", 50'500 * kUsd);
+  const OrderId sell_tp_51k = trigger("BTC", false, "60000", TpSl::Tp, "51000", 51'000 * kUsd);
+  const OrderId buy_sl_50_5k = trigger("BTC", true, "40000", TpSl::Sl, "50500", 50'500 * kUsd);
   const OrderId sell_sl_49k = trigger("BTC", false, "60000", TpSl::Sl, "49000", 49'000 * kUsd);
   const OrderId buy_tp_49_5k = trigger("BTC", true, "40000", TpSl::Tp, "49500", 49'500 * kUsd);
   const OrderId sell_tp_52k = trigger("BTC", false, "60000", TpSl::Tp, "52000", 52'000 * kUsd);
@@ -577,11 +577,10 @@ TEST_CASE("a mark move fires exactly the triggers it reaches - on its market - i
   CHECK(waiting() == std::vector<OrderId>{sell_sl_49k, buy_tp_49_5k, sell_tp_52k, eth_sell_tp});
   std::vector<OrderId> resting = h.account("A").orders;
   std::sort(resting.begin(), resting.end());
-  REQUIRE(resting.size() == 2);
-  CHECK(resting[0] > eth_sell_tp);  // fresh oids, in the triggers' oid order
-  // The take-profit came first by oid, the stop-loss (50,500) first by price: released by oid.
-  CHECK(resting_px(resting[0]) == 60'000 * kUsd);
-  CHECK(resting_px(resting[1]) == 40'000 * kUsd);
+  // They rest under the oids they were given.
+  CHECK(resting == std::vector<OrderId>{sell_tp_51k, buy_sl_50_5k});
+  CHECK(resting_px(sell_tp_51k) == 60'000 * kUsd);
+  CHECK(resting_px(buy_sl_50_5k) == 40'000 * kUsd);
 
   // Down to 49,000: the sell stop-loss at 49,000 (reached exactly) and the buy take-profit at
   // 49,500 fire.
@@ -642,6 +641,51 @@ TEST_CASE("triggers fired by rising and falling marks in two markets are release
   CHECK(markets[kBtc].book.find(placed[2])->px == 61'000 * kUsd);
 }
 
+TEST_CASE("a fired trigger order keeps its oid and queues from when it fired - after a restore too",
+          "[exchange]") {
+  Harness h;
+  auto take_profit = order("BTC", false, "60000", "0.01");
+  take_profit.trigger_px = {"51000", 51'000 * kUsd};
+  take_profit.tpsl = state::TpSl::Tp;
+  const OrderId fired = h.place("A", take_profit).oid;
+  const OrderId earlier = h.place("B", order("BTC", false, "60000", "0.01")).oid;
+  REQUIRE(earlier > fired);
+  h.exchange().set_mark_px(kBtc, 51'000 * kUsd);
+  h.block({});
+  auto queue = [](const Exchange& exchange) {
+    std::vector<OrderId> oids;
+    exchange.markets()[kBtc].book.visit_side(Side::Ask, [&](const RestingOrder& o) {
+      oids.push_back(o.oid);
+      return true;
+    });
+    return oids;
+  };
+  // A rests under the oid it was given, behind B, which was on the book when A's order fired.
+  CHECK(queue(h.exchange()) == std::vector<OrderId>{earlier, fired});
+  // A refused modify puts it back at that place, not at its oid's.
+  state::ModifyOrder too_big;
+  too_big.oid = fired;
+  too_big.order = order("BTC", false, "60000", "100");  // 6,000,000 notional at 20x
+  CHECK(h.act("A", too_big).outcome.response.at(0).error == Reason::InsufficientMargin);
+  CHECK(queue(h.exchange()) == std::vector<OrderId>{earlier, fired});
+
+  state::MemKvStore store;
+  REQUIRE(h.executor().save(store));
+  auto restored = Executor::restore(store, Exchange(test_genesis()), h.executor().height());
+  REQUIRE(restored);
+  CHECK(restored->app_hash() == h.executor().app_hash());
+  CHECK(queue(restored->app()) == std::vector<OrderId>{earlier, fired});
+
+  // A buyer of 0.01 meets B; A's order is cancelled by its oid.
+  h.place("C", order("BTC", true, "60000", "0.01", Tif::Ioc));
+  CHECK(h.position("B", kBtc).szi == -10);
+  CHECK(h.position("A", kBtc).szi == 0);
+  state::CancelOrders cancel;
+  cancel.cancels.items.push_back({"BTC", fired});
+  CHECK(h.act("A", cancel).outcome.response.at(0).kind == OrderStatus::Kind::Success);
+  CHECK(queue(h.exchange()).empty());
+}
+
 TEST_CASE("a trigger order's cloid is taken until it fires - cancelByCloid reaches it",
           "[exchange]") {
   Harness h;
@@ -679,9 +723,8 @@ TEST_CASE("a trigger order's cloid is taken until it fires - cancelByCloid reach
   h.exchange().set_mark_px(kBtc, 45'000 * kUsd);
   h.block({});
   REQUIRE(h.account("A").orders.size() == 1);
-  const OrderId placed = h.account("A").orders[0];
-  CHECK(placed > again.oid);
-  CHECK(h.account("A").cloids.at({kBtc, stop.cloid}) == placed);
+  CHECK(h.account("A").orders[0] == again.oid);  // the trigger's own oid
+  CHECK(h.account("A").cloids.at({kBtc, stop.cloid}) == again.oid);
 }
 
 TEST_CASE("trigger orders count toward the open-order limit", "[exchange]") {

@@ -655,7 +655,7 @@ TEST_CASE("reinstate puts a cancelled order back at its oid's place in its level
   };
   for (OrderId oid : {2, 1, 4, 5}) {  // the middle, the head, the tail, a level alone
     const RestingOrder taken = *book.cancel(oid);
-    book.reinstate(taken);
+    book.reinstate(taken, [](OrderId id) { return id; });  // places are oids here
     CHECK(queue() == std::vector<OrderId>{1, 2, 3, 4, 5});
     CHECK(book.find(oid)->time_ms == 1000 + oid);
   }
