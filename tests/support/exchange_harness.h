@@ -47,6 +47,15 @@ inline state::OrderSpec order(std::string market, bool buy, std::string px, std:
   return o;
 }
 
+// spec as a trigger order: it waits outside the book until the mark reaches trigger_px.
+inline state::OrderSpec trigger_order(state::OrderSpec spec, std::string trigger_px,
+                                      state::TpSl tpsl) {
+  const std::int64_t units = *state::parse_decimal(trigger_px, 6, state::Sign::Unsigned);
+  spec.trigger_px = {std::move(trigger_px), units};
+  spec.tpsl = tpsl;
+  return spec;
+}
+
 class Harness {
  public:
   explicit Harness(const GenesisState& genesis = test_genesis())

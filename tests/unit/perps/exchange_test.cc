@@ -272,9 +272,8 @@ TEST_CASE("order and trigger prices stay within 10x of the day's start price", "
   CHECK(h.place("A", order("BTC", false, "500001", "0.001")).error == Reason::InvalidPrice);
   CHECK(h.place("A", order("BTC", true, "5000", "0.01")).kind == OrderStatus::Kind::Resting);
   CHECK(h.place("A", order("BTC", true, "4999", "0.01")).error == Reason::InvalidPrice);
-  auto stop = order("BTC", false, "48000", "0.001", Tif::Ioc);
-  stop.trigger_px = {"4999", 4'999'000'000};
-  stop.tpsl = state::TpSl::Sl;
+  auto stop =
+      trigger_order(order("BTC", false, "48000", "0.001", Tif::Ioc), "4999", state::TpSl::Sl);
   CHECK(h.place("A", stop).error == Reason::InvalidPrice);
   stop.trigger_px = {"5000", 5'000'000'000};
   CHECK(h.place("A", stop).kind == OrderStatus::Kind::Resting);
@@ -370,9 +369,8 @@ TEST_CASE("a modify refused for the account leaves the order as it was - queue p
 TEST_CASE("a modify of a trigger order refused for margin leaves the trigger waiting",
           "[exchange]") {
   Harness h(test_genesis(1'000 * kUsd));
-  auto stop = order("BTC", false, "48000", "0.001", Tif::Ioc);
-  stop.trigger_px = {"49000", 49'000 * kUsd};
-  stop.tpsl = state::TpSl::Sl;
+  auto stop =
+      trigger_order(order("BTC", false, "48000", "0.001", Tif::Ioc), "49000", state::TpSl::Sl);
   OrderStatus placed = h.place("A", stop);
   REQUIRE(placed.kind == OrderStatus::Kind::Resting);
   state::ModifyOrder mod;
@@ -387,9 +385,8 @@ TEST_CASE("a modify of a trigger order refused for margin leaves the trigger wai
 
 TEST_CASE("a trigger order too small to place is refused when given", "[exchange]") {
   Harness h;
-  auto stop = order("BTC", false, "48000", "0.001", Tif::Ioc);  // 48 USD: accepted
-  stop.trigger_px = {"49000", 49'000 * kUsd};
-  stop.tpsl = state::TpSl::Sl;
+  auto stop = trigger_order(order("BTC", false, "48000", "0.001", Tif::Ioc), "49000",
+                            state::TpSl::Sl);  // 48 USD: accepted
   CHECK(h.place("A", stop).kind == OrderStatus::Kind::Resting);
   stop.px = {"9000", 9'000 * kUsd};  // 0.001 at 9,000 = 9 USD: it could never be placed
   stop.trigger_px = {"9500", 9'500 * kUsd};
@@ -508,9 +505,8 @@ TEST_CASE("trigger orders wait for the mark and then trade", "[exchange]") {
   h.place("B", order("BTC", false, "50000", "1"));
   h.place("A", order("BTC", true, "50000", "1", Tif::Ioc));
   // Stop-loss: sell 1 reduce-only when the mark falls to 49,000 or below.
-  auto stop = order("BTC", false, "48000", "1", Tif::Ioc, true);
-  stop.trigger_px = {"49000", 49'000 * kUsd};
-  stop.tpsl = state::TpSl::Sl;
+  auto stop =
+      trigger_order(order("BTC", false, "48000", "1", Tif::Ioc, true), "49000", state::TpSl::Sl);
   REQUIRE(h.place("A", stop).kind == OrderStatus::Kind::Resting);
   h.place("C", order("BTC", true, "48500", "1"));
   h.exchange().set_mark_px(kBtc, 49'500 * kUsd);
@@ -528,9 +524,8 @@ TEST_CASE("a trigger order placed already past its price fires at the end of its
   open_long_from_b(h, "1");
   h.place("C", order("BTC", true, "49500", "1"));
   // A stop-loss at 51,000 with the mark at 50,000 is already past: the mark need not move.
-  auto stop = order("BTC", false, "48000", "1", Tif::Ioc, true);
-  stop.trigger_px = {"51000", 51'000 * kUsd};
-  stop.tpsl = state::TpSl::Sl;
+  auto stop =
+      trigger_order(order("BTC", false, "48000", "1", Tif::Ioc, true), "51000", state::TpSl::Sl);
   REQUIRE(h.place("A", stop).kind == OrderStatus::Kind::Resting);
   CHECK(h.position("A", kBtc).szi == 0);  // fired in the same block, sold to C at 49,500
   CHECK(h.position("C", kBtc).szi == 1000);
@@ -644,9 +639,7 @@ TEST_CASE("triggers fired by rising and falling marks in two markets are release
 TEST_CASE("a fired trigger order keeps its oid and queues from when it fired - after a restore too",
           "[exchange]") {
   Harness h;
-  auto take_profit = order("BTC", false, "60000", "0.01");
-  take_profit.trigger_px = {"51000", 51'000 * kUsd};
-  take_profit.tpsl = state::TpSl::Tp;
+  auto take_profit = trigger_order(order("BTC", false, "60000", "0.01"), "51000", state::TpSl::Tp);
   const OrderId fired = h.place("A", take_profit).oid;
   const OrderId earlier = h.place("B", order("BTC", false, "60000", "0.01")).oid;
   REQUIRE(earlier > fired);
@@ -689,9 +682,7 @@ TEST_CASE("a fired trigger order keeps its oid and queues from when it fired - a
 TEST_CASE("a trigger order's cloid is taken until it fires - cancelByCloid reaches it",
           "[exchange]") {
   Harness h;
-  auto stop = order("BTC", false, "40000", "0.01");
-  stop.trigger_px = {"45000", 45'000 * kUsd};
-  stop.tpsl = state::TpSl::Sl;
+  auto stop = trigger_order(order("BTC", false, "40000", "0.01"), "45000", state::TpSl::Sl);
   stop.cloid.bytes[15] = 7;
   const OrderStatus waiting = h.place("A", stop);
   REQUIRE(waiting.kind == OrderStatus::Kind::Resting);
@@ -739,9 +730,7 @@ TEST_CASE("trigger orders count toward the open-order limit", "[exchange]") {
     for (const OrderStatus& s : receipt.outcome.response)
       REQUIRE(s.kind == OrderStatus::Kind::Resting);
   }
-  auto take_profit = order("BTC", false, "60000", "0.001");
-  take_profit.trigger_px = {"60000", 60'000 * kUsd};
-  take_profit.tpsl = state::TpSl::Tp;
+  auto take_profit = trigger_order(order("BTC", false, "60000", "0.001"), "60000", state::TpSl::Tp);
   const OrderStatus trigger = h.place("A", take_profit);  // the 1000th open order
   REQUIRE(trigger.kind == OrderStatus::Kind::Resting);
   CHECK(h.account("A").triggers == std::vector<OrderId>{trigger.oid});
@@ -874,9 +863,8 @@ TEST_CASE("perp_openOrders lists trigger orders with their trigger beside restin
           "[exchange]") {
   Harness h;
   OrderStatus bid = h.place("A", order("BTC", true, "40000", "0.5"));
-  auto stop = order("BTC", false, "47000", "0.25", Tif::Ioc);
-  stop.trigger_px = {"48000", 48'000 * kUsd};
-  stop.tpsl = state::TpSl::Sl;
+  auto stop =
+      trigger_order(order("BTC", false, "47000", "0.25", Tif::Ioc), "48000", state::TpSl::Sl);
   OrderStatus waiting = h.place("A", stop);
   REQUIRE(waiting.kind == OrderStatus::Kind::Resting);
   const std::string bid_oid = std::to_string(bid.oid), stop_oid = std::to_string(waiting.oid);
