@@ -973,7 +973,10 @@ void Exchange::enforce_reduce_only(AccountId id, MarketIndex m) {
     const RestingOrder* order = markets_[m].book.find(oid);
     if (order && order->reduce_only) reduce_only.push_back(oid);
   }
-  std::sort(reduce_only.rbegin(), reduce_only.rend());  // newest first
+  // Newest first: by queue place, the time each entered the book (a fired trigger order's oid
+  // is older than its place).
+  std::sort(reduce_only.begin(), reduce_only.end(),
+            [this](OrderId a, OrderId b) { return queue_place(a) > queue_place(b); });
   for (OrderId oid : reduce_only) {
     const RestingOrder* order = markets_[m].book.find(oid);
     if (!order) continue;
@@ -1591,6 +1594,16 @@ Status Exchange::finish_load() {
   // Orders go back in queue-place order, which within a price level is time priority.
   std::sort(pending_orders_.begin(), pending_orders_.end(),
             [](const auto& a, const auto& b) { return a.queue_place < b.queue_place; });
+  // Places are drawn from the oid sequence, once each; an oid is a trigger's or a resting
+  // order's, never both (a firing trigger's record is deleted as its order's is written).
+  std::set<OrderId> oids;
+  for (std::size_t i = 0; i < pending_orders_.size(); ++i) {
+    const PendingOrder& p = pending_orders_[i];
+    if (p.queue_place >= next_oid_ ||
+        (i > 0 && pending_orders_[i - 1].queue_place == p.queue_place) ||
+        !oids.insert(p.order.oid).second)
+      return reject(Reason::StorageError, "damaged order record " + std::to_string(p.order.oid));
+  }
   for (auto& pending : pending_orders_) {
     auto owner = account_by_address_.find(pending.owner);
     if (owner == account_by_address_.end())

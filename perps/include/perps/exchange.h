@@ -431,7 +431,7 @@ class Exchange {
   };
   std::map<std::pair<MarketIndex, state::Address>, Vote> votes_;  // latest per validator
   AccountId vault_id_ = 0;
-  // Orders read by load(), placed into the books by finish_load() in oid order.
+  // Orders read by load(), placed into the books by finish_load() in queue-place order.
   struct PendingOrder {
     bool is_trigger;
     MarketIndex market;

@@ -679,6 +679,31 @@ TEST_CASE("a fired trigger order keeps its oid and queues from when it fired - a
   CHECK(queue(h.exchange()).empty());
 }
 
+TEST_CASE(
+    "reduce-only orders are trimmed newest first by when they entered the book - a fired "
+    "trigger order after an older oid",
+    "[exchange]") {
+  Harness h;
+  open_long_from_b(h, "0.01");  // A long 10 lots
+  auto take_profit = trigger_order(order("BTC", false, "60000", "0.006", Tif::Gtc, true), "51000",
+                                   state::TpSl::Tp);
+  const OrderId fired = h.place("A", take_profit).oid;
+  const OrderId resting = h.place("A", order("BTC", false, "61000", "0.004", Tif::Gtc, true)).oid;
+  REQUIRE(resting > fired);
+  h.exchange().set_mark_px(kBtc, 51'000 * kUsd);
+  h.block({});  // the take-profit rests now: 6 + 4 reduce-only lots against the long 10
+  REQUIRE(h.exchange().markets()[kBtc].book.find(fired) != nullptr);
+  // A sells 5 lots: 5 of the 10 reduce-only lots must go, from the take-profit, which entered
+  // the book last (its oid is older than the other order's).
+  h.place("B", order("BTC", true, "50000", "0.005"));
+  REQUIRE(h.place("A", order("BTC", false, "50000", "0.005", Tif::Ioc)).kind ==
+          OrderStatus::Kind::Filled);
+  CHECK(h.position("A", kBtc).szi == 5);
+  CHECK(h.exchange().markets()[kBtc].book.find(fired)->sz == 1);
+  CHECK(h.exchange().markets()[kBtc].book.find(resting)->sz == 4);
+  CHECK(h.position("A", kBtc).reduce_only_sz == 5);
+}
+
 TEST_CASE("a trigger order's cloid is taken until it fires - cancelByCloid reaches it",
           "[exchange]") {
   Harness h;
@@ -970,6 +995,51 @@ TEST_CASE("restoring damaged state records is a StorageError - never a crash", "
   CHECK(far.error().message.find(state::to_hex(
             std::span(reinterpret_cast<const std::uint8_t*>(account_key.data()) + 2, 1))) !=
         std::string::npos);
+}
+
+TEST_CASE(
+    "restoring a queue place that was never drawn - or an oid stored twice - is a "
+    "StorageError",
+    "[exchange]") {
+  Harness h;
+  h.place("A", order("BTC", true, "49000", "1"));
+  state::MemKvStore store;
+  REQUIRE(h.executor().save(store).ok());
+  std::string order_key, order_value;
+  REQUIRE(store
+              .scan("s/O",
+                    [&](std::string_view k, std::string_view v) {
+                      order_key = std::string(k);
+                      order_value = std::string(v);
+                      return false;
+                    })
+              .ok());
+  auto restore_with = [&](std::string key, std::string value) {
+    state::MemKvStore damaged;
+    state::WriteBatch all;
+    REQUIRE(store
+                .scan("",
+                      [&](std::string_view k, std::string_view v) {
+                        all.put(k, v);
+                        return true;
+                      })
+                .ok());
+    all.put(key, value);
+    REQUIRE(damaged.write(all).ok());
+    return Executor::restore(damaged, Exchange(test_genesis()), 1).reason();
+  };
+  auto be64 = [](std::uint64_t v) {
+    std::string out;
+    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+    return out;
+  };
+  // The order is oid 1 and the next oid 2: place 2 was never drawn.
+  CHECK(restore_with(order_key, order_value + be64(2)) == Reason::StorageError);
+  // The same oid as a waiting trigger order too (a trigger record: the order, tif, tpsl, px).
+  std::string trigger_key = order_key;
+  trigger_key[2] = 'T';
+  CHECK(restore_with(trigger_key, order_value + std::string("\x01\x01", 2) + be64(45'000 * kUsd)) ==
+        Reason::StorageError);
 }
 
 TEST_CASE("margin tiers: a larger position gets a lower maximum leverage and more maintenance",
