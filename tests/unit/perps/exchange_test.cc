@@ -17,6 +17,20 @@ constexpr MarketIndex kBtc = 0;
 constexpr std::int64_t kUsd = 1'000'000;  // micro-dollars per dollar
 
 // A goes long sz BTC at 50,000, bought from B's ask.
+// The first stored record whose key starts with prefix: {key, value}.
+std::pair<std::string, std::string> first_record(const state::KvStore& store,
+                                                 std::string_view prefix) {
+  std::pair<std::string, std::string> found;
+  REQUIRE(store
+              .scan(prefix,
+                    [&](std::string_view k, std::string_view v) {
+                      found = {std::string(k), std::string(v)};
+                      return false;
+                    })
+              .ok());
+  return found;
+}
+
 void open_long_from_b(Harness& h, const std::string& sz) {
   h.place("B", order("BTC", false, "50000", sz));
   REQUIRE(h.place("A", order("BTC", true, "50000", sz, Tif::Ioc)).kind ==
@@ -952,22 +966,8 @@ TEST_CASE("restoring damaged state records is a StorageError - never a crash", "
   state::MemKvStore store;
   REQUIRE(h.executor().save(store).ok());
   // Find the order record and damage its price (off the grid), then truncate an account record.
-  std::string order_key, account_key, account_value;
-  REQUIRE(store
-              .scan("s/O",
-                    [&](std::string_view k, std::string_view) {
-                      order_key = std::string(k);
-                      return false;
-                    })
-              .ok());
-  REQUIRE(store
-              .scan("s/A",
-                    [&](std::string_view k, std::string_view v) {
-                      account_key = std::string(k);
-                      account_value = std::string(v);
-                      return false;
-                    })
-              .ok());
+  const std::string order_key = first_record(store, "s/O").first;
+  const auto [account_key, account_value] = first_record(store, "s/A");
   std::string value = *store.get(order_key).value();
   value[4 + 20 + 2 + 7] ^= 0x01;  // last byte of px: 49000.000001 is not a valid price
   state::WriteBatch damage;
@@ -1005,15 +1005,7 @@ TEST_CASE(
   h.place("A", order("BTC", true, "49000", "1"));
   state::MemKvStore store;
   REQUIRE(h.executor().save(store).ok());
-  std::string order_key, order_value;
-  REQUIRE(store
-              .scan("s/O",
-                    [&](std::string_view k, std::string_view v) {
-                      order_key = std::string(k);
-                      order_value = std::string(v);
-                      return false;
-                    })
-              .ok());
+  const auto [order_key, order_value] = first_record(store, "s/O");
   auto restore_with = [&](std::string key, std::string value) {
     state::MemKvStore damaged;
     state::WriteBatch all;
