@@ -222,13 +222,12 @@ void Node::commit() {
   Pending& p = finalized_;
   // An ok outcome's response as JSON for whoever waits on it; each outcome stored as a compact
   // record. The consensus thread is the exchange's only writer, so reading it needs no lock here.
-  std::vector<std::string> responses(p.result.receipts.size());
+  std::vector<std::string> outcomes(p.result.receipts.size());
   std::vector<StoredReceipt> receipts;
   receipts.reserve(p.result.receipts.size());
   for (std::size_t i = 0; i < p.result.receipts.size(); ++i) {
     const auto& r = p.result.receipts[i];
-    if (r.outcome.ok)
-      responses[i] = perps::response_json_text(executor_->app(), r.outcome.response);
+    outcomes[i] = perps::outcome_json_text(executor_->app(), r.outcome);
     std::string stored = perps::encode_outcome_record(r.outcome);
     // A replay past the mempool's window fails the nonce rule; the hash keeps pointing at the
     // copy that executed first.
@@ -266,7 +265,7 @@ void Node::commit() {
       last_interval_seconds_ = std::chrono::duration<double>(now - last_commit_at_).count();
     last_commit_at_ = now;
   }
-  answer_waiters(p.result, p.header, responses);
+  answer_waiters(p.result, p.header, outcomes);
   if (options_.log_blocks)
     std::fprintf(
         stderr,
@@ -411,7 +410,7 @@ void Node::submit_batch(std::span<rpc::Call> calls) {
 
 // Runs on the consensus thread, the only writer of the exchange, so it reads without the lock.
 void Node::answer_waiters(const Executor::BlockResult& result, const consensus::BlockHeader& header,
-                          const std::vector<std::string>& responses) {
+                          const std::vector<std::string>& outcomes) {
   // Take the waiters out under the lock, build their answers after it: submissions keep flowing.
   std::vector<std::pair<rpc::Respond, std::size_t>> done;  // respond, receipt index
   std::vector<std::pair<rpc::Respond, state::Hash256>> expired;
@@ -448,30 +447,19 @@ void Node::answer_waiters(const Executor::BlockResult& result, const consensus::
   }
   const std::string height = std::to_string(header.height);
   for (auto& [respond, index] : done) {
-    const auto* receipt = &result.receipts[index];
-    const auto& outcome = receipt->outcome;
-    if (outcome.ok) {
-      // A tx answered twice (two waiters on one hash) gets the response copied, not moved.
-      std::string text;
-      text.reserve(128 + responses[index].size());  // one allocation
-      text += R"({"txHash":")";
-      text += hex(receipt->tx_hash);
-      text += R"(","height":)";
-      text += height;
-      text += R"(,"status":"ok","response":)";
-      text += responses[index];
-      text += '}';
-      respond(rpc::Answer::ok_text(std::move(text)));
-    } else {
-      // Executed and refused: the block holds it (its nonce is spent), so the answer is its
-      // receipt with status "err", as SPEC section 5 has it; -32000 is for what never got in.
-      respond(rpc::Answer::ok(
-          json::object{{"txHash", hex(receipt->tx_hash)},
-                       {"height", header.height},
-                       {"status", "err"},
-                       {"response", json::object{{"reason", state::reason_name(outcome.reason)},
-                                                 {"message", outcome.message}}}}));
-    }
+    // Its receipt: txHash and height, then the outcome as chain_getTx gives it too ("ok" or,
+    // executed and refused, "err": SPEC section 5; -32000 is for what never got in). A tx
+    // answered twice (two waiters on one hash) gets the text copied, not moved.
+    const std::string& outcome = outcomes[index];
+    std::string text;
+    text.reserve(96 + outcome.size());  // one allocation
+    text += R"({"txHash":")";
+    text += hex(result.receipts[index].tx_hash);
+    text += R"(","height":)";
+    text += height;
+    text += ',';
+    text.append(outcome, 1);  // past the outcome's opening brace
+    respond(rpc::Answer::ok_text(std::move(text)));
   }
   for (auto& [respond, hash] : expired)
     respond(rpc::Answer::ok(

@@ -117,20 +117,18 @@ std::string response_json_text(const Exchange& exchange, const Exchange::Respons
 }
 
 namespace {
-// An execution refusal as perp_sendAction's answer and chain_getTx's "result" both give it:
-// {"status":"err","response":{"reason":...,"message":...}}.
+// An execution refusal: {"status":"err","response":{"reason":...,"message":...}}.
 std::string refusal_json_text(std::string_view reason, std::string_view message) {
   return boost::json::serialize(boost::json::object{
       {"status", "err"},
       {"response", boost::json::object{{"reason", reason}, {"message", message}}}});
 }
+}  // namespace
 
-// The outcome as chain_getTx's "result": {"status":"ok","response":...} or the refusal above.
 std::string outcome_json_text(const Exchange& exchange, const Outcome& outcome) {
   if (!outcome.ok) return refusal_json_text(state::reason_name(outcome.reason), outcome.message);
   return R"({"status":"ok","response":)" + response_json_text(exchange, outcome.response) + '}';
 }
-}  // namespace
 
 state::Result<std::string> stored_outcome_json_text(const Exchange& exchange,
                                                     std::string_view record) {

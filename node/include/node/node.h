@@ -84,9 +84,10 @@ class Node final : public consensus::Application {
   state::Status start(const perps::GenesisState& genesis);
   state::Status move_legacy_events();
   state::Result<boost::json::value> block_json(const StoredBlock& block) const;
-  // responses[i]: receipt i's response serialized (when ok), built once in commit().
+  // outcomes[i]: receipt i's outcome serialized (perps::outcome_json_text), built once in
+  // commit().
   void answer_waiters(const Executor::BlockResult& result, const consensus::BlockHeader& header,
-                      const std::vector<std::string>& responses);
+                      const std::vector<std::string>& outcomes);
   void publish_block(const Executor::BlockResult& result, const consensus::BlockHeader& header);
 
   NodeOptions options_;

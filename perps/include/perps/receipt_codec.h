@@ -21,9 +21,12 @@ state::Result<Outcome> decode_outcome_record(std::string_view record);
 
 // An ok outcome's response as JSON: its order statuses, or null for an action without any.
 std::string response_json_text(const Exchange& exchange, const Exchange::Response& response);
-// The stored outcome as chain_getTx's "result": {"status":"ok","response":...} or
-// {"status":"err","reason":...,"message":...}. Records written before this format held that
-// JSON text (they start with '{') and are returned as they are.
+// An outcome as perp_sendAction's answer and chain_getTx's "result" both carry it:
+// {"status":"ok","response":...} or {"status":"err","response":{"reason":...,"message":...}}.
+std::string outcome_json_text(const Exchange& exchange, const Outcome& outcome);
+// A stored outcome as outcome_json_text gives it. Records written before this format held JSON
+// text (they start with '{'): a refusal's reason and message at its top are moved under
+// "response", anything else is returned as it is.
 state::Result<std::string> stored_outcome_json_text(const Exchange& exchange,
                                                     std::string_view record);
 
