@@ -105,11 +105,15 @@ class Session {
     return *key;
   }
 
-  std::optional<std::string> user(const std::string& given) {
-    if (!given.empty()) return given;
-    auto k = key();
-    if (!k) return std::nullopt;
-    return state::to_checksum_address(state::address_of(*k));
+  // method's result for {"user": given}, or for the --key's address when none is given.
+  std::optional<json::value> call_for_user(const std::string& method, const std::string& given) {
+    std::string user = given;
+    if (user.empty()) {
+      auto k = key();
+      if (!k) return std::nullopt;
+      user = state::to_checksum_address(state::address_of(*k));
+    }
+    return call(method, json::object{{"user", user}});
   }
 
   // Signs the action (JSON with "type") for the node's chain and sends it; prints the receipt.
@@ -239,9 +243,7 @@ std::function<int()> add_node_commands(CLI::App& app, CliOptions& options) {
   account->add_option("address", *account_user, "account (default: the --key's address)");
   commands->push_back(
       {account, [session, account_user] {
-         auto user = session->user(*account_user);
-         if (!user) return 1;
-         auto r = session->call("perp_account", json::object{{"user", *user}});
+         auto r = session->call_for_user("perp_account", *account_user);
          if (!r) return 1;
          if (session->json_output()) return std::printf("%s\n", json::serialize(*r).c_str()), 0;
          const auto& o = r->as_object();
@@ -270,9 +272,7 @@ std::function<int()> add_node_commands(CLI::App& app, CliOptions& options) {
   orders->add_option("address", *orders_user, "account (default: the --key's address)");
   commands->push_back(
       {orders, [session, orders_user] {
-         auto user = session->user(*orders_user);
-         if (!user) return 1;
-         auto r = session->call("perp_openOrders", json::object{{"user", *user}});
+         auto r = session->call_for_user("perp_openOrders", *orders_user);
          if (!r) return 1;
          if (session->json_output()) return std::printf("%s\n", json::serialize(*r).c_str()), 0;
          std::vector<std::vector<std::string>> rows;
