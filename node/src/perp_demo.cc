@@ -68,12 +68,14 @@ class Bot {
     nonce_ = std::max(nonce_ + 1, now_ms());
     auto receipt = call("perp_sendAction",
                         state::envelope_to_json(verifier_->sign(std::move(*parsed), nonce_, key_)));
-    // Refused in execution: a receipt with status "err", logged as a refusal at entry is.
-    if (receipt && receipt->is_object() && receipt->as_object().contains("status") &&
-        receipt->at("status") == "err")
-      std::fprintf(stderr, "perp-demo: perp_sendAction: %s\n",
-                   json::serialize(receipt->at("response")).c_str());
-    return receipt;
+    // Only a committed action's receipt comes back: "err" (refused in execution) and "pending"
+    // are logged as a refusal at entry is.
+    if (!receipt) return std::nullopt;
+    const json::value* status =
+        receipt->is_object() ? receipt->as_object().if_contains("status") : nullptr;
+    if (status && *status == "ok") return receipt;
+    std::fprintf(stderr, "perp-demo: perp_sendAction: %s\n", json::serialize(*receipt).c_str());
+    return std::nullopt;
   }
 
  private:
@@ -137,16 +139,8 @@ int maker(Bot& bot) {
         }
       }
       auto names = orders;
-      auto receipt = bot.send(node::order_action_json(std::move(orders)));
-      // Statuses come with "ok" only: "err" (refused, logged by send) and "pending" have none.
-      const json::value* statuses_value = nullptr;
-      if (receipt && receipt->is_object() && receipt->as_object().contains("status") &&
-          receipt->at("status") == "ok")
-        if (const json::value* response = receipt->as_object().if_contains("response");
-            response && response->is_object())
-          statuses_value = response->as_object().if_contains("statuses");
-      if (statuses_value && statuses_value->is_array()) {
-        const auto& statuses = statuses_value->get_array();
+      if (auto receipt = bot.send(node::order_action_json(std::move(orders)))) {
+        const auto& statuses = receipt->at("response").at("statuses").as_array();
         for (std::size_t i = 0; i < statuses.size(); ++i)
           if (const auto* r = statuses[i].as_object().if_contains("resting"))
             resting.emplace_back(std::string(names[i].at("market").as_string()),
