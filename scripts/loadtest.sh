@@ -29,7 +29,8 @@ for label, pattern in (("share", r"^share: .* = ([0-9.]+)%"), ("steady share", r
 PY
   exit 0
 fi
-bin=build/release/node
+# BIN=DIR runs the binaries in DIR (scripts/loadtest-pair.sh compares two builds).
+bin=${BIN:-build/release/node}
 work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Compares two builds of perpd under the order load of scripts/loadtest.sh by running both load
+# tests at the same time, PAIRS times: this VM's speed drifts by tens of percent within minutes,
+# so two runs one after the other differ by more than most changes do, while two runs side by
+# side meet the same drift. Each side has about one core, so compare their perpd CPU per
+# committed order (by thread), not their rates or shares.
+#   scripts/loadtest-pair.sh DIR_A DIR_B [PAIRS]
+# DIR_A and DIR_B each hold perpd, perp-load and perp-cli (copies of build/release/node/).
+# ENV_B="NAME=VALUE ..." sets environment variables for side B only (a runtime switch).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ $# -lt 2 ]; then
+  echo "usage: $0 DIR_A DIR_B [PAIRS]" >&2
+  exit 2
+fi
+dir_a=$1 dir_b=$2 pairs=${3:-3}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+for pair in $(seq 1 "$pairs"); do
+  BIN="$dir_a" ./scripts/loadtest.sh >"$out/a" 2>&1 &
+  a=$!
+  # shellcheck disable=SC2086  # ENV_B is a list of NAME=VALUE words
+  env BIN="$dir_b" ${ENV_B:-} ./scripts/loadtest.sh >"$out/b" 2>&1 &
+  b=$!
+  wait $a $b
+  for side in a b; do
+    cpu=$(grep -oP "perpd CPU: \K[0-9.]+" "$out/$side")
+    threads=$(grep -oP "perpd CPU by thread: \K.*(?= per committed)" "$out/$side")
+    echo "pair $pair $side: perpd CPU $cpu us per committed order ($threads)" | tee -a "$out/all"
+  done
+done
+python3 - "$out/all" <<'PY'
+import re, statistics, sys
+rows = re.findall(r"^pair (\d+) (a|b): perpd CPU ([0-9.]+)", open(sys.argv[1]).read(), re.M)
+cpu = {}
+for pair, side, value in rows:
+    cpu.setdefault(pair, {})[side] = float(value)
+diffs = [v["b"] - v["a"] for v in cpu.values() if "a" in v and "b" in v]
+if diffs:
+    print(f"b - a over {len(diffs)} pairs: median {statistics.median(diffs):+.1f} us per committed "
+          f"order, range {min(diffs):+.1f} to {max(diffs):+.1f}")
+PY
