@@ -30,8 +30,11 @@ namespace json = boost::json;
 using tcp = net::ip::tcp;
 
 // A WebSocket client that stops reading while notifications keep coming would otherwise grow
-// the node's memory without bound; past this many unsent messages or bytes it is disconnected.
-constexpr std::size_t kMaxQueuedMessages = 1000;
+// the node's memory without bound; past this many unsent notifications, or unsent bytes of any
+// message, it is disconnected. Answers are not counted against the first bound: a client's
+// perp_sendAction calls all answer when their block commits, so one that sent a thousand in a
+// block gets a thousand answers at once however fast it reads.
+constexpr std::size_t kMaxQueuedNotifications = 1000;
 constexpr std::size_t kMaxQueuedBytes = 64 << 20;
 // Nor may requests keep coming while their answers wait to be sent (a small request can have a
 // large answer): past this many unsent bytes the connection reads no further request until
@@ -207,10 +210,10 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
     net::post(executor_, [self = shared_from_this()] { self->finish(); });
   }
 
-  // Queues a text message; any thread.
+  // Queues a notification; any thread.
   void deliver(std::string message) {
     net::post(executor_, [self = shared_from_this(), message = std::move(message)]() mutable {
-      self->send(std::move(message));
+      self->send(std::move(message), Kind::Notification);
     });
   }
 
@@ -246,7 +249,7 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
             // is posted to the strand, so it is queued after the answer. Activated first, as the
             // write may reach the client before this returns.
             self->activate(*made);
-            if (!response.empty()) self->send(std::move(response));
+            if (!response.empty()) self->send(std::move(response), Kind::Answer);
           });
         },
         &session_methods_);
@@ -262,24 +265,29 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
         server_->add_subscriber(it->second, id, weak_from_this());
   }
 
-  void send(std::string message) {
+  enum class Kind { Answer, Notification };
+  void send(std::string message, Kind kind) {
     if (closed_) return;
-    if (queue_.size() >= kMaxQueuedMessages || queued_bytes_ + message.size() > kMaxQueuedBytes)
+    const bool notification = kind == Kind::Notification;
+    if ((notification && queued_notifications_ >= kMaxQueuedNotifications) ||
+        queued_bytes_ + message.size() > kMaxQueuedBytes)
       return finish();
     queued_bytes_ += message.size();
-    queue_.push_back(std::move(message));
+    queued_notifications_ += notification;
+    queue_.push_back({std::move(message), notification});
     if (queue_.size() == 1 && open_) do_write();
   }
 
   void do_write() {
     ws_.text(true);
-    ws_.async_write(net::buffer(queue_.front()),
+    ws_.async_write(net::buffer(queue_.front().text),
                     beast::bind_front_handler(&WsSession::on_write, shared_from_this()));
   }
 
   void on_write(beast::error_code error, std::size_t) {
     if (error) return finish();
-    queued_bytes_ -= queue_.front().size();
+    queued_bytes_ -= queue_.front().text.size();
+    queued_notifications_ -= queue_.front().notification;
     queue_.pop_front();
     if (closed_) return;
     if (!queue_.empty()) do_write();
@@ -338,9 +346,14 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
   std::unique_ptr<ConnectionSlot> slot_;
   std::shared_ptr<ServerCore> server_;
   beast::flat_buffer buffer_;
-  std::deque<std::string> queue_;  // front() is being written while a write is pending
-  std::size_t queued_bytes_ = 0;   // of the messages in queue_
-  bool reading_ = false;           // a read is pending
+  struct Queued {
+    std::string text;
+    bool notification;
+  };
+  std::deque<Queued> queue_;              // front() is being written while a write is pending
+  std::size_t queued_bytes_ = 0;          // of the messages in queue_
+  std::size_t queued_notifications_ = 0;  // of the messages in queue_
+  bool reading_ = false;                  // a read is pending
   std::map<std::string, Topic, std::less<>> subscriptions_;
   // While a message is dispatched: where perp_subscribe notes the ids it makes.
   std::vector<std::string>* subscriptions_made_ = nullptr;

@@ -54,6 +54,11 @@ class TestServer {
       ++big_calls_;
       respond(Answer::ok(json::value(std::string(1 << 20, 'x'))));
     });
+    // Answers when release_held() is called, as perp_sendAction calls answer at their commit.
+    methods_.add("held", "", [this](const json::object&, Respond respond) {
+      std::lock_guard lock(held_mutex_);
+      held_.push_back(std::move(respond));
+    });
     // Publishes {"n":1} to "blocks", then answers 50 ms later from another thread.
     methods_.add("publish_then_answer", "", [this](const json::object&, Respond respond) {
       server_->publish(Topic{"blocks", ""}, json::object{{"n", 1}});
@@ -98,12 +103,27 @@ class TestServer {
 
   Server& server() { return *server_; }
   int big_calls() const { return big_calls_; }
+  std::size_t held_calls() {
+    std::lock_guard lock(held_mutex_);
+    return held_.size();
+  }
+  // Answers every held call at once, from the calling thread.
+  void release_held() {
+    std::vector<Respond> held;
+    {
+      std::lock_guard lock(held_mutex_);
+      held.swap(held_);
+    }
+    for (auto& respond : held) respond(Answer::ok(true));
+  }
   std::uint16_t port() const { return server_->port(); }
 
  private:
   net::io_context io_;
   MethodTable methods_;
   std::atomic<int> big_calls_{0};
+  std::mutex held_mutex_;
+  std::vector<Respond> held_;
   std::mutex answer_threads_mutex_;
   std::vector<std::thread> answer_threads_;
   std::unique_ptr<Server> server_;
@@ -559,6 +579,27 @@ TEST_CASE("a WebSocket client that stops reading is dropped", "[rpc][server]") {
   std::string text;
   while (!client.receive(text)) ++received;
   CHECK(received < 3000);
+}
+
+TEST_CASE("a WebSocket client gets thousands of answers that come at once", "[rpc][server]") {
+  TestServer server;
+  WsClient client(server.port());
+  // As a client's perp_sendAction calls in one block all answer at its commit: more answers at
+  // once than the bound on unsent notifications, which must not count them.
+  constexpr int kCalls = 3000;
+  for (int i = 0; i < kCalls; ++i)
+    client.send(R"({"jsonrpc":"2.0","id":)" + std::to_string(i) + R"(,"method":"held"})");
+  for (int waited = 0; server.held_calls() < kCalls && waited < 500; ++waited)
+    std::this_thread::sleep_for(10ms);
+  REQUIRE(server.held_calls() == kCalls);
+  server.release_held();
+  int answered = 0;
+  std::string text;
+  while (answered < kCalls && !client.receive(text)) {
+    CHECK(json::parse(text).at("result") == true);
+    ++answered;
+  }
+  CHECK(answered == kCalls);
 }
 
 TEST_CASE("a WebSocket client that sends but does not read makes the server stop reading",
