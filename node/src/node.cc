@@ -101,6 +101,8 @@ state::Status Node::start(const perps::GenesisState& genesis) {
     state::WriteBatch batch = executor_->genesis_changes();
     committed_ = {0, genesis.genesis_time_ms, {}, executor_->app_hash()};
     committed_time_ms_ = committed_.time_ms;
+    state_height_ = 0;
+    state_time_ms_ = committed_.time_ms;
     BlockStore::add_commit_info(batch, committed_);
     BlockStore::add_genesis_hash(batch, genesis_hash);
     return kv_->write(batch);
@@ -122,6 +124,8 @@ state::Status Node::start(const perps::GenesisState& genesis) {
   executor_.emplace(std::move(*restored));
   committed_ = **info;
   committed_time_ms_ = committed_.time_ms;
+  state_height_ = committed_.height;
+  state_time_ms_ = committed_.time_ms;
   if (!*stored_genesis) {  // a database from before the record: it adopts the genesis it runs
     state::WriteBatch batch;
     BlockStore::add_genesis_hash(batch, genesis_hash);
@@ -207,6 +211,8 @@ state::Hash256 Node::finalize_block(const consensus::BlockHeader& header,
   {
     std::unique_lock lock(state_mutex_);
     executor_->execute(block, finalized_.result);
+    state_height_ = header.height;
+    state_time_ms_ = header.time_ms;
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -601,8 +607,8 @@ void Node::register_methods(rpc::MethodTable& table) {
               std::shared_lock lock(state_mutex_);
               auto m = market_of(params, respond);
               if (!m) return;
-              respond(rpc::Answer::ok(perps::order_book_to_json(
-                  executor_->app(), *m, depth, committed_.height, committed_.time_ms)));
+              respond(rpc::Answer::ok(perps::order_book_to_json(executor_->app(), *m, depth,
+                                                                state_height_, state_time_ms_)));
             });
   table.add("perp_account", "Balances, margin and positions of a user.",
             [this, user_of](const json::object& params, rpc::Respond respond) {

@@ -102,6 +102,10 @@ class Node final : public consensus::Application {
   std::optional<Executor> executor_;
   consensus::CommitInfo committed_;
   std::atomic<std::uint64_t> committed_time_ms_{0};  // committed_.time_ms, read without the lock
+  // The block whose state the executor holds: finalize_block executes it under the lock before
+  // commit stores it, so a query in between sees that block's state and labels it so.
+  std::uint64_t state_height_ = 0;
+  std::uint64_t state_time_ms_ = 0;
 
   // The block between finalize and commit. It and the two buffers below are reused block after
   // block, keeping their capacity, instead of megabyte-sized buffers allocated for every block.

@@ -17,13 +17,18 @@ namespace {
 const state::SecretKey kKey =
     *state::parse_secret_key("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
 
-json::object signed_order(std::uint64_t chain_id, std::uint64_t nonce, const char* px) {
+// 0xf39F...2266 (the well-known first Hardhat key), funded in genesis/local.json.
+const state::SecretKey kFundedKey =
+    *state::parse_secret_key("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80");
+
+json::object signed_order(std::uint64_t chain_id, std::uint64_t nonce, const char* px,
+                          const state::SecretKey& key = kKey) {
   const std::string order =
       R"({"type":"order","orders":[{"market":"BTC","isBuy":true,"px":")" + std::string(px) +
       R"(","sz":"0.001","reduceOnly":false,"tif":"Gtc","cloid":"0x00000000000000000000000000000000","triggerPx":"","tpsl":""}]})";
   state::EnvelopeVerifier verifier(chain_id);
   return state::envelope_to_json(
-      verifier.sign(*state::action_from_json(json::parse(order)), nonce, kKey));
+      verifier.sign(*state::action_from_json(json::parse(order)), nonce, key));
 }
 
 // The answers one call got, in order.
@@ -242,6 +247,54 @@ TEST_CASE("chain_getTx answers pending while the transaction's block is being ex
     const json::object committed = get_tx();
     REQUIRE(committed.contains("result"));
     CHECK(committed.at("result").at("height") == header.height);
+    REQUIRE(answers.got.size() == 1);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("perp_orderBook between a block's execution and its commit is labelled with that block",
+          "[node][submit]") {
+  const perps::GenesisState genesis = test_support::local_genesis();
+  const auto dir = test_support::scratch_dir("perpd-book-label");
+  {
+    node::NodeOptions options = test_support::node_options();
+    auto opened = node::Node::open(genesis, dir.string(), options);
+    REQUIRE(opened.ok());
+    node::Node& node = **opened;
+    rpc::MethodTable methods;
+    node.register_methods(methods);
+    Answers answers;
+    rpc::Call call{
+        signed_order(node.chain_id(), node.last_commit().time_ms + 1, "65000", kFundedKey),
+        answers.respond()};
+    node.submit_batch({&call, 1});
+    auto book = [&] {
+      std::string answer;
+      methods.dispatch(
+          R"({"jsonrpc":"2.0","id":1,"method":"perp_orderBook","params":{"market":"BTC"}})",
+          [&answer](std::string text) { answer = std::move(text); });
+      return json::parse(answer).at("result").as_object();
+    };
+    const std::uint64_t before = node.last_commit().height;
+    CHECK(book().at("height") == before);
+    CHECK(book().at("bids").as_array().empty());
+    // The same steps as commit_one_block, with a query between executing and storing the block.
+    consensus::BlockHeader header = next_header(node);
+    auto txs = node.prepare_proposal(header.height, header.time_ms, 1 << 20);
+    REQUIRE(txs.size() == 1);
+    header.payload_hash = consensus::payload_hash(txs);
+    REQUIRE(node.process_proposal(header, txs));
+    node.finalize_block(header, txs);
+    // The bid rests in the executed state, which the answer labels with its block, not the one
+    // before it that is still the last committed.
+    const json::object executed = book();
+    CHECK(node.last_commit().height == before);
+    CHECK(executed.at("height") == header.height);
+    CHECK(executed.at("time") == header.time_ms);
+    REQUIRE(executed.at("bids").as_array().size() == 1);
+    CHECK(executed.at("bids").at(0).at("px") == "65000");
+    node.commit();
+    CHECK(book() == executed);
     REQUIRE(answers.got.size() == 1);
   }
   std::filesystem::remove_all(dir);
