@@ -66,6 +66,8 @@ state::Result<NodeConfig> load_config(const std::string& path) {
     } else if (field == "rpcMaxConnections") {
       PERPD_TRY(number(value, field, 100'000, n));
       c.rpc_max_connections = n;
+    } else if (field == "rpcMaxUnsentBytes") {
+      PERPD_TRY(number(value, field, 64ull << 30, c.rpc_max_unsent_bytes));
     } else if (field == "rpcIdleTimeoutMs") {
       PERPD_TRY(number(value, field, 3'600'000, c.rpc_idle_timeout_ms));
     } else if (field == "rpcThreadNice") {
@@ -105,6 +107,7 @@ state::Status save_config(const std::string& path, const NodeConfig& c) {
                  {"sendActionTimeoutMs", c.send_action_timeout_ms},
                  {"rpcMaxConnections", c.rpc_max_connections},
                  {"rpcIdleTimeoutMs", c.rpc_idle_timeout_ms},
+                 {"rpcMaxUnsentBytes", c.rpc_max_unsent_bytes},
                  {"rpcThreadNice", c.rpc_thread_nice},
                  {"mempoolMaxTxs", c.mempool.max_txs},
                  {"mempoolMaxBytes", c.mempool.max_bytes},

@@ -200,6 +200,7 @@ int start(const std::string& home, const std::string& rpc_override) {
   server_config.host = host_port->first;
   server_config.port = host_port->second;
   server_config.max_connections = config->rpc_max_connections;
+  server_config.max_unsent_answer_bytes = config->rpc_max_unsent_bytes;
   server_config.idle_timeout = std::chrono::milliseconds(config->rpc_idle_timeout_ms);
   rpc::Server server(
       io, server_config, methods,

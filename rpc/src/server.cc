@@ -76,6 +76,31 @@ std::string busy_response() {
          std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
+constexpr std::string_view kBusyMessage = "server busy: too many answers wait to be sent";
+
+// A connection's share of the server's unsent answer bytes: what it adds it gives back when it
+// removes it or is destroyed.
+class UnsentBytes {
+ public:
+  explicit UnsentBytes(std::atomic<std::size_t>& total) : total_(total) {}
+  UnsentBytes(const UnsentBytes&) = delete;
+  UnsentBytes& operator=(const UnsentBytes&) = delete;
+  ~UnsentBytes() { total_ -= held_; }
+  void add(std::size_t bytes) {
+    held_ += bytes;
+    total_ += bytes;
+  }
+  void remove(std::size_t bytes) {
+    held_ -= bytes;
+    total_ -= bytes;
+  }
+  std::size_t held() const { return held_; }
+
+ private:
+  std::atomic<std::size_t>& total_;
+  std::size_t held_ = 0;
+};
+
 std::string subscription_id(std::uint64_t number) {
   std::array<char, 24> text{};
   std::snprintf(text.data(), text.size(), "0x%llx", static_cast<unsigned long long>(number));
@@ -104,6 +129,9 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   std::atomic<bool> stopped{false};
   std::atomic<std::uint16_t> bound_port{0};
   std::atomic<std::uint64_t> next_subscription{1};
+  std::atomic<std::size_t> unsent_answer_bytes{0};  // UnsentBytes of every connection
+
+  bool busy() const { return unsent_answer_bytes.load() > config.max_unsent_answer_bytes; }
 
   std::mutex mutex;  // guards the members below
   std::size_t connections = 0;
@@ -235,6 +263,11 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
     if (error) return finish();
     std::string request = beast::buffers_to_string(buffer_.data());
     buffer_.consume(buffer_.size());
+    if (server_->busy()) {
+      send(error_body(ErrorCode::InternalError, std::string(kBusyMessage)), Kind::Answer);
+      if (unsent_.held() < kReadPauseBytes) do_read();
+      return;
+    }
     // Subscriptions this message makes start receiving once its answer is queued: a batch is
     // answered when its last call is, and a notification must not come before the client has
     // the subscription's id (as geth activates eth_subscribe).
@@ -254,7 +287,7 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
         },
         &session_methods_);
     subscriptions_made_ = nullptr;
-    if (queued_bytes_ < kReadPauseBytes) do_read();  // else on_write reads again
+    if (unsent_.held() < kReadPauseBytes) do_read();  // else on_write reads again
   }
 
   // On the strand: the subscriptions still held (not dropped by an unsubscribe or the close).
@@ -270,9 +303,9 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
     if (closed_) return;
     const bool notification = kind == Kind::Notification;
     if ((notification && queued_notifications_ >= kMaxQueuedNotifications) ||
-        queued_bytes_ + message.size() > kMaxQueuedBytes)
+        unsent_.held() + message.size() > kMaxQueuedBytes)
       return finish();
-    queued_bytes_ += message.size();
+    unsent_.add(message.size());
     queued_notifications_ += notification;
     queue_.push_back({std::move(message), notification});
     if (queue_.size() == 1 && open_) do_write();
@@ -286,12 +319,12 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
 
   void on_write(beast::error_code error, std::size_t) {
     if (error) return finish();
-    queued_bytes_ -= queue_.front().text.size();
+    unsent_.remove(queue_.front().text.size());
     queued_notifications_ -= queue_.front().notification;
     queue_.pop_front();
     if (closed_) return;
     if (!queue_.empty()) do_write();
-    if (!reading_ && queued_bytes_ < kReadPauseBytes) do_read();
+    if (!reading_ && unsent_.held() < kReadPauseBytes) do_read();
   }
 
   // Closes the socket, which aborts the pending read and write; on the strand.
@@ -350,10 +383,10 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
     std::string text;
     bool notification;
   };
-  std::deque<Queued> queue_;              // front() is being written while a write is pending
-  std::size_t queued_bytes_ = 0;          // of the messages in queue_
-  std::size_t queued_notifications_ = 0;  // of the messages in queue_
-  bool reading_ = false;                  // a read is pending
+  std::deque<Queued> queue_;  // front() is being written while a write is pending
+  UnsentBytes unsent_{server_->unsent_answer_bytes};  // of the messages in queue_
+  std::size_t queued_notifications_ = 0;              // of the messages in queue_
+  bool reading_ = false;                              // a read is pending
   std::map<std::string, Topic, std::less<>> subscriptions_;
   // While a message is dispatched: where perp_subscribe notes the ids it makes.
   std::vector<std::string>* subscriptions_made_ = nullptr;
@@ -461,6 +494,10 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     }
     if (path == "/") {
       if (method != http::verb::post) return write(method_not_allowed("POST, OPTIONS"), Close::No);
+      if (server_->busy())
+        return write(make_error(http::status::service_unavailable, ErrorCode::InternalError,
+                                std::string(kBusyMessage)),
+                     Close::No);
       return dispatch(std::move(request.body()));
     }
     if (path == "/metrics" || path == "/health") {
@@ -548,6 +585,8 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     response.keep_alive(keep_alive_ && close == Close::No);
     response.prepare_payload();
     response_ = std::move(response);
+    unsent_.remove(unsent_.held());
+    unsent_.add(response_.body().size());
     stream_.expires_after(server_->config.idle_timeout);
     http::async_write(stream_, response_,
                       [self = shared_from_this(), close](beast::error_code error, std::size_t) {
@@ -556,6 +595,9 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   }
 
   void on_write(beast::error_code error, Close close) {
+    // Written or failed, the answer is no longer held for its client (nor its memory).
+    unsent_.remove(unsent_.held());
+    response_.body() = std::string();
     if (error) return stream_.close();
     if (close == Close::Lingering) return linger();
     if (!response_.keep_alive()) {
@@ -595,6 +637,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Response response_;
+  UnsentBytes unsent_{server_->unsent_answer_bytes};  // response_'s body until written
   bool keep_alive_ = false;
   unsigned version_ = 11;
   bool closed_ = false;

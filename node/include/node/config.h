@@ -19,6 +19,9 @@ struct NodeConfig {
   std::uint64_t send_action_timeout_ms = 10'000;
   std::size_t rpc_max_connections = 1'024;
   std::uint64_t rpc_idle_timeout_ms = 30'000;
+  // Answers waiting for their clients, all connections together, before new requests are
+  // refused as busy (rpc::ServerConfig::max_unsent_answer_bytes).
+  std::uint64_t rpc_max_unsent_bytes = 256ull << 20;
   // Added to perpd's nice value for the RPC threads (0-19), so the consensus thread runs first
   // when both want a core: see perpd start.
   int rpc_thread_nice = 10;

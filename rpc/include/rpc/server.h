@@ -21,6 +21,10 @@ struct ServerConfig {
   std::size_t max_connections = 1024;
   std::chrono::milliseconds idle_timeout{30'000};  // a connection silent this long is closed
   std::size_t max_subscriptions_per_connection = 64;
+  // Answers built but not yet taken by their clients, all connections together: past this, new
+  // requests are answered "server busy" instead of run, so clients that ask for large answers
+  // and never read them cannot hold the node's memory (each connection alone is bounded).
+  std::size_t max_unsent_answer_bytes = 256 << 20;
 };
 
 // What a WebSocket client can subscribe to (SPEC section 5: l2Book, trades, user, blocks): a

@@ -32,6 +32,7 @@ TEST_CASE("config: every field saved loads back - defaults and changed values", 
   changed.send_action_timeout_ms = 5'000;
   changed.rpc_max_connections = 64;
   changed.rpc_idle_timeout_ms = 7'000;
+  changed.rpc_max_unsent_bytes = 1'000'000;
   changed.rpc_thread_nice = 3;
   changed.mempool.max_txs = 123;
   changed.mempool.max_bytes = 4'567;
@@ -50,6 +51,7 @@ TEST_CASE("config: every field saved loads back - defaults and changed values", 
     CHECK(loaded->send_action_timeout_ms == saved.send_action_timeout_ms);
     CHECK(loaded->rpc_max_connections == saved.rpc_max_connections);
     CHECK(loaded->rpc_idle_timeout_ms == saved.rpc_idle_timeout_ms);
+    CHECK(loaded->rpc_max_unsent_bytes == saved.rpc_max_unsent_bytes);
     CHECK(loaded->rpc_thread_nice == saved.rpc_thread_nice);
     CHECK(loaded->mempool.max_txs == saved.mempool.max_txs);
     CHECK(loaded->mempool.max_bytes == saved.mempool.max_bytes);

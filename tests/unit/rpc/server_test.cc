@@ -174,6 +174,17 @@ class HttpClient {
                   [&](auto handler) { http::async_read(stream_, buffer_, response, handler); });
   }
 
+  // Past Beast's default 8 MiB body limit for responses.
+  beast::error_code receive_large(Response& response) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 << 20);
+    stream_.expires_after(kClientTimeout);
+    const auto error =
+        run_op(io_, [&](auto handler) { http::async_read(stream_, buffer_, parser, handler); });
+    if (!error) response = parser.release();
+    return error;
+  }
+
   Response request(http::verb method, std::string target, std::string body = "") {
     http::request<http::string_body> request{method, target, 11};
     request.set(http::field::host, "127.0.0.1");
@@ -619,6 +630,53 @@ TEST_CASE("a WebSocket client that sends but does not read makes the server stop
     CHECK(answer.at("id") == i);
     CHECK(answer.at("result").as_string().size() == (1u << 20));
   }
+}
+
+TEST_CASE("past the bound on unsent answers new requests are refused as busy until they are read",
+          "[rpc][server]") {
+  ServerConfig config;
+  config.max_unsent_answer_bytes = 2 << 20;
+  TestServer server(config);
+  // A batch with a 15 MiB answer that its client does not read: more than the loopback socket
+  // buffers take, so several MiB stay with the server.
+  HttpClient greedy(server.port());
+  std::string batch = "[";
+  for (int i = 0; i < 15; ++i)
+    batch += (i ? "," : "") + std::string(R"({"jsonrpc":"2.0","id":)") + std::to_string(i) +
+             R"(,"method":"big"})";
+  batch += "]";
+  http::request<http::string_body> request{http::verb::post, "/", 11};
+  request.set(http::field::host, "127.0.0.1");
+  request.set(http::field::content_type, "application/json");
+  request.body() = batch;
+  REQUIRE_FALSE(greedy.send(std::move(request)));
+  // Another client is refused once the answer is built, over HTTP and over a WebSocket.
+  HttpClient other(server.port());
+  const std::string echo = R"({"jsonrpc":"2.0","id":1,"method":"echo"})";
+  Response refused;
+  for (int tries = 0; tries < 200; ++tries) {
+    refused = other.post(echo);
+    if (refused.result() == http::status::service_unavailable) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(refused.result() == http::status::service_unavailable);
+  CHECK(json::parse(refused.body()).at("error").at("code") == -32603);
+  CHECK(json::parse(refused.body()).at("error").at("message") ==
+        "server busy: too many answers wait to be sent");
+  WsClient ws(server.port());
+  CHECK(json::parse(ws.call(echo)).at("error").at("code") == -32603);
+  // Once the greedy client reads its answer, whole, the others are served again.
+  Response big;
+  REQUIRE_FALSE(greedy.receive_large(big));
+  CHECK(json::parse(big.body()).as_array().size() == 15);
+  Response served;
+  for (int tries = 0; tries < 200; ++tries) {
+    served = other.post(echo);
+    if (served.result() == http::status::ok) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(served.body() == R"({"jsonrpc":"2.0","id":1,"result":{}})");
+  CHECK(ws.call(echo) == R"({"jsonrpc":"2.0","id":1,"result":{}})");
 }
 
 TEST_CASE("a WebSocket message over 1 MiB closes the connection", "[rpc][server]") {
