@@ -52,6 +52,31 @@ bool is_receipt_at(const rpc::Answer& answer, std::uint64_t height) {
                                                         ",") != std::string::npos;
 }
 
+// A node over a scratch database with its RPC methods; the database is removed at the end.
+struct NodeWithMethods {
+  explicit NodeWithMethods(const std::string& name) : dir(test_support::scratch_dir(name)) {
+    auto opened = node::Node::open(genesis, dir.string(), test_support::node_options());
+    REQUIRE(opened.ok());
+    node = std::move(*opened);
+    node->register_methods(methods);
+  }
+  ~NodeWithMethods() {
+    node.reset();
+    std::filesystem::remove_all(dir);
+  }
+  const perps::GenesisState genesis = test_support::local_genesis();
+  const std::filesystem::path dir;
+  std::unique_ptr<node::Node> node;
+  rpc::MethodTable methods;
+};
+
+// Dispatches one JSON-RPC request through methods and parses its answer.
+json::object query(rpc::MethodTable& methods, const std::string& request) {
+  std::string answer;
+  methods.dispatch(request, [&answer](std::string text) { answer = std::move(text); });
+  return json::parse(answer).as_object();
+}
+
 }  // namespace
 
 TEST_CASE("submit_batch answers each envelope as a lone submit would", "[node][submit]") {
@@ -205,97 +230,70 @@ TEST_CASE("a waiter past its timeout is answered pending with its hash and only 
 
 TEST_CASE("chain_getTx answers pending while the transaction's block is being executed",
           "[node][submit]") {
-  const perps::GenesisState genesis = test_support::local_genesis();
-  const auto dir = test_support::scratch_dir("perpd-gettx");
-  {
-    node::NodeOptions options = test_support::node_options();
-    auto opened = node::Node::open(genesis, dir.string(), options);
-    REQUIRE(opened.ok());
-    node::Node& node = **opened;
-    rpc::MethodTable methods;
-    node.register_methods(methods);
-    Answers answers;
-    const json::object params =
-        signed_order(node.chain_id(), node.last_commit().time_ms + 1, "65000");
-    auto verified =
-        state::EnvelopeVerifier(node.chain_id()).verify(*state::envelope_from_json(params));
-    REQUIRE(verified.ok());
-    const std::string hash = state::to_hex(verified->tx_hash);
-    rpc::Call call{params, answers.respond()};
-    node.submit_batch({&call, 1});
-    // The same steps as commit_one_block, with a query between taking and storing the block.
-    consensus::BlockHeader header = next_header(node);
-    auto txs = node.prepare_proposal(header.height, header.time_ms, 1 << 20);
-    REQUIRE(txs.size() == 1);
-    auto get_tx = [&] {
-      std::string answer;
-      methods.dispatch(
-          R"({"jsonrpc":"2.0","id":1,"method":"chain_getTx","params":{"hash":")" + hash + "\"}}",
-          [&answer](std::string text) { answer = std::move(text); });
-      return json::parse(answer).as_object();
-    };
-    header.payload_hash = consensus::payload_hash(txs);
-    REQUIRE(node.process_proposal(header, txs));
-    node.finalize_block(header, txs);
-    const json::object executing = get_tx();
-    REQUIRE(executing.contains("result"));
-    const json::object& in_block = executing.at("result").as_object();
-    CHECK(in_block.at("status") == "pending");
-    for (const char* field : {"height", "index", "signer", "action", "result"})
-      CHECK(in_block.at(field).is_null());
-    node.commit();
-    const json::object committed = get_tx();
-    REQUIRE(committed.contains("result"));
-    CHECK(committed.at("result").at("height") == header.height);
-    REQUIRE(answers.got.size() == 1);
-  }
-  std::filesystem::remove_all(dir);
+  NodeWithMethods scratch("perpd-gettx");
+  node::Node& node = *scratch.node;
+  rpc::MethodTable& methods = scratch.methods;
+  Answers answers;
+  const json::object params =
+      signed_order(node.chain_id(), node.last_commit().time_ms + 1, "65000");
+  auto verified =
+      state::EnvelopeVerifier(node.chain_id()).verify(*state::envelope_from_json(params));
+  REQUIRE(verified.ok());
+  const std::string hash = state::to_hex(verified->tx_hash);
+  rpc::Call call{params, answers.respond()};
+  node.submit_batch({&call, 1});
+  auto get_tx = [&] {
+    return query(methods, R"({"jsonrpc":"2.0","id":1,"method":"chain_getTx","params":{"hash":")" +
+                              hash + "\"}}");
+  };
+  // A query between taking the block and storing it.
+  const FinalizedBlock block = finalize_next_block(node);
+  REQUIRE(block.txs == 1);
+  const consensus::BlockHeader& header = block.header;
+  const json::object executing = get_tx();
+  REQUIRE(executing.contains("result"));
+  const json::object& in_block = executing.at("result").as_object();
+  CHECK(in_block.at("status") == "pending");
+  for (const char* field : {"height", "index", "signer", "action", "result"})
+    CHECK(in_block.at(field).is_null());
+  node.commit();
+  const json::object committed = get_tx();
+  REQUIRE(committed.contains("result"));
+  CHECK(committed.at("result").at("height") == header.height);
+  REQUIRE(answers.got.size() == 1);
 }
 
 TEST_CASE("perp_orderBook between a block's execution and its commit is labelled with that block",
           "[node][submit]") {
-  const perps::GenesisState genesis = test_support::local_genesis();
-  const auto dir = test_support::scratch_dir("perpd-book-label");
-  {
-    node::NodeOptions options = test_support::node_options();
-    auto opened = node::Node::open(genesis, dir.string(), options);
-    REQUIRE(opened.ok());
-    node::Node& node = **opened;
-    rpc::MethodTable methods;
-    node.register_methods(methods);
-    Answers answers;
-    rpc::Call call{
-        signed_order(node.chain_id(), node.last_commit().time_ms + 1, "65000", kFundedKey),
-        answers.respond()};
-    node.submit_batch({&call, 1});
-    auto book = [&] {
-      std::string answer;
-      methods.dispatch(
-          R"({"jsonrpc":"2.0","id":1,"method":"perp_orderBook","params":{"market":"BTC"}})",
-          [&answer](std::string text) { answer = std::move(text); });
-      return json::parse(answer).at("result").as_object();
-    };
-    const std::uint64_t before = node.last_commit().height;
-    CHECK(book().at("height") == before);
-    CHECK(book().at("bids").as_array().empty());
-    // The same steps as commit_one_block, with a query between executing and storing the block.
-    consensus::BlockHeader header = next_header(node);
-    auto txs = node.prepare_proposal(header.height, header.time_ms, 1 << 20);
-    REQUIRE(txs.size() == 1);
-    header.payload_hash = consensus::payload_hash(txs);
-    REQUIRE(node.process_proposal(header, txs));
-    node.finalize_block(header, txs);
-    // The bid rests in the executed state, which the answer labels with its block, not the one
-    // before it that is still the last committed.
-    const json::object executed = book();
-    CHECK(node.last_commit().height == before);
-    CHECK(executed.at("height") == header.height);
-    CHECK(executed.at("time") == header.time_ms);
-    REQUIRE(executed.at("bids").as_array().size() == 1);
-    CHECK(executed.at("bids").at(0).at("px") == "65000");
-    node.commit();
-    CHECK(book() == executed);
-    REQUIRE(answers.got.size() == 1);
-  }
-  std::filesystem::remove_all(dir);
+  NodeWithMethods scratch("perpd-book-label");
+  node::Node& node = *scratch.node;
+  rpc::MethodTable& methods = scratch.methods;
+  Answers answers;
+  rpc::Call call{signed_order(node.chain_id(), node.last_commit().time_ms + 1, "65000", kFundedKey),
+                 answers.respond()};
+  node.submit_batch({&call, 1});
+  auto book = [&] {
+    return query(methods,
+                 R"({"jsonrpc":"2.0","id":1,"method":"perp_orderBook","params":{"market":"BTC"}})")
+        .at("result")
+        .as_object();
+  };
+  const std::uint64_t before = node.last_commit().height;
+  CHECK(book().at("height") == before);
+  CHECK(book().at("bids").as_array().empty());
+  // A query between executing the block and storing it.
+  const FinalizedBlock block = finalize_next_block(node);
+  REQUIRE(block.txs == 1);
+  const consensus::BlockHeader& header = block.header;
+  // The bid rests in the executed state, which the answer labels with its block, not the one
+  // before it that is still the last committed.
+  const json::object executed = book();
+  CHECK(node.last_commit().height == before);
+  CHECK(executed.at("height") == header.height);
+  CHECK(executed.at("time") == header.time_ms);
+  REQUIRE(executed.at("bids").as_array().size() == 1);
+  CHECK(executed.at("bids").at(0).at("px") == "65000");
+  node.commit();
+  CHECK(book() == executed);
+  REQUIRE(answers.got.size() == 1);
 }
