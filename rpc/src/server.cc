@@ -129,9 +129,40 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   std::atomic<bool> stopped{false};
   std::atomic<std::uint16_t> bound_port{0};
   std::atomic<std::uint64_t> next_subscription{1};
-  std::atomic<std::size_t> unsent_answer_bytes{0};  // UnsentBytes of every connection
+  std::atomic<std::size_t> unsent_answer_bytes{0};    // UnsentBytes of every connection
+  std::atomic<std::uint64_t> busy_refusals{0};        // requests refused past the bound on it
+  std::atomic<std::uint64_t> refused_connections{0};  // over max_connections
 
-  bool busy() const { return unsent_answer_bytes.load() > config.max_unsent_answer_bytes; }
+  // Whether a new request is refused now (and then counted as refused).
+  bool refuse_as_busy() {
+    if (unsent_answer_bytes.load() <= config.max_unsent_answer_bytes) return false;
+    ++busy_refusals;
+    return true;
+  }
+
+  // The transport's own figures for GET /metrics, beside the methods'.
+  std::string prometheus_metrics() {
+    std::size_t open = 0;
+    {
+      std::lock_guard lock(mutex);
+      open = connections;
+    }
+    std::string out;
+    auto add = [&out](const char* name, const char* type, const char* help, std::uint64_t value) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+             name + " " + std::to_string(value) + "\n";
+    };
+    add("rpc_open_connections", "gauge", "HTTP and WebSocket connections open.", open);
+    add("rpc_refused_connections_total", "counter",
+        "Connections refused with a 503 as over the connection limit.", refused_connections.load());
+    add("rpc_unsent_answer_bytes", "gauge",
+        "Bytes of answers built but not yet taken by their clients, all connections.",
+        unsent_answer_bytes.load());
+    add("rpc_busy_refusals_total", "counter",
+        "Requests refused as busy while unsent answers were past their bound.",
+        busy_refusals.load());
+    return out;
+  }
 
   std::mutex mutex;  // guards the members below
   std::size_t connections = 0;
@@ -263,7 +294,7 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
     if (error) return finish();
     std::string request = beast::buffers_to_string(buffer_.data());
     buffer_.consume(buffer_.size());
-    if (server_->busy()) {
+    if (server_->refuse_as_busy()) {
       send(error_body(ErrorCode::InternalError, std::string(kBusyMessage)), Kind::Answer);
       if (unsent_.held() < kReadPauseBytes) do_read();
       return;
@@ -494,7 +525,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     }
     if (path == "/") {
       if (method != http::verb::post) return write(method_not_allowed("POST, OPTIONS"), Close::No);
-      if (server_->busy())
+      if (server_->refuse_as_busy())
         return write(make_error(http::status::service_unavailable, ErrorCode::InternalError,
                                 std::string(kBusyMessage)),
                      Close::No);
@@ -504,7 +535,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
       if (method != http::verb::get) return write(method_not_allowed("GET, OPTIONS"), Close::No);
       if (path == "/health")
         return write(make_text(http::status::ok, "text/plain", "ok"), Close::No);
-      std::string text = server_->methods.prometheus_metrics();
+      std::string text = server_->methods.prometheus_metrics() + server_->prometheus_metrics();
       // The node's callback runs on an io thread, where an exception would end run().
       if (server_->metrics) {
         try {
@@ -703,6 +734,7 @@ void ServerCore::on_accept(beast::error_code error, tcp::socket socket) {
     }
   }
   if (!admitted) {
+    ++refused_connections;
     // Refused without keeping the descriptor: one non-blocking attempt at a 503, then close.
     static const std::string busy = busy_response();
     beast::error_code ignored;

@@ -427,6 +427,11 @@ TEST_CASE("GET serves metrics and health and unknown paths get 404", "[rpc][serv
   CHECK(metrics[http::field::content_type] == "text/plain; version=0.0.4");
   CHECK(metrics.body().find("rpc_requests_total{method=\"echo\"} 1\n") != std::string::npos);
   CHECK(metrics.body().find("perpd_test_gauge 1\n") != std::string::npos);
+  // The transport's own: this connection, nothing refused or waiting.
+  CHECK(metrics.body().find("\nrpc_open_connections 1\n") != std::string::npos);
+  CHECK(metrics.body().find("\nrpc_refused_connections_total 0\n") != std::string::npos);
+  CHECK(metrics.body().find("\nrpc_unsent_answer_bytes 0\n") != std::string::npos);
+  CHECK(metrics.body().find("\nrpc_busy_refusals_total 0\n") != std::string::npos);
 
   Response health = client.request(http::verb::get, "/health");
   CHECK(health.result() == http::status::ok);
@@ -493,6 +498,10 @@ TEST_CASE("connections beyond max_connections are refused at once", "[rpc][serve
     if (!served) std::this_thread::sleep_for(10ms);
   }
   CHECK(served);
+  // The third (and any retry refused above) counted.
+  const std::string metrics = second.request(http::verb::get, "/metrics").body();
+  CHECK(metrics.find("\nrpc_refused_connections_total ") != std::string::npos);
+  CHECK(metrics.find("\nrpc_refused_connections_total 0\n") == std::string::npos);
 }
 
 TEST_CASE("WebSocket carries methods and batches", "[rpc][server]") {
@@ -665,6 +674,9 @@ TEST_CASE("past the bound on unsent answers new requests are refused as busy unt
         "server busy: too many answers wait to be sent");
   WsClient ws(server.port());
   CHECK(json::parse(ws.call(echo)).at("error").at("code") == -32603);
+  const std::string metrics = other.request(http::verb::get, "/metrics").body();
+  CHECK(metrics.find("\nrpc_busy_refusals_total 0\n") == std::string::npos);
+  CHECK(metrics.find("\nrpc_unsent_answer_bytes 0\n") == std::string::npos);
   // Once the greedy client reads its answer, whole, the others are served again.
   Response big;
   REQUIRE_FALSE(greedy.receive_large(big));
