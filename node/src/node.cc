@@ -9,6 +9,7 @@
 #include "node/fill_records.h"
 #include "perps/event_codec.h"
 #include "perps/receipt_codec.h"
+#include "rpc/prometheus.h"
 #include "state/crypto.h"
 #include "state/keccak.h"
 #include "state/nonce_set.h"
@@ -794,8 +795,7 @@ std::string Node::metrics_text() const {
   std::lock_guard lock(metrics_mutex_);
   std::string out;
   auto line = [&](const char* name, const char* help, const char* type, double value) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
-           name + " " + std::to_string(value) + "\n";
+    rpc::append_metric(out, name, type, help, std::to_string(value));
   };
   line("perpd_height", "Last committed height.", "gauge", static_cast<double>(c.height));
   line("perpd_blocks_total", "Blocks committed since start.", "counter",

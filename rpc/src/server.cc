@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "rpc/prometheus.h"
+
 namespace rpc {
 namespace {
 
@@ -149,8 +151,7 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
     }
     std::string out;
     auto add = [&out](const char* name, const char* type, const char* help, std::uint64_t value) {
-      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
-             name + " " + std::to_string(value) + "\n";
+      append_metric(out, name, type, help, std::to_string(value));
     };
     add("rpc_open_connections", "gauge", "HTTP and WebSocket connections open.", open);
     add("rpc_refused_connections_total", "counter",
