@@ -96,6 +96,10 @@ class UnsentBytes {
     held_ -= bytes;
     total_ -= bytes;
   }
+  void set(std::size_t bytes) {
+    remove(held_);
+    add(bytes);
+  }
   std::size_t held() const { return held_; }
 
  private:
@@ -295,11 +299,14 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
     if (error) return finish();
     std::string request = beast::buffers_to_string(buffer_.data());
     buffer_.consume(buffer_.size());
-    if (server_->refuse_as_busy()) {
+    if (server_->refuse_as_busy())
       send(error_body(ErrorCode::InternalError, std::string(kBusyMessage)), Kind::Answer);
-      if (unsent_.held() < kReadPauseBytes) do_read();
-      return;
-    }
+    else
+      dispatch_request(request);
+    if (unsent_.held() < kReadPauseBytes) do_read();  // else on_write reads again
+  }
+
+  void dispatch_request(const std::string& request) {
     // Subscriptions this message makes start receiving once its answer is queued: a batch is
     // answered when its last call is, and a notification must not come before the client has
     // the subscription's id (as geth activates eth_subscribe).
@@ -319,7 +326,6 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
         },
         &session_methods_);
     subscriptions_made_ = nullptr;
-    if (unsent_.held() < kReadPauseBytes) do_read();  // else on_write reads again
   }
 
   // On the strand: the subscriptions still held (not dropped by an unsubscribe or the close).
@@ -617,8 +623,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     response.keep_alive(keep_alive_ && close == Close::No);
     response.prepare_payload();
     response_ = std::move(response);
-    unsent_.remove(unsent_.held());
-    unsent_.add(response_.body().size());
+    unsent_.set(response_.body().size());
     stream_.expires_after(server_->config.idle_timeout);
     http::async_write(stream_, response_,
                       [self = shared_from_this(), close](beast::error_code error, std::size_t) {
@@ -628,7 +633,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
 
   void on_write(beast::error_code error, Close close) {
     // Written or failed, the answer is no longer held for its client (nor its memory).
-    unsent_.remove(unsent_.held());
+    unsent_.set(0);
     response_.body() = std::string();
     if (error) return stream_.close();
     if (close == Close::Lingering) return linger();
