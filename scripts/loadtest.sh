@@ -21,7 +21,9 @@ if [ "${RUNS:-1}" -gt 1 ]; then
   python3 - "$all" <<'PY'
 import re, statistics, sys
 text = open(sys.argv[1]).read()
-for label, pattern in (("share", r"^share: .* = ([0-9.]+)%"), ("steady share", r"^steady share: .* = ([0-9.]+)%")):
+for label, pattern in (("share", r"^share: .* = ([0-9.]+)%"), ("steady share", r"^steady share: .* = ([0-9.]+)%"),
+                       ("in-run share", r"^in-run share: .* = ([0-9.]+)%"),
+                       ("in-run steady share", r"^in-run steady share: .* = ([0-9.]+)%")):
     values = [float(v) for v in re.findall(pattern, text, re.M)]
     if values:
         print(f"{label} over {len(values)} runs: median {statistics.median(values):.1f}%, "
@@ -54,16 +56,31 @@ for _ in $(seq 1 100); do "$bin/perp-cli" --rpc "http://127.0.0.1:$port" markets
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 # And each thread's CPU time (ns, from schedstat) by name: where the time beyond recovery goes.
 thread_ns() { for t in /proc/$pid/task/*; do echo "$(cat "$t/comm") $(awk '{print $1}' "$t/schedstat")"; done; }
+# And the CPU time perpd's RPC threads spent in the recoveries themselves (GET /metrics): per
+# recovery, the machine's recovery speed during the load itself, which drift cannot move apart
+# from the load the way it can the rates measured before and after.
+recovery_counters() {
+  python3 - "$port" <<'PY'
+import re, sys, urllib.request
+text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=10).read().decode()
+def value(name):
+    return float(re.search(rf"^{name} ([0-9.e+-]+)$", text, re.M).group(1))
+print(value("perpd_signature_recoveries_total"), value("perpd_signature_recovery_cpu_seconds_total"))
+PY
+}
 ticks_before=$(cpu_ticks)
 thread_ns > "$work/threads_before"
+recovery_counters > "$work/recovery_cpu_before"
 "$bin/perp-load" --rpc "http://127.0.0.1:$port" orders --key "$work/node/validator.key" \
   --orders "${ORDERS:-300000}" --accounts "${ACCOUNTS:-480}" --connections "${CONNECTIONS:-48}" --batch "${BATCH:-100}" \
   --cross-every "${CROSS_EVERY:-0}" \
   | tee "$work/orders"
 echo "$(( $(cpu_ticks) - ticks_before )) $(getconf CLK_TCK)" > "$work/ticks"
 thread_ns > "$work/threads_after"
+recovery_counters > "$work/recovery_cpu_after"
 "$bin/perp-load" recovery --seconds 3 | tee -a "$work/recovery"
-python3 - "$work/recovery" "$work/orders" "$work/ticks" "$work/threads_before" "$work/threads_after" <<'PY'
+python3 - "$work/recovery" "$work/orders" "$work/ticks" "$work/threads_before" "$work/threads_after" \
+  "$work/recovery_cpu_before" "$work/recovery_cpu_after" <<'PY'
 import collections, os, re, sys
 rates = [float(m) for m in re.findall(r"([0-9.]+) recoveries/s", open(sys.argv[1]).read())]
 orders = open(sys.argv[2]).read()
@@ -77,6 +94,17 @@ if steady:
     rate = float(steady.group(1))
     print(f"steady share: {rate:.0f} committed orders/s = {100 * rate / mean:.1f}% of the mean recovery rate "
           "(10% to 90% of the commits: no ramp, no drain)")
+# The same shares against the recovery rate measured inside perpd during the load: one thread
+# per core, each recovering at the CPU time per recovery the RPC threads took meanwhile.
+(n0, cpu0), (n1, cpu1) = ([float(x) for x in open(p).read().split()] for p in sys.argv[6:8])
+if n1 > n0 and cpu1 > cpu0:
+    per_recovery = (cpu1 - cpu0) / (n1 - n0)
+    in_run = os.cpu_count() / per_recovery
+    print(f"in-run share: {committed:.0f} committed orders/s = {100 * committed / in_run:.1f}% of the recovery rate "
+          f"inside perpd during the load ({1e6 * per_recovery:.1f} us of CPU per recovery: {in_run:.0f}/s on "
+          f"{os.cpu_count()} cores)")
+    if steady:
+        print(f"in-run steady share: {rate:.0f} committed orders/s = {100 * rate / in_run:.1f}% of that rate")
 if count:
     cores = os.cpu_count()  # the recovery rate is measured with one thread per core
     print(f"perpd CPU: {1e6 * ticks / per_second / count:.1f} us per committed order; "

@@ -350,7 +350,7 @@ void Node::submit_batch(std::span<rpc::Call> calls) {
     decoded.push_back(&call);
   }
   if (envelopes.empty()) return;
-  auto verified = verifier_.verify_batch(std::move(envelopes));
+  auto verified = verifier_.verify_batch(std::move(envelopes), &recovery_meter_);
 
   // An atomic, not last_commit(): admissions must not wait while a block executes.
   const std::uint64_t now = committed_time_ms_;
@@ -812,6 +812,11 @@ std::string Node::metrics_text() const {
        static_cast<double>(mempool_.size()));
   line("perpd_mempool_bytes", "Bytes waiting in the mempool.", "gauge",
        static_cast<double>(mempool_.bytes()));
+  line("perpd_signature_recoveries_total", "Signers recovered from submitted actions.", "counter",
+       static_cast<double>(recovery_meter_.recoveries()));
+  line("perpd_signature_recovery_cpu_seconds_total",
+       "CPU time (thread time) the RPC threads spent recovering those signers.", "counter",
+       static_cast<double>(recovery_meter_.cpu_ns()) / 1e9);
   return out;
 }
 

@@ -153,7 +153,7 @@ std::vector<Hash256> EnvelopeVerifier::tx_hashes(std::span<const SignedAction> e
 }
 
 std::vector<Result<VerifiedAction>> EnvelopeVerifier::verify_batch(
-    std::vector<SignedAction> envelopes) const {
+    std::vector<SignedAction> envelopes, RecoveryMeter* meter) const {
   const std::size_t n = envelopes.size();
   const std::vector<Hash256> digests = digests_of(envelopes, domain_separator_);
 
@@ -161,8 +161,10 @@ std::vector<Result<VerifiedAction>> EnvelopeVerifier::verify_batch(
   // one many-message pass.
   std::vector<Result<PublicKey>> keys;
   keys.reserve(n);
+  const std::uint64_t mark = meter ? meter->begin() : 0;
   for (std::size_t i = 0; i < n; ++i)
     keys.push_back(recover_public_key(digests[i], envelopes[i].signature));
+  if (meter) meter->end(mark, n);
   const auto inputs = tx_hash_inputs(digests, envelopes);
   std::vector<std::span<const std::uint8_t>> messages;
   messages.reserve(2 * n);

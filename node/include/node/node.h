@@ -20,6 +20,7 @@
 #include "consensus/application.h"
 #include "node/block_store.h"
 #include "node/mempool.h"
+#include "node/recovery_cpu_meter.h"
 #include "node/tx_hash_key.h"
 #include "perps/exchange.h"
 #include "rpc/json_rpc.h"
@@ -96,6 +97,7 @@ class Node final : public consensus::Application {
   std::unique_ptr<state::KvStore> kv_;
   BlockStore store_;
   state::EnvelopeVerifier verifier_;
+  RecoveryCpuMeter recovery_meter_;  // submissions' recoveries only, not other proposers' blocks
   Mempool mempool_;
 
   mutable std::shared_mutex state_mutex_;  // executor, commit info

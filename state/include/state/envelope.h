@@ -59,6 +59,16 @@ Hash256 compute_tx_hash(const Hash256& digest, const Signature& signature);
 // EIP712Domain included}, "primaryTypes": {"order": "PlaceOrders", ...}}.
 boost::json::object eip712_schema(std::uint64_t chain_id);
 
+// Told around each batch's run of signature recoveries: the node measures their CPU time there
+// (GET /metrics), so the recovery rate a load runs against is measured during the load itself.
+class RecoveryMeter {
+ public:
+  virtual ~RecoveryMeter() = default;
+  // A mark for end(), which the same thread calls after the batch's recoveries.
+  virtual std::uint64_t begin() = 0;
+  virtual void end(std::uint64_t mark, std::size_t recoveries) = 0;
+};
+
 // Stateless verification for one chain.
 class EnvelopeVerifier {
  public:
@@ -75,7 +85,8 @@ class EnvelopeVerifier {
   Result<VerifiedAction> verify(SignedAction envelope) const;
   // The same for many envelopes at once, answers in order: their Keccak hashes run several
   // messages per permutation and their recoveries back to back.
-  std::vector<Result<VerifiedAction>> verify_batch(std::vector<SignedAction> envelopes) const;
+  std::vector<Result<VerifiedAction>> verify_batch(std::vector<SignedAction> envelopes,
+                                                   RecoveryMeter* meter = nullptr) const;
   // The tx hashes of many envelopes (no recovery: a stored block's are already verified), hashed
   // several messages per permutation as verify_batch does.
   std::vector<Hash256> tx_hashes(std::span<const SignedAction> envelopes) const;

@@ -113,7 +113,16 @@ TEST_CASE("submit_batch answers each envelope as a lone submit would", "[node][s
     REQUIRE(answers[3].got.size() == 1);
     CHECK(rejection_reason(answers[3].got[0]) == "NonceOutsideWindow");
     CHECK(answers[4].got.empty());
-    CHECK(node.metrics_text().find("perpd_mempool_txs 2.0") != std::string::npos);
+    const std::string metrics = node.metrics_text();
+    CHECK(metrics.find("perpd_mempool_txs 2.0") != std::string::npos);
+    // The four that decoded were recovered (the repeat and the stale nonce too: both are
+    // refused after recovery); the one that did not decode was not.
+    CHECK(metrics.find("\nperpd_signature_recoveries_total 4.0") != std::string::npos);
+    const auto cpu_at = metrics.find("\nperpd_signature_recovery_cpu_seconds_total ");
+    REQUIRE(cpu_at != std::string::npos);
+    const double recovery_cpu = std::stod(metrics.substr(cpu_at + 44));
+    CHECK(recovery_cpu > 0);
+    CHECK(recovery_cpu < 1);
 
     // The admitted two are answered once by their block; the refused repeat's waiter is gone.
     commit_one_block(node);
