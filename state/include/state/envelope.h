@@ -6,6 +6,7 @@
 #include <array>
 #include <boost/json/fwd.hpp>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,6 +45,12 @@ Result<SignedAction> envelope_from_json(const boost::json::value& value);
 // copied into a temporary json::value first).
 Result<SignedAction> envelope_from_json(const boost::json::object& envelope);
 boost::json::object envelope_to_json(const SignedAction& envelope);
+// The RPC fast path: an envelope read from JSON text in the plain subset (state/plain_json.h),
+// in one pass and without a JSON tree. Nothing when the text is outside that subset, or when the
+// envelope is anything envelope_from_json would refuse, or written in a form this reader leaves
+// to that path (an action whose "type" is not its first member, a uint64 field as a string):
+// then envelope_from_json names the problem. Whatever it reads, envelope_from_json reads the same.
+std::optional<SignedAction> read_plain_envelope(std::string_view text);
 
 // Protobuf binary form (state/proto/actions.proto) for blocks and gossip; lossless: decoding
 // gives back the same SignedAction and so the same digest. decode returns EnvelopeTooLarge,

@@ -1,0 +1,172 @@
+// A pull reader for the plain subset of JSON that clients send in the common case: strings of
+// printable ASCII without escapes, integers without fraction or exponent, true, false, null,
+// arrays and objects. It builds no tree, so the RPC fast path (perp_sendAction batches) reads a
+// request in one pass. Anything outside the subset, or not JSON at all, makes a read fail and
+// the reader stop; the caller then hands the whole text to the full parser (Boost.JSON), which
+// accepts or refuses it as it always does. So the subset never changes what a request means,
+// only how fast the plain ones are read.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace state {
+
+class PlainJsonReader {
+ public:
+  // An integer as written: its sign and magnitude (at most 2^64 - 1; more fails the read).
+  struct Integer {
+    bool negative = false;
+    std::uint64_t magnitude = 0;
+  };
+
+  explicit PlainJsonReader(std::string_view text) : text_(text) {}
+
+  bool failed() const { return failed_; }
+  std::size_t position() const { return at_; }
+  // True at the end of the text (after whitespace), which a whole value must reach.
+  bool at_end() {
+    skip_whitespace();
+    return !failed_ && at_ == text_.size();
+  }
+
+  // Consumes c (after whitespace) if it is next; never fails the read.
+  bool take(char c) {
+    skip_whitespace();
+    if (failed_ || at_ >= text_.size() || text_[at_] != c) return false;
+    ++at_;
+    return true;
+  }
+  // Consumes c (after whitespace) or fails the read.
+  bool expect(char c) { return take(c) || fail(); }
+  // The next token is c (after whitespace), not consumed.
+  bool next_is(char c) {
+    skip_whitespace();
+    return !failed_ && at_ < text_.size() && text_[at_] == c;
+  }
+
+  // A string's contents, a view into the text.
+  std::optional<std::string_view> string() {
+    if (!expect('"')) return std::nullopt;
+    const std::size_t begin = at_;
+    while (at_ < text_.size()) {
+      const unsigned char c = static_cast<unsigned char>(text_[at_]);
+      if (c == '"') return text_.substr(begin, at_++ - begin);
+      if (c < 0x20 || c >= 0x7f || c == '\\') break;  // control, non-ASCII, escape: not plain
+      ++at_;
+    }
+    fail();
+    return std::nullopt;
+  }
+
+  std::optional<Integer> integer() {
+    skip_whitespace();
+    if (failed_) return std::nullopt;
+    Integer out;
+    if (at_ < text_.size() && text_[at_] == '-') {
+      out.negative = true;
+      ++at_;
+    }
+    const std::size_t digits = at_;
+    while (at_ < text_.size() && text_[at_] >= '0' && text_[at_] <= '9') {
+      const std::uint64_t digit = static_cast<std::uint64_t>(text_[at_] - '0');
+      if (out.magnitude > (UINT64_MAX - digit) / 10) return fail(), std::nullopt;
+      out.magnitude = out.magnitude * 10 + digit;
+      ++at_;
+    }
+    const std::size_t count = at_ - digits;
+    // JSON has no leading zeros; a fraction or an exponent makes it no plain integer, and -0
+    // is left to the full parser.
+    if (count == 0 || (count > 1 && text_[digits] == '0') || (out.negative && out.magnitude == 0) ||
+        (at_ < text_.size() && (text_[at_] == '.' || text_[at_] == 'e' || text_[at_] == 'E')))
+      return fail(), std::nullopt;
+    return out;
+  }
+
+  std::optional<bool> boolean() {
+    if (literal("true")) return true;
+    if (literal("false")) return false;
+    fail();
+    return std::nullopt;
+  }
+
+  // Reads over one value of the subset, whatever it is, nested at most max_depth deep.
+  bool skip_value(int max_depth = 16) {
+    skip_whitespace();
+    if (failed_ || at_ >= text_.size()) return fail();
+    switch (text_[at_]) {
+      case '"':
+        return string().has_value();
+      case 't':
+      case 'f':
+        return boolean().has_value();
+      case 'n':
+        return literal("null") || fail();
+      case '[':
+        if (max_depth == 0) return fail();
+        ++at_;
+        if (take(']')) return true;
+        do {
+          if (!skip_value(max_depth - 1)) return false;
+        } while (take(','));
+        return expect(']');
+      case '{':
+        if (max_depth == 0) return fail();
+        ++at_;
+        if (take('}')) return true;
+        do {
+          if (!string() || !expect(':') || !skip_value(max_depth - 1)) return false;
+        } while (take(','));
+        return expect('}');
+      default:
+        return integer().has_value();
+    }
+  }
+
+  // Reads the members of an object whose '{' was just taken: for each, member(key) must read the
+  // value and answer true. False when a member answers false or the object is not plain.
+  template <class Member>
+  bool members(Member&& member) {
+    if (take('}')) return true;
+    return one_member(member) && more_members(member);
+  }
+  // The same for the members after one already read, up to and with the closing '}'.
+  template <class Member>
+  bool more_members(Member&& member) {
+    while (take(','))
+      if (!one_member(member)) return false;
+    return expect('}');
+  }
+
+  // Marks the read failed (from here on every read fails); always false.
+  bool fail() {
+    failed_ = true;
+    return false;
+  }
+
+ private:
+  void skip_whitespace() {
+    while (at_ < text_.size() &&
+           (text_[at_] == ' ' || text_[at_] == '\n' || text_[at_] == '\r' || text_[at_] == '\t'))
+      ++at_;
+  }
+  template <class Member>
+  bool one_member(Member& member) {
+    const auto key = string();
+    return key && expect(':') && (member(*key) || fail());
+  }
+  bool literal(std::string_view word) {
+    skip_whitespace();
+    if (failed_ || text_.substr(at_, word.size()) != word) return false;
+    at_ += word.size();
+    return true;
+  }
+
+  std::string_view text_;
+  std::size_t at_ = 0;
+  bool failed_ = false;
+};
+
+}  // namespace state
