@@ -333,6 +333,12 @@ void Node::submit_batch(std::span<rpc::Call> calls) {
   envelopes.reserve(calls.size());
   decoded.reserve(calls.size());
   for (rpc::Call& call : calls) {
+    // On the RPC fast path the envelope comes already read (plain, within the size limit).
+    if (call.read) {
+      envelopes.push_back(std::any_cast<state::SignedAction&&>(std::move(*call.read)));
+      decoded.push_back(&call);
+      continue;
+    }
     // The exact size is only computed when the cheap bound is over the limit.
     if (serialized_size_bound(call.params) > state::kMaxEnvelopeBytes &&
         json::serialize(call.params).size() > state::kMaxEnvelopeBytes) {
@@ -588,9 +594,17 @@ void Node::register_methods(rpc::MethodTable& table) {
     return *address;
   };
 
-  table.add_batch("perp_sendAction",
-                  "Submits a signed envelope; answers with its receipt once committed.",
-                  [this](std::span<rpc::Call> calls) { submit_batch(calls); });
+  table.add_batch(
+      "perp_sendAction", "Submits a signed envelope; answers with its receipt once committed.",
+      [this](std::span<rpc::Call> calls) { submit_batch(calls); },
+      [](state::PlainJsonReader& in) -> std::any {
+        // Over the size limit: the general path names it (from the compact size).
+        const std::size_t begin = in.position();
+        auto envelope = state::read_plain_envelope(in);
+        if (!envelope || in.position() - begin > state::kMaxEnvelopeBytes)
+          return in.fail(), std::any();
+        return std::move(*envelope);
+      });
   table.add("perp_eip712Schema", "The EIP-712 domain and types for signing.",
             [this](const json::object&, rpc::Respond respond) {
               respond(rpc::Answer::ok(state::eip712_schema(chain_id_)));

@@ -2,7 +2,10 @@
 // goes through the same text rules as envelope_from_json (detail::parse_text, parse_fixed_hex,
 // parse_signature_hex, validate_struct); what this reader does not take the same way, it leaves
 // to that path by answering nothing.
+#include <array>
 #include <bitset>
+#include <limits>
+#include <tuple>
 
 #include "action_fields.h"
 #include "state/envelope.h"
@@ -16,36 +19,47 @@ using detail::FieldStruct;
 template <class T>
 bool read_value(PlainJsonReader& in, T& out);
 
-// Reads each member of S by its field name: each field once, no other member. The caller
-// checks that every field came (seen.all()) and the struct's own rules.
 template <FieldStruct S>
-auto field_reader(PlainJsonReader& in, S& out,
-                  std::bitset<std::tuple_size_v<decltype(S::fields())>>& seen) {
-  return [&in, &out, &seen](std::string_view key) {
-    bool known = false, ok = false;
+constexpr std::size_t kFieldCount = std::tuple_size_v<decltype(S::fields())>;
+
+template <FieldStruct S>
+constexpr auto kFieldNames = std::apply(
+    [](auto... spec) { return std::array<std::string_view, sizeof...(spec)>{spec.name...}; },
+    S::fields());
+
+// Reads each member of S by its field name: each field once, no other member. The caller
+// checks that every field came (seen.all()) and the struct's own rules. Clients write the fields
+// in their declared order, so the one after the last is tried first.
+template <FieldStruct S>
+auto field_reader(PlainJsonReader& in, S& out, std::bitset<kFieldCount<S>>& seen) {
+  return [&in, &out, &seen, next = std::size_t{0}](std::string_view key) mutable {
+    constexpr auto& names = kFieldNames<S>;
+    std::size_t found = next < names.size() && names[next] == key ? next : names.size();
+    for (std::size_t i = 0; found == names.size() && i < names.size(); ++i)
+      if (names[i] == key) found = i;
+    if (found == names.size() || seen[found]) return false;
+    seen[found] = true;
+    next = found + 1;
+    bool ok = false;
     std::size_t index = 0;
-    detail::visit_fields(out, [&](std::string_view name, auto& member) {
-      if (!known && name == key) {
-        known = true;
-        ok = !seen[index] && read_value(in, member);
-        seen[index] = true;
-      }
-      ++index;
+    detail::visit_fields(out, [&](std::string_view, auto& member) {
+      if (index++ == found) ok = read_value(in, member);
     });
-    return known && ok;
+    return ok;
   };
 }
 
 template <FieldStruct S>
-bool complete(const S& out, const std::bitset<std::tuple_size_v<decltype(S::fields())>>& seen) {
+bool complete(const S& out, const std::bitset<kFieldCount<S>>& seen) {
   return seen.all() && detail::validate_struct(out).ok();
 }
 
 template <class T>
 bool read_value(PlainJsonReader& in, T& out) {
   if constexpr (FieldStruct<T>) {
-    std::bitset<std::tuple_size_v<decltype(T::fields())>> seen;
-    return in.expect('{') && in.members(field_reader(in, out, seen)) && (complete(out, seen) || in.fail());
+    std::bitset<kFieldCount<T>> seen;
+    return in.expect('{') && in.members(field_reader(in, out, seen)) &&
+           (complete(out, seen) || in.fail());
   } else if constexpr (detail::IsList<T>::value) {
     if (!in.expect('[')) return false;
     out.items.clear();
@@ -91,7 +105,7 @@ bool read_action(PlainJsonReader& in, Action& out) {
   if (index == std::variant_size_v<Action>) return in.fail();
   return detail::with_action_alternative(index, [&]<class A>(std::type_identity<A>) {
     A typed;
-    std::bitset<std::tuple_size_v<decltype(A::fields())>> seen;
+    std::bitset<kFieldCount<A>> seen;
     if (!in.more_members(field_reader(in, typed, seen)) || !complete(typed, seen)) return in.fail();
     out = std::move(typed);
     return true;
@@ -102,6 +116,12 @@ bool read_action(PlainJsonReader& in, Action& out) {
 
 std::optional<SignedAction> read_plain_envelope(std::string_view text) {
   PlainJsonReader in(text);
+  auto envelope = read_plain_envelope(in);
+  if (!envelope || !in.at_end()) return std::nullopt;
+  return envelope;
+}
+
+std::optional<SignedAction> read_plain_envelope(PlainJsonReader& in) {
   SignedAction out;
   bool action = false, nonce = false, signature = false;
   const bool read = in.expect('{') && in.members([&](std::string_view key) {
@@ -130,7 +150,10 @@ std::optional<SignedAction> read_plain_envelope(std::string_view text) {
     }
     return false;
   });
-  if (!read || !action || !nonce || !signature || !in.at_end()) return std::nullopt;
+  if (!read || !action || !nonce || !signature) {
+    in.fail();
+    return std::nullopt;
+  }
   return out;
 }
 

@@ -1,7 +1,8 @@
 // libFuzzer target: arbitrary bytes through every stateless decoder (JSON envelope with signature
 // recovery, binary envelope, general EIP-712 typed data). Any input must yield a value or a named
 // error: no crash, no hang, no leak, no sanitizer report. For a decoded envelope the JSON and
-// binary forms must round-trip to the same action.
+// binary forms must round-trip to the same action, and the RPC fast path's plain reader must read
+// no envelope the full decoder reads otherwise.
 #include <boost/json.hpp>
 #include <cstdint>
 #include <cstdlib>
@@ -21,6 +22,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!from_binary.ok() || !(*from_binary == envelope)) std::abort();
     auto from_json = state::envelope_from_json(state::envelope_to_json(envelope));
     if (!from_json.ok() || !(*from_json == envelope)) std::abort();
+  }
+
+  if (auto plain = state::read_plain_envelope(text)) {
+    auto full = state::decode_envelope_json(text);
+    if (!full.ok() || !(*full == *plain)) std::abort();
   }
 
   auto binary = state::decode_envelope_binary(text);

@@ -5,6 +5,7 @@
 // and WebSocket sessions (rpc/server.h) feed request texts in and write response texts out.
 #pragma once
 
+#include <any>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
@@ -15,6 +16,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+
+#include "state/plain_json.h"
 
 namespace rpc {
 
@@ -61,7 +64,17 @@ using Method = std::function<void(const boost::json::object& params, Respond res
 struct Call {
   const boost::json::object& params;
   Respond respond;
+  // For a method with a params reader (add_batch), when dispatch took the request on its fast
+  // path: what the reader made of the call's params (params is then empty). The method may move
+  // it out.
+  std::any* read = nullptr;
 };
+// A batch method's reader of a call's params on the fast path: reads the params value at in's
+// position, in the plain subset of JSON (state/plain_json.h), into the method's own form. An
+// empty answer (with in failed) leaves the whole request to the general path, which then reads
+// it as if no reader existed: so a reader takes only what the method would read alike from the
+// tree, and leaves the rest, errors included, to it.
+using ParamsReader = std::function<std::any(state::PlainJsonReader& in)>;
 // Gets every call a request text makes to it, in request order (one for a single request).
 using BatchMethod = std::function<void(std::span<Call> calls)>;
 
@@ -86,7 +99,12 @@ class MethodTable {
   // Registers a batch method: each call in a batch is validated and counted as with add, and the
   // method is then called once, after the batch's other requests, with all of its calls. If it
   // throws, every call it has not answered gets -32603.
-  void add_batch(std::string name, std::string help, BatchMethod method);
+  // With a params reader, a request whose calls all go to this method, in plain JSON with
+  // "method" before "params" (rpc/src/plain_request.h), is read in one pass without a JSON tree:
+  // each call comes with Call::read set instead of params. Every other request takes the general
+  // path.
+  void add_batch(std::string name, std::string help, BatchMethod method,
+                 ParamsReader params_reader = {});
   bool contains(std::string_view name) const;
 
   // Dispatches one request text (a single request or a batch) and calls done with the response
@@ -114,9 +132,11 @@ class MethodTable {
     std::string help;
     Method method;  // one of the two is set
     BatchMethod batch_method;
+    ParamsReader params_reader;
   };
   Limits limits_;
   std::map<std::string, Entry, std::less<>> methods_;
+  bool any_params_reader_ = false;  // so other tables never try the fast path
   struct Stats;
   std::shared_ptr<Stats> stats_;
 };

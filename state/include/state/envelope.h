@@ -14,6 +14,7 @@
 
 #include "state/actions.h"
 #include "state/crypto.h"
+#include "state/plain_json.h"
 
 namespace state {
 
@@ -51,6 +52,8 @@ boost::json::object envelope_to_json(const SignedAction& envelope);
 // to that path (an action whose "type" is not its first member, a uint64 field as a string):
 // then envelope_from_json names the problem. Whatever it reads, envelope_from_json reads the same.
 std::optional<SignedAction> read_plain_envelope(std::string_view text);
+// The same from in's position, leaving in after the envelope (or failed).
+std::optional<SignedAction> read_plain_envelope(PlainJsonReader& in);
 
 // Protobuf binary form (state/proto/actions.proto) for blocks and gossip; lossless: decoding
 // gives back the same SignedAction and so the same digest. decode returns EnvelopeTooLarge,

@@ -7,8 +7,11 @@
 // only how fast the plain ones are read.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string_view>
 
@@ -51,14 +54,27 @@ class PlainJsonReader {
   std::optional<std::string_view> string() {
     if (!expect('"')) return std::nullopt;
     const std::size_t begin = at_;
-    while (at_ < text_.size()) {
-      const unsigned char c = static_cast<unsigned char>(text_[at_]);
-      if (c == '"') return text_.substr(begin, at_++ - begin);
-      if (c < 0x20 || c >= 0x7f || c == '\\') break;  // control, non-ASCII, escape: not plain
-      ++at_;
+    // Short strings (names, tifs) byte by byte; the rest of a long one (hex) found with memchr
+    // and checked in one pass that has no branch per byte.
+    const std::size_t short_end = std::min(text_.size(), begin + 16);
+    while (at_ < short_end && kPlainStringByte[static_cast<unsigned char>(text_[at_])]) ++at_;
+    if (at_ == short_end && at_ < text_.size()) {
+      const void* quote = std::memchr(text_.data() + at_, '"', text_.size() - at_);
+      const std::size_t end =
+          quote ? static_cast<std::size_t>(static_cast<const char*>(quote) - text_.data())
+                : text_.size();
+      unsigned not_plain = 0;
+      for (std::size_t i = at_; i < end; ++i) {
+        const unsigned char c = static_cast<unsigned char>(text_[i]);
+        not_plain |= static_cast<unsigned>(c < 0x20) | static_cast<unsigned>(c >= 0x7f) |
+                     static_cast<unsigned>(c == '\\');
+      }
+      if (not_plain) return fail(), std::nullopt;
+      at_ = end;
     }
-    fail();
-    return std::nullopt;
+    // At the closing quote, or else at a control byte, non-ASCII or an escape: not plain.
+    if (at_ == text_.size() || text_[at_] != '"') return fail(), std::nullopt;
+    return text_.substr(begin, at_++ - begin);
   }
 
   std::optional<Integer> integer() {
@@ -163,6 +179,13 @@ class PlainJsonReader {
     at_ += word.size();
     return true;
   }
+
+  // Bytes a plain string holds: printable ASCII but the quote and the backslash.
+  static constexpr auto kPlainStringByte = [] {
+    std::array<bool, 256> plain{};
+    for (int c = 0x20; c < 0x7f; ++c) plain[c] = c != '"' && c != '\\';
+    return plain;
+  }();
 
   std::string_view text_;
   std::size_t at_ = 0;

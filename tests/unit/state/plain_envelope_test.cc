@@ -55,12 +55,13 @@ TEST_CASE("a plain envelope reads as the full decoder reads it", "[envelope][pla
 
   // Whitespace between tokens, members in another order (after "type"), other actions.
   CHECK(read_checked(" " + replaced(text, R"(,"nonce":)", " ,\r\n\t\"nonce\" : ") + " \n"));
-  CHECK(read_checked(replaced(text, R"("market":"BTC","isBuy":true)", R"("isBuy":true,"market":"BTC")")));
+  CHECK(read_checked(
+      replaced(text, R"("market":"BTC","isBuy":true)", R"("isBuy":true,"market":"BTC")")));
   CHECK(read_checked(envelope_text(R"({"type":"cancel","cancels":[{"market":"BTC","oid":7}]})")));
   CHECK(read_checked(envelope_text(
       R"({"type":"usdSend","destination":"0x00000000000000000000000000000000000000aa","amount":"12.5"})")));
-  CHECK(read_checked(envelope_text(
-      R"({"type":"updateLeverage","market":"ETH","isCross":false,"leverage":20})")));
+  CHECK(read_checked(
+      envelope_text(R"({"type":"updateLeverage","market":"ETH","isCross":false,"leverage":20})")));
   CHECK(read_checked(envelope_text(kOrder, 0)));
 }
 
@@ -115,8 +116,7 @@ TEST_CASE("whatever the fast reader takes from a damaged envelope the full decod
   std::printf("plain envelope mutations: seed %u\n", seed);
   std::mt19937 random(seed);
   const std::vector<std::string> bases = {
-      envelope_text(),
-      envelope_text(R"({"type":"cancel","cancels":[{"market":"BTC","oid":7}]})"),
+      envelope_text(), envelope_text(R"({"type":"cancel","cancels":[{"market":"BTC","oid":7}]})"),
       envelope_text(R"({"type":"updateLeverage","market":"ETH","isCross":false,"leverage":20})")};
   const std::string alphabet = "{}[]:,\"\\ 0123456789-.eEtrufalsn0xabcdefABCDEF\t\n";
   int read = 0;
