@@ -95,14 +95,18 @@ if steady:
     print(f"steady share: {rate:.0f} committed orders/s = {100 * rate / mean:.1f}% of the mean recovery rate "
           "(10% to 90% of the commits: no ramp, no drain)")
 # The same shares against the recovery rate measured inside perpd during the load: one thread
-# per core, each recovering at the CPU time per recovery the RPC threads took meanwhile.
+# per core, each recovering at the CPU time per recovery the RPC threads took meanwhile, on the
+# cores' time the hypervisor left this VM (its steal, which the kernel counts in no process's CPU
+# time, took up to half of it in some seconds).
 (n0, cpu0), (n1, cpu1) = ([float(x) for x in open(p).read().split()] for p in sys.argv[6:8])
+stolen = re.search(r"([0-9.]+)% stolen by the hypervisor", orders)
+steal = float(stolen.group(1)) / 100 if stolen else 0.0
 if n1 > n0 and cpu1 > cpu0:
     per_recovery = (cpu1 - cpu0) / (n1 - n0)
-    in_run = os.cpu_count() / per_recovery
+    in_run = os.cpu_count() * (1 - steal) / per_recovery
     print(f"in-run share: {committed:.0f} committed orders/s = {100 * committed / in_run:.1f}% of the recovery rate "
           f"inside perpd during the load ({1e6 * per_recovery:.1f} us of CPU per recovery: {in_run:.0f}/s on "
-          f"{os.cpu_count()} cores)")
+          f"{os.cpu_count()} cores, {100 * steal:.1f}% of whose time the hypervisor took)")
     if steady:
         print(f"in-run steady share: {rate:.0f} committed orders/s = {100 * rate / in_run:.1f}% of that rate")
 if count:

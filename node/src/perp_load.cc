@@ -50,6 +50,41 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
+// The machine's CPU time split (Linux /proc/stat, clock ticks) and this process's own CPU time:
+// where the cores went while orders were in flight, beside the node's share.
+struct CpuSample {
+  bool read = false;                            // /proc/stat parsed
+  std::uint64_t busy = 0, idle = 0, steal = 0;  // all cores; busy includes steal
+  double self_seconds = 0;
+};
+CpuSample cpu_sample() {
+  CpuSample out;
+  if (std::FILE* f = std::fopen("/proc/stat", "r")) {
+    unsigned long long v[8] = {};  // user nice system idle iowait irq softirq steal
+    if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                    &v[4], &v[5], &v[6], &v[7]) == 8) {
+      out.read = true;
+      out.idle = v[3] + v[4];
+      out.busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+      out.steal = v[7];  // time the hypervisor gave this VM's cores to someone else
+    }
+    std::fclose(f);
+  }
+  rusage self{};
+  getrusage(RUSAGE_SELF, &self);
+  out.self_seconds = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
+                     static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
+  return out;
+}
+
+// The share of the cores' time between two samples that the hypervisor gave to someone else
+// (steal): this VM's cores, not its code, were slower by that much.
+double steal_share(const CpuSample& before, const CpuSample& after) {
+  if (!before.read || !after.read || after.busy + after.idle <= before.busy + before.idle) return 0;
+  const double all = static_cast<double>(after.busy + after.idle - before.busy - before.idle);
+  return after.steal > before.steal ? static_cast<double>(after.steal - before.steal) / all : 0;
+}
+
 // Recovers distinct signatures in turn, as a node does: one signature recovered over and over runs
 // ~8% faster on this machine, because libsecp256k1's variable-time multiplication branches on
 // the scalars' digits and a single signature trains the branch predictor on one pattern.
@@ -76,11 +111,16 @@ int recovery(int seconds) {
       }
       total += n;
     });
+  const CpuSample before = cpu_sample();
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   stop = true;
+  const CpuSample after = cpu_sample();
   for (auto& w : workers) w.join();
-  std::printf("recovery: %u threads, %.0f recoveries/s (%d distinct signatures)\n", threads,
-              static_cast<double>(total) / seconds, kSignatures);
+  std::printf(
+      "recovery: %u threads, %.0f recoveries/s (%d distinct signatures; %.1f%% of the cores' time "
+      "stolen by the hypervisor)\n",
+      threads, static_cast<double>(total) / seconds, kSignatures,
+      100.0 * steal_share(before, after));
   return 0;
 }
 
@@ -88,32 +128,6 @@ json::object order(const std::string& market, bool buy, std::int64_t px, const s
                    std::string_view tif) {
   return node::order_action_json(
       json::array{node::order_spec_json(market, buy, state::format_decimal(px, 6), sz, tif)});
-}
-
-// The machine's CPU time split (Linux /proc/stat, clock ticks) and this process's own CPU time:
-// where the cores went while orders were in flight, beside the node's share.
-struct CpuSample {
-  bool read = false;                 // /proc/stat parsed
-  std::uint64_t busy = 0, idle = 0;  // all cores
-  double self_seconds = 0;
-};
-CpuSample cpu_sample() {
-  CpuSample out;
-  if (std::FILE* f = std::fopen("/proc/stat", "r")) {
-    unsigned long long v[8] = {};  // user nice system idle iowait irq softirq steal
-    if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-                    &v[4], &v[5], &v[6], &v[7]) == 8) {
-      out.read = true;
-      out.idle = v[3] + v[4];
-      out.busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
-    }
-    std::fclose(f);
-  }
-  rusage self{};
-  getrusage(RUSAGE_SELF, &self);
-  out.self_seconds = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
-                     static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
-  return out;
 }
 
 std::size_t occurrences(std::string_view text, std::string_view needle) {
@@ -306,9 +320,11 @@ int orders(const std::string& url, const std::string& key_path, int accounts, in
   const double all_ticks = idle_ticks + delta(cpu_after.busy, cpu_before.busy);
   if (cpu_before.read && cpu_after.read && all_ticks > 0) {
     const double cores = std::max(1u, std::thread::hardware_concurrency());
-    std::printf("cores while sending: %.1f%% idle, %.1f%% used by perp-load itself\n",
-                100.0 * idle_ticks / all_ticks,
-                100.0 * (cpu_after.self_seconds - cpu_before.self_seconds) / (seconds * cores));
+    std::printf(
+        "cores while sending: %.1f%% idle, %.1f%% stolen by the hypervisor, %.1f%% used by "
+        "perp-load itself\n",
+        100.0 * idle_ticks / all_ticks, 100.0 * steal_share(cpu_before, cpu_after),
+        100.0 * (cpu_after.self_seconds - cpu_before.self_seconds) / (seconds * cores));
   }
   for (const auto& [why, n] : reasons)
     std::printf("  not committed: %s x%llu\n", why.c_str(), static_cast<unsigned long long>(n));
