@@ -1,10 +1,11 @@
 // A pull reader for the plain subset of JSON that clients send in the common case: strings of
-// printable ASCII without escapes, integers without fraction or exponent, true, false, null,
-// arrays and objects. It builds no tree, so the RPC fast path (perp_sendAction batches) reads a
-// request in one pass. Anything outside the subset, or not JSON at all, makes a read fail and
-// the reader stop; the caller then hands the whole text to the full parser (Boost.JSON), which
-// accepts or refuses it as it always does. So the subset never changes what a request means,
-// only how fast the plain ones are read.
+// printable ASCII without escapes, integers without fraction or exponent, true and false, arrays
+// and objects, read by the caller's own grammar (what it expects where). It builds no tree, so
+// the RPC fast path (perp_sendAction batches) reads a request in one pass. Anything outside the
+// subset or the grammar, or not JSON at all, makes a read fail and the reader stop; the caller
+// then hands the whole text to the full parser (Boost.JSON), which accepts or refuses it as it
+// always does. So the subset never changes what a request means, only how fast the plain ones
+// are read.
 #pragma once
 
 #include <algorithm>
@@ -106,39 +107,6 @@ class PlainJsonReader {
     if (literal("false")) return false;
     fail();
     return std::nullopt;
-  }
-
-  // Reads over one value of the subset, whatever it is, nested at most max_depth deep.
-  bool skip_value(int max_depth = 16) {
-    skip_whitespace();
-    if (failed_ || at_ >= text_.size()) return fail();
-    switch (text_[at_]) {
-      case '"':
-        return string().has_value();
-      case 't':
-      case 'f':
-        return boolean().has_value();
-      case 'n':
-        return literal("null") || fail();
-      case '[':
-        if (max_depth == 0) return fail();
-        ++at_;
-        if (take(']')) return true;
-        do {
-          if (!skip_value(max_depth - 1)) return false;
-        } while (take(','));
-        return expect(']');
-      case '{':
-        if (max_depth == 0) return fail();
-        ++at_;
-        if (take('}')) return true;
-        do {
-          if (!string() || !expect(':') || !skip_value(max_depth - 1)) return false;
-        } while (take(','));
-        return expect('}');
-      default:
-        return integer().has_value();
-    }
   }
 
   // Reads the members of an object whose '{' was just taken: for each, member(key) must read the
