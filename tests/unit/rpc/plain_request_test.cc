@@ -10,6 +10,7 @@
 #include <string>
 
 #include "rpc/json_rpc.h"
+#include "text_mutation.h"
 
 using namespace rpc;
 namespace json = boost::json;
@@ -145,21 +146,7 @@ TEST_CASE("damaged requests get the general path's answer on both tables",
                            R"({"jsonrpc":"2.0","id":"b","method":"double","params":{"a":-7}}])";
   const std::string alphabet = "{}[]:,\"\\ 0123456789-.eEtrufalsn\t\nad";
   for (int i = 0; i < 20000; ++i) {
-    std::string text = base;
-    for (int edits = 1 + random() % 3; edits > 0; --edits) {
-      const std::size_t at = random() % (text.size() + 1);
-      const char c = alphabet[random() % alphabet.size()];
-      switch (random() % 3) {
-        case 0:
-          if (at < text.size()) text[at] = c;
-          break;
-        case 1:
-          text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c);
-          break;
-        default:
-          if (at < text.size()) text.erase(at, 1);
-      }
-    }
+    const std::string text = test_support::mutated(base, random, alphabet);
     INFO(text);
     REQUIRE(dispatch(with_reader, text) == dispatch(general, text));
   }

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "signed_envelopes.h"
 #include "state/envelope.h"
 
 using namespace state;
@@ -10,17 +11,9 @@ namespace json = boost::json;
 
 namespace {
 
-const SecretKey kKey =
-    *parse_secret_key("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
-constexpr const char* kOrder =
-    R"({"type":"order","orders":[{"market":"BTC","isBuy":true,"px":"65000","sz":"0.001","reduceOnly":false,"tif":"Gtc","cloid":"0x00000000000000000000000000000000","triggerPx":"","tpsl":""}]})";
-
-// A valid signed envelope as a mutable JSON object.
-json::object signed_envelope(const char* action_json = kOrder,
-                             std::uint64_t nonce = 1767225600000) {
-  EnvelopeVerifier verifier(1337);
-  return envelope_to_json(verifier.sign(*action_from_json(json::parse(action_json)), nonce, kKey));
-}
+using test_support::signed_envelope;
+const SecretKey& kKey = test_support::kEnvelopeKey;
+constexpr const char* kOrder = test_support::kOneOrder;
 
 Reason reason_of(const json::value& envelope) {
   auto result = EnvelopeVerifier(1337).verify_json(json::serialize(envelope));

@@ -5,23 +5,20 @@
 #include <cstdio>
 #include <random>
 
+#include "signed_envelopes.h"
 #include "state/envelope.h"
 #include "state/plain_json.h"
+#include "text_mutation.h"
 
 using namespace state;
 namespace json = boost::json;
 
 namespace {
 
-const SecretKey kKey =
-    *parse_secret_key("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
-constexpr const char* kOrder =
-    R"({"type":"order","orders":[{"market":"BTC","isBuy":true,"px":"65000","sz":"0.001","reduceOnly":false,"tif":"Gtc","cloid":"0x00000000000000000000000000000000","triggerPx":"","tpsl":""}]})";
+constexpr const char* kOrder = test_support::kOneOrder;
 
 std::string envelope_text(const char* action_json = kOrder, std::uint64_t nonce = 1767225600000) {
-  EnvelopeVerifier verifier(1337);
-  return json::serialize(
-      envelope_to_json(verifier.sign(*action_from_json(json::parse(action_json)), nonce, kKey)));
+  return json::serialize(test_support::signed_envelope(action_json, nonce));
 }
 
 // The fast reader's answer, checked against the full decoder's whenever it gives one.
@@ -121,21 +118,8 @@ TEST_CASE("whatever the fast reader takes from a damaged envelope the full decod
   const std::string alphabet = "{}[]:,\"\\ 0123456789-.eEtrufalsn0xabcdefABCDEF\t\n";
   int read = 0;
   for (int i = 0; i < 20000; ++i) {
-    std::string text = bases[random() % bases.size()];
-    for (int edits = 1 + random() % 3; edits > 0; --edits) {
-      const std::size_t at = random() % (text.size() + 1);
-      const char c = alphabet[random() % alphabet.size()];
-      switch (random() % 3) {
-        case 0:
-          if (at < text.size()) text[at] = c;
-          break;
-        case 1:
-          text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c);
-          break;
-        default:
-          if (at < text.size()) text.erase(at, 1);
-      }
-    }
+    const std::string text =
+        test_support::mutated(bases[random() % bases.size()], random, alphabet);
     read += read_checked(text).has_value();
   }
   // Most edits break the JSON or a field; some (a digit of the nonce, whitespace) do not.
