@@ -13,7 +13,6 @@ namespace {
 
 using test_support::signed_envelope;
 const SecretKey& kKey = test_support::kEnvelopeKey;
-constexpr const char* kOrder = test_support::kOneOrder;
 
 Reason reason_of(const json::value& envelope) {
   auto result = EnvelopeVerifier(1337).verify_json(json::serialize(envelope));
