@@ -33,21 +33,18 @@ for pair in $(seq 1 "$pairs"); do
 done
 python3 - "$out/all" <<'PY'
 import re, statistics, sys
-rows = re.findall(r"^pair (\d+) (a|b): perpd CPU ([0-9.]+)", open(sys.argv[1]).read(), re.M)
-cpu = {}
-for pair, side, value in rows:
-    cpu.setdefault(pair, {})[side] = float(value)
-diffs = [v["b"] - v["a"] for v in cpu.values() if "a" in v and "b" in v]
-if diffs:
-    print(f"b - a over {len(diffs)} pairs: median {statistics.median(diffs):+.1f} us per committed "
-          f"order, range {min(diffs):+.1f} to {max(diffs):+.1f}")
-# The RPC threads' work beside the recoveries (both measured inside each perpd): what a change
-# on the submission path moves, with the recoveries' own drift taken out.
-beside = {}
-for pair, side, value in re.findall(r"^pair (\d+) (a|b): .*RPC beside recovery ([0-9.-]+) us", open(sys.argv[1]).read(), re.M):
-    beside.setdefault(pair, {})[side] = float(value)
-diffs = [v["b"] - v["a"] for v in beside.values() if "a" in v and "b" in v]
-if diffs:
-    print(f"RPC beside recovery, b - a over {len(diffs)} pairs: median {statistics.median(diffs):+.2f} us "
-          f"per committed order, range {min(diffs):+.2f} to {max(diffs):+.2f}")
+text = open(sys.argv[1]).read()
+# perpd's CPU per committed order, and the RPC threads' part of it beside the recoveries (both
+# measured inside each perpd): what a change on the submission path moves, with the recoveries'
+# own drift taken out.
+for label, pattern, digits in (
+        ("perpd CPU", r"^pair (\d+) (a|b): perpd CPU ([0-9.]+)", 1),
+        ("RPC beside recovery", r"^pair (\d+) (a|b): .*RPC beside recovery ([0-9.-]+) us", 2)):
+    sides = {}
+    for pair, side, value in re.findall(pattern, text, re.M):
+        sides.setdefault(pair, {})[side] = float(value)
+    diffs = [v["b"] - v["a"] for v in sides.values() if "a" in v and "b" in v]
+    if diffs:
+        print(f"{label}, b - a over {len(diffs)} pairs: median {statistics.median(diffs):+.{digits}f} us "
+              f"per committed order, range {min(diffs):+.{digits}f} to {max(diffs):+.{digits}f}")
 PY

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "state/plain_json.h"
+#include "rpc/json_rpc.h"
 
 namespace rpc {
 
@@ -30,8 +30,7 @@ struct PlainRequest {
 };
 
 // reader_of(method) is the method's params reader, or null when it has none.
-using ReaderOf =
-    std::function<const std::function<std::any(state::PlainJsonReader&)>*(std::string_view method)>;
+using ReaderOf = std::function<const ParamsReader*(std::string_view method)>;
 std::optional<PlainRequest> read_plain_request(std::string_view text, std::size_t max_batch,
                                                const ReaderOf& reader_of);
 

@@ -8,11 +8,9 @@
 // are read.
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <string_view>
 
@@ -28,7 +26,6 @@ class PlainJsonReader {
 
   explicit PlainJsonReader(std::string_view text) : text_(text) {}
 
-  bool failed() const { return failed_; }
   std::size_t position() const { return at_; }
   // True at the end of the text (after whitespace), which a whole value must reach.
   bool at_end() {
@@ -55,24 +52,7 @@ class PlainJsonReader {
   std::optional<std::string_view> string() {
     if (!expect('"')) return std::nullopt;
     const std::size_t begin = at_;
-    // Short strings (names, tifs) byte by byte; the rest of a long one (hex) found with memchr
-    // and checked in one pass that has no branch per byte.
-    const std::size_t short_end = std::min(text_.size(), begin + 16);
-    while (at_ < short_end && kPlainStringByte[static_cast<unsigned char>(text_[at_])]) ++at_;
-    if (at_ == short_end && at_ < text_.size()) {
-      const void* quote = std::memchr(text_.data() + at_, '"', text_.size() - at_);
-      const std::size_t end =
-          quote ? static_cast<std::size_t>(static_cast<const char*>(quote) - text_.data())
-                : text_.size();
-      unsigned not_plain = 0;
-      for (std::size_t i = at_; i < end; ++i) {
-        const unsigned char c = static_cast<unsigned char>(text_[i]);
-        not_plain |= static_cast<unsigned>(c < 0x20) | static_cast<unsigned>(c >= 0x7f) |
-                     static_cast<unsigned>(c == '\\');
-      }
-      if (not_plain) return fail(), std::nullopt;
-      at_ = end;
-    }
+    while (at_ < text_.size() && kPlainStringByte[static_cast<unsigned char>(text_[at_])]) ++at_;
     // At the closing quote, or else at a control byte, non-ASCII or an escape: not plain.
     if (at_ == text_.size() || text_[at_] != '"') return fail(), std::nullopt;
     return text_.substr(begin, at_++ - begin);
